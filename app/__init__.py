@@ -1,0 +1,46 @@
+"""Tollgate: an LLM API gateway that sells model access for credits."""
+from flask import Flask
+
+from config import INSTANCE_DIR, config_from_env
+
+
+def create_app(config_class=None) -> Flask:
+    config_class = config_class or config_from_env()
+    config_class.validate()
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(config_class)
+
+    from . import extensions, jobs, gateway, api, views, cli
+
+    init_extensions(app)
+    jobs.init_app(app)
+    gateway.register_gateway(app)
+    api.register_me_api(app)
+    with app.app_context():
+        views.register_admin_views(extensions.appbuilder)
+    cli.register_cli(app)
+    if app.config.get("TOLLGATE_MOUNT_MOCK"):
+        mount_mock_upstream(app)
+    return app
+
+
+def init_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (registers every table on the shared metadata)
+    from .extensions import appbuilder, csrf, db, limiter, migrate, redis_conn
+
+    with app.app_context():
+        db.init_app(app)
+        appbuilder.init_app(app, db.session)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    redis_conn.init_app(app)
+
+
+def mount_mock_upstream(app: Flask) -> None:
+    """Serve the bundled mock LLM upstream under /_mock, so a newcomer can call a model offline."""
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from .gateway.mock_upstream import create_mock_app
+
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/_mock": create_mock_app()})

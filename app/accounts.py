@@ -1,0 +1,65 @@
+"""Creating orgs, users and keys with the rows they always come with (wallets, memberships)."""
+import datetime as dt
+
+from sqlalchemy import select
+
+from .extensions import appbuilder, db
+from .keys import generate_key
+from .models import (ApiKey, Membership, Organization, OrgRole, Plan, TollgateUser, UserTier,
+                     Wallet)
+
+
+def create_org(name: str, plan_code: str = "free", billing_email: str | None = None, **fields) -> Organization:
+    plan = db.session.scalar(select(Plan).where(Plan.code == plan_code))
+    if plan is None:
+        raise ValueError(f"unknown plan {plan_code!r}")
+    org = Organization(name=name, plan=plan, billing_email=billing_email, **fields)
+    db.session.add(org)
+    db.session.flush()
+    db.session.add(Wallet(org_id=org.id, balance=0))
+    db.session.flush()
+    return org
+
+
+def create_user(username: str, email: str, password: str, role_name: str | None = None,
+                tier: UserTier = UserTier.individual, first_name: str = "", last_name: str = "") -> TollgateUser:
+    """A user with a personal wallet; ``role_name`` is a platform (back office) role, if any."""
+    sm = appbuilder.sm
+    role = sm.find_role(role_name or "Public")
+    user = sm.add_user(username, first_name or username, last_name or "-", email, role, password)
+    if not user:
+        raise ValueError(f"could not create user {username!r} (duplicate username or email?)")
+    user.tier = tier
+    db.session.add(Wallet(user_id=user.id, balance=0))
+    db.session.flush()
+    return user
+
+
+def add_member(org: Organization, user: TollgateUser, role: OrgRole = OrgRole.member) -> Membership:
+    membership = Membership(org_id=org.id, user_id=user.id, role=role)
+    user.tier = UserTier.enterprise
+    db.session.add(membership)
+    db.session.flush()
+    return membership
+
+
+def create_api_key(user: TollgateUser, name: str, org: Organization | None = None,
+                   expires_in_days: int | None = None, **limits) -> tuple[ApiKey, str]:
+    """Create a key; returns (row, secret). The secret is never stored and cannot be shown again."""
+    wallet_id = org.wallet.id if org is not None else _user_wallet_id(user)
+    secret, prefix, digest = generate_key()
+    expires_at = limits.pop("expires_at", None)
+    if expires_in_days is not None:
+        expires_at = dt.datetime.utcnow() + dt.timedelta(days=expires_in_days)
+    key = ApiKey(name=name, prefix=prefix, key_hash=digest, user_id=user.id,
+                 org_id=org.id if org else None, wallet_id=wallet_id, expires_at=expires_at, **limits)
+    db.session.add(key)
+    db.session.flush()
+    return key, secret
+
+
+def _user_wallet_id(user: TollgateUser) -> int:
+    wallet_id = db.session.scalar(select(Wallet.id).where(Wallet.user_id == user.id))
+    if wallet_id is None:
+        raise ValueError(f"user {user.username!r} has no wallet")
+    return wallet_id

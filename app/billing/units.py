@@ -1,0 +1,40 @@
+"""Credits <-> USD at the edges. 1 USD = 1,000,000 credits; credits are integers.
+
+Inputs in USD are accepted as strings or Decimals with at most 6 decimal places (a
+credit is exactly one micro-dollar, so nothing is ever rounded on the way in). Outputs
+are rounded half-up to 6 decimals, i.e. shown exactly.
+"""
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
+
+CREDITS_PER_USD = 1_000_000
+_MICRO = Decimal("0.000001")
+
+
+def usd_to_credits(value) -> int:
+    """Parse a USD amount ("12.5", Decimal, int) into credits; floats and sub-micro amounts are refused."""
+    if isinstance(value, float):
+        value = repr(value)  # a JSON number arrives as float; its shortest repr is what the user typed
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"not a USD amount: {value!r}") from None
+    if not amount.is_finite():
+        raise ValueError(f"not a USD amount: {value!r}")
+    credits = amount * CREDITS_PER_USD
+    if credits != credits.to_integral_value():
+        raise ValueError(f"USD amount has more than 6 decimal places: {value!r}")
+    return int(credits)
+
+
+def credits_to_usd(credits: int) -> Decimal:
+    return (Decimal(int(credits)) / CREDITS_PER_USD).quantize(_MICRO, rounding=ROUND_HALF_UP)
+
+
+def usd_json(credits: int | None) -> float | None:
+    """USD for a JSON body: a number with at most 6 decimals (exact in decimal form)."""
+    return None if credits is None else float(credits_to_usd(credits))
+
+
+def ceil_credits(value: Decimal) -> int:
+    """Costs round up to a whole credit per request."""
+    return int(value.to_integral_value(rounding=ROUND_CEILING))

@@ -1,0 +1,42 @@
+"""`flask tollgate ...` commands: set up a deployment and seed a demo."""
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+tollgate_cli = AppGroup("tollgate", help="Set up and operate Tollgate.")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(tollgate_cli)
+
+
+@tollgate_cli.command("init")
+@click.option("--username", default=None, help="First admin's username (TOLLGATE_ADMIN_USERNAME).")
+@click.option("--email", default=None, help="First admin's email (TOLLGATE_ADMIN_EMAIL).")
+@click.option("--password", default=None, help="First admin's password (TOLLGATE_ADMIN_PASSWORD); prompted when unset.")
+def init_command(username, email, password):
+    """Migrate the schema, sync roles and permissions, create the first admin."""
+    from .setup import create_first_admin, migrate_schema, sync_roles
+
+    migrate_schema()
+    sync_roles()
+    cfg = current_app.config
+    username = username or cfg["ADMIN_USERNAME"]
+    password = password or cfg.get("ADMIN_PASSWORD")
+    if password is None:
+        password = click.prompt(f"Password for admin {username!r}", hide_input=True, confirmation_prompt=True)
+    created = create_first_admin(username, email or cfg["ADMIN_EMAIL"], password)
+    click.echo(f"admin {username!r} {'created' if created else 'already exists'}")
+
+
+@tollgate_cli.command("demo")
+@click.option("--base-url", default=None, help="URL this Tollgate answers on (default TOLLGATE_PUBLIC_URL).")
+@click.option("--upstream", default=None, help="Mock upstream root (default: <base-url>/_mock).")
+def demo_command(base_url, upstream):
+    """Seed a demo org with $100 of credits and print a key to call it with."""
+    from .seed import seed_demo
+
+    base_url = (base_url or current_app.config["TOLLGATE_PUBLIC_URL"]).rstrip("/")
+    demo = seed_demo(upstream_root=(upstream or f"{base_url}/_mock").rstrip("/"))
+    click.echo(f"export TOLLGATE_API_KEY={demo.api_key}")
+    click.echo(f"export TOLLGATE_BASE_URL={base_url}/v1")

@@ -1,0 +1,11 @@
+"""The inference gateway: /v1/chat/completions, /v1/messages, /v1/embeddings, /v1/models."""
+from flask import Flask
+
+
+def register_gateway(app: Flask) -> None:
+    from .blueprint import bp
+
+    app.register_blueprint(bp)
+    from ..extensions import csrf
+
+    csrf.exempt(bp)

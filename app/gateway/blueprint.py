@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("gateway", __name__, url_prefix="/v1")

@@ -1,0 +1,23 @@
+"""Re-exports every model so Alembic and callers import from one place."""
+from .api_key import ApiKey, KeyModelSpend
+from .audit import AuditLog
+from .base import (DevPlan, KeyStatus, OrgRole, OrgStatus, ProviderKind, TxStatus, TxType,
+                   UserTier, utcnow)
+from .billing import DiscountCode, DiscountRedemption, Subscription
+from .catalog import (LlmModel, ModelGroup, ModelRoute, Provider, UserAllowedGroup,
+                      model_group_members, model_plans)
+from .notify import Notification, WebhookDelivery, WebhookEndpoint
+from .org import Membership, Organization, Plan, Project
+from .task import AsyncTask
+from .usage import UsageLog
+from .user import TollgateUser
+from .wallet import LedgerEntry, Wallet
+
+__all__ = [
+    "ApiKey", "KeyModelSpend", "AuditLog", "DevPlan", "KeyStatus", "OrgRole", "OrgStatus",
+    "ProviderKind", "TxStatus", "TxType", "UserTier", "utcnow", "DiscountCode",
+    "DiscountRedemption", "Subscription", "LlmModel", "ModelGroup", "ModelRoute", "Provider",
+    "UserAllowedGroup", "model_group_members", "model_plans", "Notification",
+    "WebhookDelivery", "WebhookEndpoint", "Membership", "Organization", "Plan", "Project",
+    "AsyncTask", "UsageLog", "TollgateUser", "LedgerEntry", "Wallet",
+]

@@ -1,0 +1,76 @@
+"""Organizations, their projects and members, and the plans they subscribe to."""
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Credits, DevPlan, Model, OrgRole, OrgStatus, TimestampMixin, str_enum
+
+
+class Plan(Model):
+    """A subscription tier, kept as data so admins can edit it."""
+
+    __tablename__ = "plans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # free / pro / max / enterprise
+    name: Mapped[str] = mapped_column(String(64))
+    monthly_price: Mapped[int] = mapped_column(Credits, default=0)  # credits per month
+    messages_per_12h: Mapped[int | None] = mapped_column(Integer)  # None = unlimited
+    concurrency: Mapped[int] = mapped_column(Integer, default=4)
+    topup_bonus_bps: Mapped[int] = mapped_column(Integer, default=0)  # basis points: 500 = +5%
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Organization(TimestampMixin, Model):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), index=True)
+    billing_email: Mapped[str | None] = mapped_column(String(320), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    dev_plan: Mapped[DevPlan] = mapped_column(str_enum(DevPlan), default=DevPlan.none)
+    status: Mapped[OrgStatus] = mapped_column(str_enum(OrgStatus), default=OrgStatus.active, index=True)
+    low_balance_threshold: Mapped[int | None] = mapped_column(Credits)
+    low_balance_email: Mapped[str | None] = mapped_column(String(320))
+    auto_recharge_threshold: Mapped[int | None] = mapped_column(Credits)
+    auto_recharge_amount: Mapped[int | None] = mapped_column(Credits)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    plan: Mapped["Plan"] = relationship(lazy="joined")
+    projects: Mapped[list["Project"]] = relationship(back_populates="org", cascade="all, delete-orphan")
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="org", cascade="all, delete-orphan")
+    wallet = relationship("Wallet", back_populates="org", uselist=False)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Project(TimestampMixin, Model):
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    org: Mapped["Organization"] = relationship(back_populates="projects")
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Membership(TimestampMixin, Model):
+    __tablename__ = "org_memberships"
+    __table_args__ = (UniqueConstraint("org_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[OrgRole] = mapped_column(str_enum(OrgRole), default=OrgRole.member)
+
+    org: Mapped["Organization"] = relationship(back_populates="memberships")
+    user = relationship("TollgateUser", back_populates="memberships")
+
+    def __repr__(self) -> str:
+        return f"{self.user} in {self.org} ({self.role.value})"
+
+

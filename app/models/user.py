@@ -1,0 +1,19 @@
+"""Tollgate's user: Flask-AppBuilder's user with a billing tier and alert settings."""
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import Column
+from sqlalchemy.orm import relationship
+
+from .base import Credits, UserTier, str_enum
+
+
+class TollgateUser(User):
+    # Same table as FAB's user: the extra columns are added to ab_user.
+    __tablename__ = "ab_user"
+    tier = Column(str_enum(UserTier), default=UserTier.individual, nullable=False)
+    low_balance_threshold = Column(Credits)
+
+    memberships = relationship("Membership", back_populates="user", cascade="all, delete-orphan")
+    wallet = relationship("Wallet", back_populates="user", uselist=False)
+
+    def __repr__(self) -> str:
+        return self.username

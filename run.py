@@ -1,0 +1,56 @@
+"""Run Tollgate in one command.
+
+With no environment this is the embedded default: SQLite under instance/, an in-process
+Redis stand-in and rate-limit store, jobs run inline, and the bundled mock upstream under
+/_mock so the demo key can make a real call offline. With DATABASE_URL / REDIS_URL set it
+runs on PostgreSQL and Redis. Production runs under gunicorn instead (see README).
+"""
+import argparse
+import sys
+
+from config import ConfigError, INSTANCE_DIR
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Run Tollgate (embedded default unless DATABASE_URL is set).")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    INSTANCE_DIR.mkdir(exist_ok=True)
+
+    from app import create_app
+    from app.setup import prepare_embedded
+
+    try:
+        app = create_app()
+        with app.app_context():
+            base_url = f"http://{args.host}:{args.port}"
+            info = prepare_embedded(base_url)
+    except ConfigError as exc:
+        print(f"tollgate: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback at start
+        from app.setup import describe_startup_error
+
+        print(f"tollgate: cannot start: {describe_startup_error(exc)}", file=sys.stderr)
+        return 2
+
+    print(f"Tollgate is running at {base_url}")
+    print(f"  back office: {base_url}/admin/   (user {info['admin_user']!r}, password {info['admin_password']!r})")
+    print(f"  demo API key: {info['api_key']}")
+    print(f"  try: curl {base_url}/v1/chat/completions -H 'Authorization: Bearer {info['api_key']}' "
+          "-H 'Content-Type: application/json' -d '{\"model\": \"gpt-5-4\", \"messages\": "
+          "[{\"role\": \"user\", \"content\": \"Hello\"}]}'")
+    sys.stdout.flush()
+    serve(app, args.host, args.port)
+    return 0
+
+
+def serve(app, host: str, port: int) -> None:
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
