@@ -1,5 +1,4 @@
-"""Flask-AppBuilder's security manager, bound to Tollgate's user model."""
-from flask_appbuilder.security.manager import BaseSecurityManager
+"""Flask-AppBuilder's security manager, bound to Tollgate's user model, with login auditing."""
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
 from .models.user import TollgateUser
@@ -13,5 +12,31 @@ class TollgateSecurityManager(SecurityManager):
 
         FAB would do this (and create tables) when it starts; Tollgate turns that off
         (FAB_CREATE_DB = False) so migrations own the schema and start-up never writes.
+        FAB_ROLES roles are checked in memory against their anchored patterns, so only
+        the role rows are created here: writing the patterns as permission rows would
+        fill the permission tables with regexes.
         """
-        BaseSecurityManager.create_db(self)
+        for role_name in self.builtin_roles:
+            self.add_role(role_name)
+        self.add_role(self.auth_role_admin)
+        self.add_role(self.auth_role_public)
+
+    # FAB commits the login counters before calling these hooks; the audit row gets its own commit.
+    def on_user_login(self, user) -> None:
+        self._audit_login("auth.login_success", user, user, {"username": user.username})
+
+    def on_user_login_failed(self, user) -> None:
+        self._audit_login("auth.login_failure", user, None, {"username": user.username, "reason": "bad password"})
+
+    def auth_user_db(self, username, password):
+        user = super().auth_user_db(username, password)
+        if user is None and username and self.find_user(username=username) is None:
+            # Unknown usernames never reach on_user_login_failed; they are worth recording too.
+            self._audit_login("auth.login_failure", None, None, {"username": username[:128], "reason": "unknown user"})
+        return user
+
+    def _audit_login(self, action: str, target, actor, details: dict) -> None:
+        from . import audit
+
+        audit.record(action, target=target, details=details, actor=actor)
+        self.session.commit()

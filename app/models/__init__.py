@@ -8,6 +8,7 @@ from .catalog import (LlmModel, ModelGroup, ModelRoute, Provider, UserAllowedGro
                       model_group_members, model_plans)
 from .notify import Notification, WebhookDelivery, WebhookEndpoint
 from .org import Membership, Organization, Plan, Project
+from .rollup import LedgerDaily, OrgListing, PlatformSetting, UsageDaily, UsageHourly
 from .task import AsyncTask
 from .usage import UsageLog
 from .user import TollgateUser
@@ -20,4 +21,5 @@ __all__ = [
     "UserAllowedGroup", "model_group_members", "model_plans", "Notification",
     "WebhookDelivery", "WebhookEndpoint", "Membership", "Organization", "Plan", "Project",
     "AsyncTask", "UsageLog", "TollgateUser", "LedgerEntry", "Wallet",
+    "LedgerDaily", "OrgListing", "PlatformSetting", "UsageDaily", "UsageHourly",
 ]
