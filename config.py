@@ -84,6 +84,13 @@ class Config:
     }
     WTF_CSRF_ENABLED = True
 
+    # Back office
+    # Platform roles (Support, Finance, Auditor) come from app/roles.py through the security
+    # manager: importing the app package here would be circular.
+    FAB_INDEX_VIEW = "app.views.overview.TollgateIndexView"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    LOW_BALANCE_DEFAULT_USD = "50"
+
     # Public URL of this deployment, used in printed instructions and emails.
     TOLLGATE_PUBLIC_URL = env_str("TOLLGATE_PUBLIC_URL", "http://127.0.0.1:8000")
     # Serves the bundled mock upstream under /_mock (development only, never production).

@@ -7,7 +7,7 @@ import datetime as dt
 import decimal
 import enum
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 from sqlalchemy import inspect
 
 from .extensions import db
@@ -67,8 +67,11 @@ _SECRET_COLUMNS = {"password", "api_key_encrypted", "key_hash", "secret"}
 
 
 def _current_user():
-    user = getattr(g, "user", None) if has_request_context() else None
-    return user if getattr(user, "is_authenticated", False) else None
+    if not has_request_context():
+        return None
+    from flask_login import current_user
+
+    return current_user if getattr(current_user, "is_authenticated", False) else None
 
 
 def _target(target):

@@ -7,6 +7,15 @@ from .models.user import TollgateUser
 class TollgateSecurityManager(SecurityManager):
     user_model = TollgateUser
 
+    @staticmethod
+    def create_builtin_roles():
+        """Platform roles from app/roles.py; FAB_ROLES in config may add or override roles."""
+        from flask import current_app
+
+        from .roles import FAB_ROLES
+
+        return {**FAB_ROLES, **current_app.config.get("FAB_ROLES", {})}
+
     def sync_builtin_roles(self) -> None:
         """Create the Admin and Public roles and every role declared in FAB_ROLES.
 
@@ -20,6 +29,12 @@ class TollgateSecurityManager(SecurityManager):
             self.add_role(role_name)
         self.add_role(self.auth_role_admin)
         self.add_role(self.auth_role_public)
+
+    def add_permissions_view(self, base_permissions, view_menu):
+        # FAB grants each new permission to Admin as it creates it, and fails half-way
+        # through a view when the Admin role does not exist yet (a fresh database).
+        self.add_role(self.auth_role_admin)
+        super().add_permissions_view(base_permissions, view_menu)
 
     # FAB commits the login counters before calling these hooks; the audit row gets its own commit.
     def on_user_login(self, user) -> None:

@@ -6,6 +6,8 @@ re-running a period always yields the same rows.
 """
 import datetime as dt
 
+from flask_appbuilder.models.decorators import renders
+from markupsafe import Markup
 from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -89,3 +91,7 @@ class OrgListing(Model):
 
     def __repr__(self) -> str:
         return self.name
+
+    @renders("name")  # sorting this column sorts by name, in SQL
+    def name_and_id(self) -> Markup:
+        return Markup('<a href="/admin/orgs/{0}/">{1}</a><br><small class="text-muted">#{0}</small>').format(self.id, self.name)

@@ -1,5 +1,38 @@
 """The back office (/admin): every Flask-AppBuilder view and menu entry is registered here."""
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from .. import roles
 
 
 def register_admin_views(appbuilder) -> None:
-    pass
+    from .audit_log import AuditLogView
+    from .base import usd
+    from .discounts import DiscountView
+    from .groups import ModelGroupView
+    from .llm_models import LlmModelView
+    from .orgs import OrgRecordView, OrgView
+    from .overview import OverviewView, PlatformMetricsView
+    from .providers import ProviderView
+    from .settings import SettingsView
+    from .transactions import TransactionView
+    from .usage import UsageView
+    from .users import UserView
+
+    current_app.jinja_env.filters["usd"] = usd
+    menu = roles.MENU
+    # (view, category, icon); the menu name doubles as the menu_access permission name.
+    entries = [
+        (OverviewView, "Dashboards", "fa-dashboard"), (PlatformMetricsView, "Dashboards", "fa-line-chart"),
+        (UsageView, "Dashboards", "fa-bar-chart"),
+        (OrgView, "Customers", "fa-building"), (UserView, "Customers", "fa-users"),
+        (ModelGroupView, "Catalog", "fa-object-group"), (LlmModelView, "Catalog", "fa-cubes"),
+        (ProviderView, "Catalog", "fa-plug"),
+        (TransactionView, "Billing", "fa-exchange"), (DiscountView, "Billing", "fa-tags"),
+        (SettingsView, "Platform", "fa-cog"), (AuditLogView, "Platform", "fa-history"),
+    ]
+    for view, category, icon in entries:
+        name = menu[view.class_permission_name]
+        appbuilder.add_view(view, name, label=_l(name), icon=icon, category=category,
+                            category_label=_l(category))
+    appbuilder.add_view_no_menu(OrgRecordView)

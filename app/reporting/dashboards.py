@@ -1,0 +1,84 @@
+"""Queries behind Overview, Platform metrics and Usage: rollups and small tables only."""
+import datetime as dt
+
+from sqlalchemy import Date, cast, func, select
+
+from ..extensions import db
+from ..models import (ApiKey, LedgerDaily, Organization, Subscription, TollgateUser, TxType, UsageDaily,
+                      UsageHourly, Wallet)
+
+REVENUE_TYPES = [TxType.credit_topup.value, TxType.subscription_start.value, TxType.subscription_renew.value,
+                 TxType.dev_plan_start.value, TxType.dev_plan_renewal.value, TxType.dev_plan_upgrade.value]
+REFUND_TYPES = [TxType.credit_refund.value]
+
+
+def today_totals(today: dt.date) -> dict:
+    start = dt.datetime.combine(today, dt.time())
+    row = db.session.execute(select(
+        func.coalesce(func.sum(UsageHourly.requests), 0).label("requests"),
+        func.coalesce(func.sum(UsageHourly.prompt_tokens + UsageHourly.completion_tokens), 0).label("tokens"),
+        func.coalesce(func.sum(UsageHourly.total_cost), 0).label("cost"),
+        func.count(func.distinct(UsageHourly.user_id)).label("active_users"),
+    ).where(UsageHourly.hour >= start)).one()
+    return dict(row._mapping)
+
+
+def tier_breakdown(today: dt.date) -> list[dict]:
+    start = dt.datetime.combine(today, dt.time())
+    rows = db.session.execute(
+        select(TollgateUser.tier, func.sum(UsageHourly.requests), func.sum(UsageHourly.total_cost),
+               func.count(func.distinct(UsageHourly.user_id)))
+        .join(TollgateUser, TollgateUser.id == UsageHourly.user_id)
+        .where(UsageHourly.hour >= start).group_by(TollgateUser.tier)
+    ).all()
+    return [{"tier": t.value, "requests": r, "cost": c, "users": u} for t, r, c, u in rows]
+
+
+def balance_trend(days: int, today: dt.date) -> list[tuple[str, int]]:
+    """Credits held in all wallets at the end of each day: today's total minus later movements."""
+    since = today - dt.timedelta(days=days - 1)
+    current = db.session.scalar(select(func.coalesce(func.sum(Wallet.balance), 0)))
+    moves = dict(db.session.execute(
+        select(LedgerDaily.day, func.sum(LedgerDaily.amount)).where(LedgerDaily.day > since)
+        .group_by(LedgerDaily.day)).all())
+    points, balance = [], int(current)
+    for offset in range(days):
+        day = today - dt.timedelta(days=offset)
+        points.append((day.isoformat(), balance))
+        balance -= int(moves.get(day, 0))
+    return list(reversed(points))
+
+
+def platform_totals() -> dict:
+    return {
+        "orgs": db.session.scalar(select(func.count(Organization.id))),
+        "users": db.session.scalar(select(func.count(TollgateUser.id))),
+        "credits": db.session.scalar(select(func.coalesce(func.sum(Wallet.balance), 0))),
+        "revenue": db.session.scalar(select(func.coalesce(func.sum(LedgerDaily.amount), 0))
+                                     .where(LedgerDaily.type.in_(REVENUE_TYPES))),
+        "refunds": db.session.scalar(select(func.coalesce(func.sum(LedgerDaily.amount), 0))
+                                     .where(LedgerDaily.type.in_(REFUND_TYPES))),
+        "subscriptions": db.session.scalar(select(func.count(Subscription.id)).where(Subscription.status == "active")),
+        "active_keys": db.session.scalar(select(func.count(ApiKey.id)).where(ApiKey.status == "active")),
+    }
+
+
+def daily_series(since: dt.date) -> dict[str, list]:
+    """Signups, revenue, tokens and cost per day since ``since``, zero-filled."""
+    signups = dict(db.session.execute(
+        select(cast(TollgateUser.created_on, Date), func.count()).where(TollgateUser.created_on >= since)
+        .group_by(cast(TollgateUser.created_on, Date))).all())
+    revenue = dict(db.session.execute(
+        select(LedgerDaily.day, func.sum(LedgerDaily.amount)).where(
+            LedgerDaily.day >= since, LedgerDaily.type.in_(REVENUE_TYPES)).group_by(LedgerDaily.day)).all())
+    usage = {d: (t, c) for d, t, c in db.session.execute(
+        select(UsageDaily.day, func.sum(UsageDaily.prompt_tokens + UsageDaily.completion_tokens),
+               func.sum(UsageDaily.total_cost)).where(UsageDaily.day >= since).group_by(UsageDaily.day)).all()}
+    days = [since + dt.timedelta(days=i) for i in range((dt.date.today() - since).days + 1)]
+    return {
+        "labels": [d.isoformat() for d in days],
+        "signups": [int(signups.get(d, 0)) for d in days],
+        "revenue_usd": [int(revenue.get(d, 0)) / 1_000_000 for d in days],
+        "tokens": [int(usage.get(d, (0, 0))[0] or 0) for d in days],
+        "cost_usd": [int(usage.get(d, (0, 0))[1] or 0) / 1_000_000 for d in days],
+    }

@@ -1,0 +1,72 @@
+"""Build hourly and daily rollups of usage and the ledger.
+
+Each rebuild replaces one period's rows (DELETE then INSERT ... SELECT in the caller's
+transaction), so running it twice, or after late usage arrives, gives the same rows as
+running it once. Callers commit.
+"""
+import datetime as dt
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+_DIMS = "org_id, project_id, user_id, api_key_id, model"
+_SUMS = ("requests, errors, prompt_tokens, completion_tokens, cached_tokens, input_cost, "
+         "output_cost, cached_cost, total_cost, discount_savings")
+_RAW_SUMS = """count(*), count(*) FILTER (WHERE status <> 'success'),
+    coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0), coalesce(sum(cached_tokens), 0),
+    coalesce(sum(input_cost), 0), coalesce(sum(output_cost), 0), coalesce(sum(cached_cost), 0),
+    coalesce(sum(total_cost), 0), coalesce(sum(discount_savings), 0)"""
+_ROLLUP_SUMS = ", ".join(f"sum({c.strip()})" for c in _SUMS.split(","))
+
+
+def hour_start(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def rebuild_hour(session: Session, hour: dt.datetime) -> int:
+    """Replace the usage_hourly rows of the hour starting at ``hour`` (UTC, naive)."""
+    start = hour_start(hour)
+    params = {"start": start, "end": start + dt.timedelta(hours=1)}
+    session.execute(text("DELETE FROM usage_hourly WHERE hour = :start"), params)
+    result = session.execute(text(f"""
+        INSERT INTO usage_hourly (hour, {_DIMS}, {_SUMS})
+        SELECT :start, {_DIMS}, {_RAW_SUMS}
+        FROM usage_logs WHERE created_at >= :start AND created_at < :end
+        GROUP BY {_DIMS}"""), params)
+    return result.rowcount
+
+
+def rebuild_day(session: Session, day: dt.date) -> int:
+    """Replace usage_daily and ledger_daily rows of ``day`` from the hourly rollup and the ledger."""
+    start = dt.datetime.combine(day, dt.time())
+    params = {"day": day, "start": start, "end": start + dt.timedelta(days=1)}
+    session.execute(text("DELETE FROM usage_daily WHERE day = :day"), params)
+    result = session.execute(text(f"""
+        INSERT INTO usage_daily (day, {_DIMS}, {_SUMS})
+        SELECT :day, {_DIMS}, {_ROLLUP_SUMS}
+        FROM usage_hourly WHERE hour >= :start AND hour < :end
+        GROUP BY {_DIMS}"""), params)
+    session.execute(text("DELETE FROM ledger_daily WHERE day = :day"), params)
+    session.execute(text("""
+        INSERT INTO ledger_daily (day, type, entries, amount)
+        SELECT :day, type, count(*), sum(amount) FROM ledger_entries
+        WHERE status = 'completed' AND created_at >= :start AND created_at < :end
+        GROUP BY type"""), params)
+    return result.rowcount
+
+
+def rebuild_range(session: Session, start: dt.datetime, end: dt.datetime) -> None:
+    """Rebuild every hour in [start, end), then every day those hours touch."""
+    hour = hour_start(start)
+    while hour < end:
+        rebuild_hour(session, hour)
+        hour += dt.timedelta(hours=1)
+    day = start.date()
+    while day <= (end - dt.timedelta(microseconds=1)).date():
+        rebuild_day(session, day)
+        day += dt.timedelta(days=1)
+
+
+def rebuild_recent(session: Session, now: dt.datetime, hours: int = 2) -> None:
+    """The periodic refresh: the current and previous hours, and the days they fall in."""
+    rebuild_range(session, hour_start(now) - dt.timedelta(hours=hours - 1), hour_start(now) + dt.timedelta(hours=1))

@@ -1,0 +1,81 @@
+"""What every back-office view shares: audited writes and money shown in USD."""
+from decimal import Decimal
+
+from flask import g, request
+from flask_appbuilder import ModelView
+from markupsafe import Markup, escape
+
+from .. import audit
+from ..billing.units import credits_to_usd, usd_to_credits
+from ..extensions import db
+
+
+def usd(credits: int | None) -> str:
+    """Credits as a USD string: cents when exact, all six decimals when not."""
+    if credits is None:
+        return ""
+    value = credits_to_usd(credits)
+    if value == value.quantize(Decimal("0.01")):
+        return f"${value:,.2f}".replace("$-", "-$")
+    return f"${value.normalize():,f}".replace("$-", "-$")
+
+
+def credits_usd(credits: int | None) -> Markup:
+    """A price: credits with the USD value beside it."""
+    if credits is None:
+        return Markup("")
+    return Markup(f"{credits:,} <small class='text-muted'>({escape(usd(credits))})</small>")
+
+
+def parse_usd(raw: str | None, field: str, positive: bool = True) -> int:
+    """A USD form value as credits, or ValueError naming the field."""
+    raw = (raw or "").strip()
+    if not raw:
+        raise ValueError(f"{field}: enter an amount in USD")
+    try:
+        credits = usd_to_credits(raw)
+    except ValueError:
+        raise ValueError(f"{field}: {raw!r} is not a USD amount with at most 6 decimals") from None
+    if positive and credits <= 0:
+        raise ValueError(f"{field}: the amount must be greater than zero")
+    return credits
+
+
+class AuditedModelView(ModelView):
+    """A ModelView whose adds, edits and deletes each write an audit row.
+
+    FAB commits inside ``datamodel.add/edit/delete`` before calling ``post_*``, so the audit
+    row is added in the ``pre_*`` hooks: it commits with the change or not at all.
+    """
+
+    audit_type = "record"  # action prefix: "<audit_type>.create|update|delete"
+    audit_columns: list[str] | None = None  # None = every column
+    audit_relations: list[str] = []  # many-to-many names recorded as lists of labels
+
+    def snapshot(self, item) -> dict:
+        data = audit.snapshot(item, self.audit_columns)
+        for name in self.audit_relations:
+            data[name] = sorted(str(x) for x in getattr(item, name) or [])
+        return data
+
+    def process_form(self, form, is_created):
+        # Called before the form is copied onto the item: the last moment "before" exists.
+        if not is_created and request.view_args and "pk" in request.view_args:
+            item = self.datamodel.get(request.view_args["pk"])
+            g.audit_before = self.snapshot(item) if item is not None else {}
+
+    def pre_add(self, item):
+        db.session.add(item)
+        db.session.flush()  # the audit row names the new id
+        audit.record(f"{self.audit_type}.create", item, {"after": self.snapshot(item)})
+
+    def pre_update(self, item):
+        before = g.pop("audit_before", {})
+        audit.record(f"{self.audit_type}.update", item, audit.changes(before, self.snapshot(item)))
+
+    def pre_delete(self, item):
+        audit.record(f"{self.audit_type}.delete", item, {"before": self.snapshot(item)})
+
+
+def enum_value(value) -> str:
+    return "" if value is None else getattr(value, "value", value)

@@ -1,0 +1,90 @@
+"""The available models registry: prices per 1M tokens, context window, plans, capabilities."""
+import json
+
+from flask import request
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField, TextAreaField
+
+from ..models import LlmModel
+from ..roles import MODELS
+from .base import AuditedModelView, credits_usd
+
+_PRICE = _l("Credits per 1M tokens (1,000,000 credits = 1 USD).")
+
+
+class LlmModelView(AuditedModelView):
+    datamodel = SQLAInterface(LlmModel)
+    route_base = "/admin/models"
+    class_permission_name = MODELS
+    audit_type = "model"
+    audit_relations = ["groups", "plans"]
+
+    list_title = _l("Available models")
+    list_columns = ["public_id", "kind", "input_price", "output_price", "cached_input_price",
+                    "context_length", "plans", "groups", "capabilities", "enabled"]
+    search_columns = ["public_id", "display_name", "upstream_name", "kind", "enabled", "groups", "plans",
+                      "input_price", "output_price", "context_length"]
+    order_columns = ["public_id", "kind", "input_price", "output_price", "cached_input_price",
+                     "context_length", "enabled"]
+    _form = ["public_id", "display_name", "upstream_name", "kind", "context_length", "max_output_tokens",
+             "input_price", "output_price", "cached_input_price", "plans", "groups", "enabled"]
+    add_columns = edit_columns = _form + ["capability_tags", "feature_flags"]
+    show_columns = _form + ["capabilities", "features", "created_at"]
+    add_form_extra_fields = edit_form_extra_fields = {
+        "capability_tags": StringField(_l("Capability tags"), description=_l("Comma separated, e.g. vision, tools, streaming")),
+        "feature_flags": TextAreaField(_l("Feature flags"), description=_l('A JSON object, e.g. {"reasoning": true}')),
+    }
+    base_order = ("public_id", "asc")
+    label_columns = {
+        "public_id": _l("Model id"), "display_name": _l("Display name"), "upstream_name": _l("Upstream name"),
+        "kind": _l("Kind"), "context_length": _l("Context window"), "max_output_tokens": _l("Max output tokens"),
+        "input_price": _l("Input price"), "output_price": _l("Output price"),
+        "cached_input_price": _l("Cached input price"), "plans": _l("Plans"), "groups": _l("Model groups"),
+        "capabilities": _l("Capabilities"), "features": _l("Feature flags"), "enabled": _l("Enabled"),
+        "created_at": _l("Created"),
+    }
+    description_columns = {"input_price": _PRICE, "output_price": _PRICE, "cached_input_price": _PRICE,
+                           "plans": _l("Leave empty to offer the model on every plan.")}
+    formatters_columns = {
+        "input_price": credits_usd, "output_price": credits_usd, "cached_input_price": credits_usd,
+        "context_length": lambda n: f"{n:,}",
+        "plans": lambda plans: ", ".join(p.name for p in plans) or _l("All plans"),
+        "groups": lambda groups: ", ".join(g.name for g in groups),
+        "capabilities": lambda caps: ", ".join(caps or []),
+        "features": lambda flags: ", ".join(f"{k}={v}" for k, v in (flags or {}).items()),
+    }
+
+    def prefill_form(self, form, pk):
+        item = self.datamodel.get(pk)
+        form.capability_tags.data = ", ".join(item.capabilities or [])
+        form.feature_flags.data = json.dumps(item.features or {})
+
+    def pre_add(self, item):
+        _apply(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        _apply(item)
+        super().pre_update(item)
+
+
+def _parse_tags_and_flags() -> tuple[list, dict]:
+    # Read from the request: FAB catches errors raised in pre_add/pre_update (and flashes
+    # them), not in process_form.
+    tags = [t.strip() for t in request.form.get("capability_tags", "").split(",") if t.strip()]
+    raw = request.form.get("feature_flags", "").strip() or "{}"
+    try:
+        flags = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"Feature flags: not valid JSON ({exc.msg})") from None
+    if not isinstance(flags, dict):
+        raise ValueError("Feature flags: must be a JSON object")
+    return tags, flags
+
+
+def _apply(item: LlmModel) -> None:
+    item.capabilities, item.features = _parse_tags_and_flags()
+    for name in ("input_price", "output_price", "cached_input_price"):
+        if (getattr(item, name) or 0) < 0:
+            raise ValueError(f"{name.replace('_', ' ').capitalize()}: must not be negative")

@@ -1,0 +1,74 @@
+"""Upstream providers. The API key is write-only: stored encrypted, shown masked, never echoed."""
+from flask import request
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField, SelectField
+
+from .. import crypto
+from ..models import Provider, ProviderKind
+from ..roles import PROVIDERS
+from .base import AuditedModelView, enum_value
+
+
+def _masked(token: str | None) -> str:
+    try:
+        return crypto.mask(crypto.decrypt(token)) if token else "—"
+    except ValueError:
+        return "(unreadable: encryption key changed)"
+
+
+class ProviderView(AuditedModelView):
+    datamodel = SQLAInterface(Provider)
+    route_base = "/admin/providers"
+    class_permission_name = PROVIDERS
+    audit_type = "provider"
+
+    list_title = _l("Providers")
+    list_columns = ["name", "kind", "base_url", "enabled", "priority", "weight", "rpm_limit",
+                    "api_key_encrypted", "routes"]
+    search_columns = ["name", "base_url", "enabled", "priority", "weight"]
+    order_columns = ["name", "kind", "enabled", "priority", "weight", "rpm_limit"]
+    _form = ["name", "base_url", "enabled", "priority", "weight", "rpm_limit", "timeout_s"]
+    add_columns = edit_columns = ["name", "api_format"] + _form[1:] + ["api_key"]
+    show_columns = ["name", "kind"] + _form[1:] + ["api_key_encrypted", "routes", "created_at"]
+    # FAB's enum field looks members up by value and ProviderKind's values are not its names.
+    add_form_extra_fields = edit_form_extra_fields = {
+        "api_format": SelectField(_l("API format"), choices=[(k.value, k.value) for k in ProviderKind]),
+        "api_key": PasswordField(_l("API key"), description=_l("Write-only. Leave empty to keep the current key.")),
+    }
+    base_order = ("priority", "asc")
+    label_columns = {
+        "name": _l("Name"), "kind": _l("API format"), "base_url": _l("Base URL"), "enabled": _l("Enabled"),
+        "priority": _l("Priority"), "weight": _l("Weight"), "rpm_limit": _l("Rate limit (requests/min)"),
+        "timeout_s": _l("Timeout (s)"), "api_key_encrypted": _l("API key"), "routes": _l("Models served"),
+        "created_at": _l("Created"),
+    }
+    description_columns = {"priority": _l("Lower is tried first."),
+                           "weight": _l("Share of traffic among providers of equal priority.")}
+    formatters_columns = {
+        "api_key_encrypted": _masked, "kind": enum_value,
+        "routes": lambda routes: ", ".join(r.model.public_id for r in routes),
+    }
+
+    def prefill_form(self, form, pk):
+        form.api_format.data = self.datamodel.get(pk).kind.value
+
+    def pre_add(self, item):
+        self._store_key(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        changed = self._store_key(item)
+        super().pre_update(item)
+        if changed:
+            from .. import audit
+
+            audit.record("provider.key_rotate", item, {"masked": _masked(item.api_key_encrypted)})
+
+    @staticmethod
+    def _store_key(item: Provider) -> bool:
+        item.kind = ProviderKind(request.form.get("api_format", ProviderKind.openai.value))
+        secret = (request.form.get("api_key") or "").strip()
+        if secret:
+            item.api_key_encrypted = crypto.encrypt(secret)
+        return bool(secret)

@@ -1,0 +1,102 @@
+"""The ledger: every wallet movement, filterable and exportable; refunds of top-ups for Finance."""
+import datetime as dt
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import ModelView, expose, has_access
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import audit
+from ..billing import money
+from ..extensions import db
+from ..models import LedgerEntry, TxStatus, TxType
+from ..roles import TRANSACTIONS
+from .base import enum_value, parse_usd, usd
+from .csv_export import csv_response
+
+_CSV = ["id", "created_at", "wallet_id", "type", "status", "amount_credits", "amount_usd", "balance_after",
+        "actor_id", "external_id", "comment"]
+
+
+class TransactionView(ModelView):
+    datamodel = SQLAInterface(LedgerEntry)
+    route_base = "/admin/transactions"
+    class_permission_name = TRANSACTIONS
+    base_permissions = ["can_list", "can_show", "can_export", "can_refund"]
+
+    list_title = _l("Transactions")
+    list_columns = ["id", "created_at", "wallet", "type", "status", "amount", "balance_after", "actor", "comment"]
+    search_columns = ["type", "status", "wallet", "created_at", "amount", "actor", "external_id", "comment"]
+    order_columns = ["id", "created_at", "type", "status", "amount", "balance_after"]
+    show_columns = ["id", "created_at", "completed_at", "wallet", "type", "status", "amount", "balance_after",
+                    "actor", "comment", "external_id", "details"]
+    base_order = ("id", "desc")
+    label_columns = {"created_at": _l("Date"), "completed_at": _l("Completed"), "wallet": _l("Wallet"),
+                     "type": _l("Type"), "status": _l("Status"), "amount": _l("Amount"),
+                     "balance_after": _l("Balance after"), "actor": _l("By"), "comment": _l("Comment"),
+                     "external_id": _l("External id"), "details": _l("Details")}
+    formatters_columns = {"amount": usd, "balance_after": usd, "type": enum_value,
+                          "status": enum_value}
+
+    @expose("/export.csv")
+    @has_access
+    def export(self):
+        """CSV of the ledger, filtered by ?type=&status=&wallet_id=&start=&end= (dates YYYY-MM-DD)."""
+        stmt = select(LedgerEntry.__table__)
+        try:
+            for name, column in (("type", LedgerEntry.type), ("status", LedgerEntry.status)):
+                if request.args.get(name):
+                    enum = TxType if name == "type" else TxStatus
+                    stmt = stmt.where(column == enum(request.args[name]))
+            if request.args.get("wallet_id"):
+                stmt = stmt.where(LedgerEntry.wallet_id == int(request.args["wallet_id"]))
+            if request.args.get("start"):
+                stmt = stmt.where(LedgerEntry.created_at >= dt.date.fromisoformat(request.args["start"]))
+            if request.args.get("end"):
+                stmt = stmt.where(LedgerEntry.created_at < dt.date.fromisoformat(request.args["end"]) + dt.timedelta(days=1))
+        except ValueError as exc:
+            return f"Filter: {exc}", 400
+        stmt = stmt.order_by(LedgerEntry.id)
+
+        def make_rows(conn):
+            for r in conn.execution_options(stream_results=True).execute(stmt):
+                yield [r.id, r.created_at.isoformat(), r.wallet_id, r.type, r.status, r.amount,
+                       usd(r.amount), r.balance_after, r.actor_id, r.external_id, r.comment]
+
+        return csv_response("transactions.csv", _CSV, make_rows)
+
+    @expose("/<int:pk>/refund", methods=["GET", "POST"])
+    @has_access
+    def refund(self, pk):
+        """Refund part or all of a completed top-up: credits leave the wallet as a credit_refund."""
+        entry = db.session.get(LedgerEntry, pk) or abort(404)
+        if entry.type != TxType.credit_topup or entry.status != TxStatus.completed:
+            flash(_("Transaction: only completed top-ups can be refunded"), "danger")
+            return redirect(url_for("TransactionView.show", pk=pk))
+        refunded = -db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+            LedgerEntry.type == TxType.credit_refund, LedgerEntry.details["refund_of"].as_integer() == pk))
+        refundable = entry.amount - refunded
+        if request.method == "POST":
+            try:
+                amount = parse_usd(request.form.get("amount_usd"), _("Amount (USD)"))
+                if amount > refundable:
+                    raise ValueError(_("Amount (USD): at most %(max)s is left to refund", max=usd(refundable)))
+                reason = request.form.get("comment", "").strip()
+                if not reason:
+                    raise ValueError(_("Comment: give the reason for the refund"))
+                refund = money.post(db.session, money.Posting(
+                    wallet_id=entry.wallet_id, amount=-amount, type=TxType.credit_refund, actor_id=current_user.id,
+                    comment=reason, details={"refund_of": pk}))
+            except (ValueError, money.InsufficientFunds) as exc:
+                db.session.rollback()
+                flash(str(exc) if isinstance(exc, ValueError) else _("Amount (USD): the wallet balance is too low"), "danger")
+                return self.render_template("admin/refund.html", entry=entry, refundable=refundable), 400
+            audit.record("wallet.refund", entry.wallet, {"amount": -amount, "refund_of": pk, "comment": reason,
+                                                         "ledger_entry_id": refund.id})
+            db.session.commit()
+            flash(_("Refunded %(amount)s.", amount=usd(amount)), "success")
+            return redirect(url_for("TransactionView.show", pk=refund.id))
+        return self.render_template("admin/refund.html", entry=entry, refundable=refundable)

@@ -1,0 +1,99 @@
+"""The model-group dialog and the typed-email delete confirmation, mixed into UserView."""
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import delete, select, update
+
+from .. import audit
+from ..extensions import db
+from ..models import ModelGroup, TollgateUser, UserAllowedGroup
+
+
+class UserActionsMixin:
+    @expose("/groups", methods=["GET", "POST"])
+    @has_access
+    def groups(self):
+        ids = _ids(request.values.get("ids", ""))
+        users = db.session.scalars(select(TollgateUser).where(TollgateUser.id.in_(ids)).order_by(TollgateUser.id)).all()
+        if not users:
+            flash(_("Users: select at least one user"), "danger")
+            return redirect(url_for("UserView.list"))
+        groups = db.session.scalars(select(ModelGroup).order_by(ModelGroup.exclusive, ModelGroup.name)).all()
+        if request.method == "POST":
+            chosen = set(_ids(",".join(request.form.getlist("group_ids"))))
+            unknown = chosen - {g.id for g in groups}
+            if unknown:
+                flash(_("Model groups: unknown group ids %(ids)s", ids=sorted(unknown)), "danger")
+            else:
+                _assign(users, groups, chosen)
+                db.session.commit()
+                flash(_("Model groups assigned to %(n)d user(s).", n=len(users)), "success")
+                return redirect(url_for("UserView.list"))
+        granted = _granted(users)
+        return self.render_template("admin/assign_groups.html", users=users, groups=groups, granted=granted,
+                                    ids=",".join(str(u.id) for u in users))
+
+    @expose("/<int:pk>/delete", methods=["GET", "POST"])
+    @has_access
+    def delete_user(self, pk):
+        user = db.session.get(TollgateUser, pk) or abort(404)
+        if request.method == "POST":
+            typed = request.form.get("confirm_email", "").strip()
+            if typed.lower() != (user.email or "").lower():
+                flash(_("Email: type %(email)s exactly to confirm the deletion", email=user.email), "danger")
+                return self.render_template("admin/user_delete.html", user=user), 400
+            if user.id == current_user.id:
+                flash(_("User: you cannot delete your own account"), "danger")
+                return self.render_template("admin/user_delete.html", user=user), 400
+            details = {"before": audit.snapshot(user, ["username", "email", "first_name", "last_name", "tier"])}
+            audit.record("user.delete", user, details)
+            _delete(user)
+            db.session.commit()
+            flash(_("User %(email)s deleted.", email=details["before"]["email"]), "success")
+            return redirect(url_for("UserView.list"))
+        return self.render_template("admin/user_delete.html", user=user)
+
+
+def _ids(raw: str) -> list[int]:
+    return [int(x) for x in raw.split(",") if x.strip().isdigit()]
+
+
+def _granted(users) -> set[int]:
+    """Exclusive groups every selected user already holds: ticked in the dialog."""
+    rows = db.session.execute(select(UserAllowedGroup.user_id, UserAllowedGroup.group_id)
+                              .where(UserAllowedGroup.user_id.in_([u.id for u in users]))).all()
+    per_user: dict[int, set[int]] = {u.id: set() for u in users}
+    for user_id, group_id in rows:
+        per_user[user_id].add(group_id)
+    return set.intersection(*per_user.values()) if per_user else set()
+
+
+def _assign(users, groups, chosen: set[int]) -> None:
+    """Exclusive groups become the ticked set (grants added and removed); public ones need no row."""
+    exclusive = {g.id: g for g in groups if g.exclusive}
+    want = chosen & set(exclusive)
+    for user in users:
+        have = set(db.session.scalars(select(UserAllowedGroup.group_id).where(UserAllowedGroup.user_id == user.id)))
+        have &= set(exclusive)
+        for group_id in sorted(want - have):
+            db.session.add(UserAllowedGroup(user_id=user.id, group_id=group_id, granted_by_id=current_user.id))
+            audit.record("group.grant", user, {"group": exclusive[group_id].name, "group_id": group_id})
+        for group_id in sorted(have - want):
+            db.session.execute(delete(UserAllowedGroup).where(UserAllowedGroup.user_id == user.id,
+                                                              UserAllowedGroup.group_id == group_id))
+            audit.record("group.revoke", user, {"group": exclusive[group_id].name, "group_id": group_id})
+        audit.record("user.assign_groups", user, {
+            "exclusive_granted": sorted(exclusive[g].name for g in want),
+            "public_ticked": sorted(g.name for g in groups if not g.exclusive and g.id in chosen),
+        })
+
+
+def _delete(user: TollgateUser) -> None:
+    # Rows FAB itself keeps about who created or changed a user would block the delete.
+    for column in (TollgateUser.created_by_fk, TollgateUser.changed_by_fk):
+        db.session.execute(update(TollgateUser).where(column == user.id).values({column.key: None}))
+    user.roles = []
+    db.session.flush()
+    db.session.execute(delete(TollgateUser).where(TollgateUser.id == user.id))
+    db.session.expunge(user)
