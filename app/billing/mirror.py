@@ -1,41 +1,125 @@
-"""Names of the Redis keys that mirror database balances for the gateway's hot path.
+"""The gateway's Redis mirror of database balances: key names, Lua scripts, invalidation.
 
-The database is the book of record; Redis holds what the hot path must check in one
-round trip (balances minus open holds, key spend, sliding windows). When the money
-module changes a balance it drops the mirrored value, and the next request reloads it.
+PostgreSQL is the book of record; Redis holds what the hot path must check in one round
+trip. Each "account" N (``w:{wallet_id}``, ``k:{key_id}``, ``km:{key_id}:{model}``) has:
+
+- ``tg:a:{N}``: a hash of ``held`` (open holds), ``unflushed`` (settled, not yet in the
+  database), ``gen`` (bumped by every commit that changes the account's database value),
+  ``flushing`` and ``dirty`` (see lua/load.lua);
+- ``tg:s:{N}``: a snapshot of the database value when loaded (wallet balance, key spent,
+  key-model spent), expiring after ``SNAPSHOT_TTL_S``.
+
+Available = snapshot - unflushed - held (wallet); limit - snapshot - unflushed - held (key).
+
+Other keys: ``tg:h:{request_id}`` hold record, ``tg:holds`` ZSET of holds by expiry ms,
+``tg:hs:{request_id}`` settled marker (24 h), ``tg:rw:{key_id}:{5h|1d|7d}`` rolling
+window buckets, ``tg:rpm:{key_id}:{minute}`` / ``tg:tpm:{key_id}:{minute}`` rate
+counters, ``tg:pm:{org_id}:{12h index}`` plan message counter, ``tg:usage:q`` queue of
+settled usage records, ``tg:usage:b:{batch_id}`` claimed batches, ``tg:usage:batches``
+ZSET of batches by claim time, ``tg:usage:began``, ``tg:usage:seq``.
+
+Rolling windows, rate counters and plan windows live only in Redis: losing Redis data
+resets them (holds and unflushed spend too; the database keeps every settled charge that
+was flushed). The scripts compute key names from arguments, so the meter needs one Redis
+(not a cluster).
 """
 import logging
+from dataclasses import dataclass
+from pathlib import Path
 
 from flask import current_app
 
 log = logging.getLogger(__name__)
 
 PREFIX = "tg:"
+SNAPSHOT_TTL_S = 300
+USAGE_QUEUE = PREFIX + "usage:q"
+HOLDS = PREFIX + "holds"
+_LUA = Path(__file__).with_name("lua")
+
+
+def wallet_account(wallet_id: int) -> str:
+    return f"w:{wallet_id}"
+
+
+def key_account(api_key_id: int) -> str:
+    return f"k:{api_key_id}"
+
+
+def key_model_account(api_key_id: int, model: str) -> str:
+    return f"km:{api_key_id}:{model}"
+
+
+def account_key(account: str) -> str:
+    return f"{PREFIX}a:{account}"
+
+
+def snapshot_key(account: str) -> str:
+    return f"{PREFIX}s:{account}"
 
 
 def wallet_balance_key(wallet_id: int) -> str:
-    return f"{PREFIX}wb:{wallet_id}"
+    return snapshot_key(wallet_account(wallet_id))
 
 
 def key_spent_key(api_key_id: int) -> str:
-    return f"{PREFIX}ks:{api_key_id}"
+    return snapshot_key(key_account(api_key_id))
+
+
+@dataclass
+class Scripts:
+    """The meter's Lua scripts, registered once per client so calls go by EVALSHA."""
+
+    reserve: object
+    settle: object
+    load: object
+    balances: object
+    sweep: object
+    claim: object
+    begin: object
+    finish: object
+
+
+def scripts(client=None) -> Scripts:
+    holder = current_app.extensions["tollgate_redis"]
+    client = client or holder.client
+    cached = getattr(holder, "_meter_scripts", None)
+    if cached is not None and cached[0] is client:
+        return cached[1]
+    common = (_LUA / "common.lua").read_text()
+    loaded = Scripts(**{name: client.register_script(common + "\n" + (_LUA / f"{name}.lua").read_text())
+                        for name in Scripts.__dataclass_fields__})
+    holder._meter_scripts = (client, loaded)
+    return loaded
 
 
 def invalidate_wallets(wallet_ids) -> None:
-    _delete([wallet_balance_key(w) for w in wallet_ids])
+    _invalidate([wallet_account(w) for w in wallet_ids])
 
 
 def invalidate_keys(api_key_ids) -> None:
-    _delete([key_spent_key(k) for k in api_key_ids])
+    _invalidate([key_account(k) for k in api_key_ids])
 
 
-def _delete(names: list[str]) -> None:
-    if not names:
+def invalidate_key_models(pairs) -> None:
+    """Drop per-model spend snapshots for (key_id, model) pairs after a direct database change."""
+    _invalidate([key_model_account(k, m) for k, m in pairs])
+
+
+def _invalidate(accounts: list[str]) -> None:
+    # gen and the snapshot change together, so a loader that read the database before
+    # this commit cannot install its stale value afterwards (lua/load.lua checks gen).
+    if not accounts:
         return
     try:
         client = current_app.extensions["tollgate_redis"].client
-        client.delete(*names)
+        pipe = client.pipeline(transaction=True)
+        for account in accounts:
+            pipe.hincrby(account_key(account), "gen", 1)
+            pipe.delete(snapshot_key(account))
+        pipe.execute()
     except RuntimeError:
         pass  # outside an app (scripts): nothing is mirrored there
-    except Exception:  # noqa: BLE001 - the mirror expires on its own; the commit stands
-        log.warning("could not drop the Redis mirror of %s; it expires on its own", names, exc_info=True)
+    except Exception:  # noqa: BLE001 - the snapshot expires on its own; the commit stands
+        log.warning("could not drop the Redis mirror of %s; it expires within %d s", accounts, SNAPSHOT_TTL_S,
+                    exc_info=True)

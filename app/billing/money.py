@@ -7,9 +7,10 @@ request or job boundary. The UPDATE is a single atomic statement guarded by
 ``balance + amount >= 0``, so concurrent debits on PostgreSQL can neither lose an update
 nor overdraw a wallet.
 """
+from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -106,6 +107,57 @@ def fail_pending(session: Session, entry_id: int, reason: str | None = None) -> 
             entry.comment = f"{entry.comment or ''}\n{reason}".strip()
         session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class UsageCharge:
+    """One settled request's cost, reserved beforehand by a hold."""
+
+    wallet_id: int
+    request_id: str
+    cost: int  # credits charged, > 0
+    details: dict | None = None
+
+
+def post_usage_batch(session: Session, charges: list[UsageCharge]) -> set[str]:
+    """Debit a batch of settled requests: one UPDATE per wallet, one ledger row per request.
+
+    Idempotent on ``"usage:" + request_id``: requests already in the ledger are skipped.
+    Returns the request ids applied now. Balances may go below zero, because each cost was
+    reserved by a hold when the request was admitted. Does not drop the Redis mirror: the
+    settlement flusher moves these costs from its "unflushed" to its snapshot itself.
+    """
+    for charge in charges:
+        if not isinstance(charge.cost, int) or isinstance(charge.cost, bool) or charge.cost <= 0:
+            raise MoneyError(f"usage cost must be a positive integer number of credits, got {charge.cost!r}")
+    by_id = {f"usage:{c.request_id}": c for c in charges}
+    if not by_id:
+        return set()
+    done = set(session.scalars(select(LedgerEntry.external_id).where(LedgerEntry.external_id.in_(list(by_id)))))
+    by_wallet: dict[int, list[UsageCharge]] = defaultdict(list)
+    for external_id, charge in by_id.items():
+        if external_id not in done:
+            by_wallet[charge.wallet_id].append(charge)
+    now, rows = utcnow(), []
+    for wallet_id in sorted(by_wallet):  # one lock order across flushers: no deadlocks
+        batch = by_wallet[wallet_id]
+        total = sum(c.cost for c in batch)
+        balance = session.execute(
+            update(Wallet).where(Wallet.id == wallet_id)
+            .values(balance=Wallet.balance - total, lifetime_spent=Wallet.lifetime_spent + total)
+            .returning(Wallet.balance).execution_options(synchronize_session=False)
+        ).scalar()
+        if balance is None:
+            raise MoneyError(f"wallet {wallet_id} does not exist")
+        running = balance + total
+        for charge in batch:
+            running -= charge.cost
+            rows.append({"wallet_id": wallet_id, "type": TxType.usage, "status": TxStatus.completed,
+                         "amount": -charge.cost, "balance_after": running, "external_id": f"usage:{charge.request_id}",
+                         "details": charge.details, "created_at": now, "completed_at": now})
+    if rows:
+        session.execute(insert(LedgerEntry), rows)
+    return {c.request_id for batch in by_wallet.values() for c in batch}
 
 
 def wallet_for_update(session: Session, wallet_id: int) -> Wallet:

@@ -1,0 +1,190 @@
+"""Holds: the gateway's admission check and settlement, one Redis round trip each.
+
+``reserve`` runs lua/reserve.lua: RPM, TPM, plan window, rolling 5h/1d/7d caps, lifetime
+quota, per-model cap and wallet, in that order; when all pass it counts the request and
+places a hold of the worst-case cost on the wallet, the key and the key-model account.
+``settle`` releases the hold, books the actual cost and queues the usage record, which
+``settlement`` writes to PostgreSQL in batches. Key names: see ``mirror``.
+
+Fails closed: if Redis, or PostgreSQL while loading a snapshot, is unreachable,
+``MeterUnavailable`` is raised and the gateway answers 503 without forwarding.
+"""
+import json
+import time
+from dataclasses import dataclass
+
+import redis.exceptions
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..extensions import db
+from ..models import ApiKey, KeyModelSpend, Wallet
+from . import mirror
+
+# Snapshot loads race with commits; each retry means a commit landed meanwhile.
+_LOAD_ATTEMPTS = 5
+_REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+class MeterUnavailable(RuntimeError):
+    """Redis or PostgreSQL cannot be reached: nothing may be forwarded or charged."""
+
+
+@dataclass(frozen=True)
+class HoldRequest:
+    request_id: str
+    wallet_id: int
+    key_id: int
+    org_id: int | None
+    model: str
+    amount: int
+    est_tokens: int
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
+    quota: int | None = None
+    cap_5h: int | None = None
+    cap_1d: int | None = None
+    cap_7d: int | None = None
+    model_cap: int | None = None
+    messages_per_12h: int | None = None
+
+
+@dataclass(frozen=True)
+class HoldResult:
+    ok: bool
+    error: str | None = None  # rpm tpm plan_window cap_5h cap_1d cap_7d quota model_cap insufficient_funds duplicate
+    limit: int | None = None
+    used: int | None = None
+    retry_after: int | None = None
+    wallet_available: int | None = None
+    key_remaining: int | None = None  # None = unlimited
+    clamped: bool = False  # settle: the cost exceeded the hold and was cut to it
+
+
+def clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def reserve(req: HoldRequest, now_ms: int | None = None) -> HoldResult:
+    ttl_ms = int(current_app.config.get("GATEWAY_HOLD_TTL_S", 600)) * 1000
+    args = [req.request_id, int(req.wallet_id), int(req.key_id), _opt(req.org_id), req.model, int(req.amount),
+            int(req.est_tokens), _opt(req.rpm_limit), _opt(req.tpm_limit), _opt(req.quota), _opt(req.cap_5h),
+            _opt(req.cap_1d), _opt(req.cap_7d), _opt(req.model_cap), _opt(req.messages_per_12h),
+            clock_ms() if now_ms is None else now_ms, ttl_ms]
+    reply = _run("reserve", args)
+    if reply[0] == b"ok":
+        return HoldResult(True, wallet_available=int(reply[1]), key_remaining=_remaining(reply[2]))
+    return HoldResult(False, error=reply[0].decode(), limit=int(reply[1]), used=int(reply[2]),
+                      retry_after=int(reply[3]) or None)
+
+
+def settle(request_id: str, cost: int, actual_tokens: int, record: dict, now_ms: int | None = None) -> HoldResult:
+    """Charge ``cost`` (at most the hold) once per request id; replays change nothing."""
+    if not isinstance(cost, int) or isinstance(cost, bool):
+        raise TypeError(f"cost must be an integer number of credits, got {cost!r}")
+    wallet_id, key_id, model = int(record["wallet_id"]), int(record["api_key_id"]), str(record["model"])
+    args = [request_id, max(cost, 0), int(actual_tokens), json.dumps(record, separators=(",", ":")),
+            clock_ms() if now_ms is None else now_ms, wallet_id, key_id, model, json.dumps(model)]
+    reply = _run("settle", args)
+    if reply[0] != b"ok":
+        return HoldResult(False, error="duplicate", wallet_available=None if reply[1] is None else int(reply[1]))
+    from . import settlement  # imported here: settlement depends on this module
+
+    settlement.notify(int(reply[3]))
+    wallet, key = reply[1], reply[2]
+    if wallet is None or key is None:  # a snapshot expired meanwhile: load it
+        quota = reply[5].decode() if isinstance(reply[5], bytes) else reply[5]
+        wallet, key = balances(wallet_id, key_id, int(quota) if quota not in ("", None) else None)
+        key = -1 if key is None else key
+    return HoldResult(True, wallet_available=int(wallet), key_remaining=_remaining(key), clamped=bool(reply[4]))
+
+
+def release(request_id: str, record: dict, now_ms: int | None = None) -> HoldResult:
+    """The request failed: release its hold, charge nothing, still log it."""
+    return settle(request_id, 0, 0, record, now_ms=now_ms)
+
+
+def log_only(record: dict) -> None:
+    """Queue the usage row of a request refused before any hold."""
+    envelope = {"cost": 0, "clamped": False, "held": False, "w": None, "k": None, "m": None, "r": record}
+    try:
+        waiting = current_app.extensions["tollgate_redis"].client.rpush(
+            mirror.USAGE_QUEUE, json.dumps(envelope, separators=(",", ":")))
+    except _REDIS_DOWN as exc:
+        raise MeterUnavailable(f"Redis is unreachable: {exc}") from exc
+    from . import settlement
+
+    settlement.notify(int(waiting))
+
+
+def balances(wallet_id: int, key_id: int, quota: int | None) -> tuple[int, int | None]:
+    """(wallet available, key quota remaining or None if unlimited) right now."""
+    reply = _run("balances", [int(wallet_id), int(key_id), _opt(quota)])
+    return int(reply[1]), _remaining(reply[2])
+
+
+def sweep_expired(now_ms: int | None = None, limit: int = 1000) -> int:
+    """Release holds past their expiry; returns how many. Run by the flusher every few seconds."""
+    when = clock_ms() if now_ms is None else now_ms
+    try:
+        return int(mirror.scripts().sweep(args=[when, limit]))
+    except _REDIS_DOWN as exc:
+        raise MeterUnavailable(f"Redis is unreachable: {exc}") from exc
+
+
+def _run(name: str, args: list) -> list:
+    """Run a meter script; load the snapshots it asks for and run it again."""
+    try:
+        script = getattr(mirror.scripts(), name)
+        for _ in range(_LOAD_ATTEMPTS):
+            reply = script(args=args)
+            if reply[0] != b"load":
+                return reply
+            _load([account.decode() for account in reply[1:]])
+    except _REDIS_DOWN as exc:
+        raise MeterUnavailable(f"Redis is unreachable: {exc}") from exc
+    raise MeterUnavailable("balances kept changing while being loaded; try again")
+
+
+def _load(accounts: list[str]) -> None:
+    # gen is read before the database so that a commit landing in between is detected.
+    client = current_app.extensions["tollgate_redis"].client
+    pipe = client.pipeline(transaction=False)
+    for account in accounts:
+        pipe.hget(mirror.account_key(account), "gen")
+    gens = pipe.execute()
+    args = []
+    for account, gen in zip(accounts, gens):
+        args += [account, (gen or b"").decode(), _database_value(account)]
+    mirror.scripts().load(args=args)  # a refused load leaves the snapshot missing: the caller asks again
+
+
+def _database_value(account: str) -> int:
+    # Its own short connection: the caller's session may hold work it has not committed.
+    kind, _, rest = account.partition(":")
+    if kind == "w":
+        query = select(Wallet.balance).where(Wallet.id == int(rest))
+    elif kind == "k":
+        query = select(ApiKey.spent).where(ApiKey.id == int(rest))
+    else:
+        key_id, _, model = rest.partition(":")
+        query = select(KeyModelSpend.spent).where(KeyModelSpend.api_key_id == int(key_id),
+                                                  KeyModelSpend.model == model)
+    try:
+        with db.engine.connect() as conn:
+            value = conn.scalar(query)
+    except SQLAlchemyError as exc:
+        raise MeterUnavailable(f"the database is unreachable: {exc}") from exc
+    if value is None and kind == "w":
+        raise MeterUnavailable(f"wallet {rest} does not exist")
+    return int(value or 0)
+
+
+def _opt(value: int | None) -> int | str:
+    return "" if value is None else int(value)
+
+
+def _remaining(value) -> int | None:
+    value = int(value)
+    return None if value == -1 else value

@@ -1,0 +1,243 @@
+"""The settlement flusher: writes settled usage from Redis to PostgreSQL in batches.
+
+``holds.settle`` queues each request's usage record in ``tg:usage:q``. A flusher claims
+up to ``GATEWAY_FLUSH_BATCH`` records (lua/claim.lua), writes them in ONE transaction
+(usage rows, one ``usage`` ledger row per charged request, key and key-model spend),
+then finishes the batch in Redis (lua/finish.lua) so "available" stays exact without a
+reload. A batch claimed but not finished within ``STALE_MS`` is claimed again by any
+flusher; every write is idempotent on the request id, so a crash can neither lose nor
+double a charge.
+
+``Flusher`` runs this in a daemon thread (a greenlet under gevent) every ``INTERVAL_S``,
+or at once when ``GATEWAY_FLUSH_BATCH`` records wait, and sweeps expired holds every
+``SWEEP_EVERY_S``. ``stop(drain=True)`` empties the queue: call it at shutdown (atexit is
+registered; under gunicorn also call ``stop_flusher()`` from ``worker_exit``).
+"""
+import atexit
+import datetime as dt
+import json
+import logging
+import os
+import threading
+import time
+from collections import defaultdict
+from decimal import Decimal
+
+from flask import Flask, current_app
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..extensions import db
+from ..models import ApiKey, KeyModelSpend, UsageLog
+from . import holds, mirror, money
+
+INTERVAL_S = 0.15
+SWEEP_EVERY_S = 3.0
+STALE_MS = 60_000
+log = logging.getLogger(__name__)
+
+_USAGE_COLUMNS = {c.key for c in UsageLog.__table__.columns} - {"id"}
+
+
+def flush_all(app: Flask | None = None, now_ms: int | None = None) -> int:
+    """Write every queued record now; returns how many. One cheap round trip when the queue is empty."""
+    with (app.app_context() if app is not None else _nullcontext()):
+        written = 0
+        while True:
+            count = flush_batch(now_ms)
+            if count == 0:
+                return written
+            written += count
+
+
+def flush_batch(now_ms: int | None = None) -> int:
+    """Claim, write and finish one batch; returns its record count (0: nothing waiting)."""
+    scripts = mirror.scripts()
+    size = int(current_app.config.get("GATEWAY_FLUSH_BATCH", 500))
+    try:
+        reply = scripts.claim(args=[holds.clock_ms() if now_ms is None else now_ms, size, STALE_MS])
+    except holds._REDIS_DOWN as exc:
+        raise holds.MeterUnavailable(f"Redis is unreachable: {exc}") from exc
+    if not reply:
+        return 0
+    batch_id, envelopes = reply[0].decode(), [json.loads(item) for item in reply[1:]]
+    costs = _account_costs(envelopes)
+    if not scripts.begin(args=[batch_id, *costs]):
+        return len(envelopes)  # another flusher finished it meanwhile
+    try:
+        _write(envelopes)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise  # the batch stays claimed and is retried after STALE_MS
+    finish_args = [batch_id]
+    for account, cost in costs.items():
+        finish_args += [account, cost]
+    scripts.finish(args=finish_args)
+    return len(envelopes)
+
+
+def _account_costs(envelopes: list[dict]) -> dict[str, int]:
+    # Exactly the accounts settle.lua added the costs to (zero-cost ones still need begin/finish).
+    costs: dict[str, int] = defaultdict(int)
+    for env in envelopes:
+        if env.get("w") is None:
+            continue
+        for account in (mirror.wallet_account(env["w"]), mirror.key_account(env["k"]),
+                        mirror.key_model_account(env["k"], env["m"])):
+            costs[account] += int(env["cost"])
+    return dict(costs)
+
+
+def _write(envelopes: list[dict]) -> None:
+    session = db.session
+    rows = [_usage_row(env) for env in envelopes]
+    fresh = _insert_usage(session, rows)
+    charged = [env for env in envelopes if env["r"]["request_id"] in fresh and env.get("w") is not None]
+    applied = money.post_usage_batch(session, [
+        money.UsageCharge(int(env["w"]), env["r"]["request_id"], int(env["cost"]),
+                          {"model": env["m"], "api_key_id": env["k"], **({"clamped": True} if env["clamped"] else {})})
+        for env in charged if int(env["cost"]) > 0])
+    key_spend: dict[int, int] = defaultdict(int)
+    model_spend: dict[tuple[int, str], int] = defaultdict(int)
+    last_used: dict[int, dt.datetime] = {}
+    for env in charged:
+        key_id, rid = int(env["k"]), env["r"]["request_id"]
+        created = dt.datetime.fromisoformat(env["r"]["created_at"])
+        last_used[key_id] = max(last_used.get(key_id, created), created)
+        if rid in applied:
+            key_spend[key_id] += int(env["cost"])
+            model_spend[(key_id, env["m"])] += int(env["cost"])
+    for key_id in sorted(last_used):
+        session.execute(update(ApiKey).where(ApiKey.id == key_id).values(
+            spent=ApiKey.spent + key_spend.get(key_id, 0),
+            last_used_at=func.coalesce(func.greatest(ApiKey.last_used_at, last_used[key_id]), last_used[key_id])
+            if session.get_bind().dialect.name == "postgresql" else last_used[key_id],
+        ).execution_options(synchronize_session=False))
+    if model_spend:
+        _upsert_model_spend(session, model_spend)
+
+
+def _usage_row(env: dict) -> dict:
+    record = env["r"]
+    row = {k: v for k, v in record.items() if k in _USAGE_COLUMNS}
+    row["created_at"] = dt.datetime.fromisoformat(record["created_at"])
+    row["multiplier"] = Decimal(str(record.get("multiplier") or "1"))
+    if env.get("clamped"):
+        row["error_type"] = row.get("error_type") or "cost_clamped_to_hold"
+    return row
+
+
+def _insert_usage(session, rows: list[dict]) -> set[str]:
+    """Insert usage rows not yet present; returns the request ids inserted now (the receipt of a charge)."""
+    if not rows:
+        return set()
+    unique = list({r["request_id"]: r for r in rows}.values())
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = postgresql.insert(UsageLog).values(unique).on_conflict_do_nothing(index_elements=["request_id"])
+        return set(session.scalars(stmt.returning(UsageLog.request_id)))
+    present = set(session.scalars(select(UsageLog.request_id).where(
+        UsageLog.request_id.in_([r["request_id"] for r in unique]))))
+    fresh = [r for r in unique if r["request_id"] not in present]
+    if fresh:
+        session.execute(insert(UsageLog), fresh)
+    return {r["request_id"] for r in fresh}
+
+
+def _upsert_model_spend(session, spend: dict[tuple[int, str], int]) -> None:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    values = [{"api_key_id": k, "model": m, "spent": v} for (k, m), v in sorted(spend.items())]
+    stmt = dialect.insert(KeyModelSpend).values(values)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["api_key_id", "model"], set_={"spent": KeyModelSpend.spent + stmt.excluded.spent}))
+
+
+class _nullcontext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+class Flusher:
+    """Background flush + sweep loop for one process."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "Flusher":
+        self._thread = threading.Thread(target=self._run, name="tollgate-flusher", daemon=True)
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, drain: bool = True, timeout: float = 30.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if drain:
+            flush_all(self.app)
+
+    def _run(self) -> None:
+        last_sweep = 0.0
+        with self.app.app_context():
+            while not self._stopping.is_set():
+                self._wake.wait(INTERVAL_S)
+                self._wake.clear()
+                try:
+                    while flush_batch():
+                        if self._stopping.is_set():
+                            break
+                    if time.monotonic() - last_sweep >= SWEEP_EVERY_S:
+                        holds.sweep_expired()
+                        last_sweep = time.monotonic()
+                except Exception:  # noqa: BLE001 - the loop must survive an outage; batches wait in Redis
+                    log.exception("settlement flush failed; retrying")
+                    db.session.rollback()
+                    self._stopping.wait(1.0)
+                finally:
+                    db.session.remove()
+
+
+_flusher: Flusher | None = None
+_flusher_pid: int | None = None
+_lock = threading.Lock()
+
+
+def start_flusher(app: Flask) -> Flusher:
+    """Start this process's flusher once (after a fork, once more in the child)."""
+    global _flusher, _flusher_pid
+    with _lock:
+        if _flusher is None or _flusher_pid != os.getpid():
+            _flusher, _flusher_pid = Flusher(app).start(), os.getpid()
+            atexit.register(stop_flusher)
+        return _flusher
+
+
+def stop_flusher(drain: bool = True) -> None:
+    global _flusher
+    with _lock:
+        flusher, _flusher = _flusher, None
+    if flusher is not None and _flusher_pid == os.getpid():
+        flusher.stop(drain=drain)
+
+
+def notify(waiting: int) -> None:
+    """Called after each settle: starts this process's flusher lazily, wakes it for a full batch.
+
+    Tests set GATEWAY_FLUSHER_AUTOSTART off (the default when testing) and call flush_all.
+    """
+    flusher = _flusher if _flusher_pid == os.getpid() else None
+    if flusher is None:
+        if not current_app.config.get("GATEWAY_FLUSHER_AUTOSTART", not current_app.testing):
+            return
+        flusher = start_flusher(current_app._get_current_object())
+    if waiting >= int(current_app.config.get("GATEWAY_FLUSH_BATCH", 500)):
+        flusher.wake()
