@@ -10,10 +10,9 @@ double a charge.
 
 ``Flusher`` runs this in a daemon thread (a greenlet under gevent) every ``INTERVAL_S``,
 or at once when ``GATEWAY_FLUSH_BATCH`` records wait, and sweeps expired holds every
-``SWEEP_EVERY_S``. ``stop(drain=True)`` empties the queue: call it at shutdown (atexit is
-registered; under gunicorn also call ``stop_flusher()`` from ``worker_exit``).
+``SWEEP_EVERY_S``. ``stop(drain=True)`` empties the queue: call it at normal shutdown
+(``app.serving`` registers it with atexit in each web process).
 """
-import atexit
 import datetime as dt
 import json
 import logging
@@ -26,6 +25,7 @@ from decimal import Decimal
 from flask import Flask, current_app
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, IntegrityError
 
 from ..extensions import db
 from ..models import ApiKey, KeyModelSpend, UsageLog
@@ -67,6 +67,11 @@ def flush_batch(now_ms: int | None = None) -> int:
     try:
         _write(envelopes)
         db.session.commit()
+    except (IntegrityError, DataError):
+        db.session.rollback()
+        # One bad record (say, its provider was deleted) must not hold back the others.
+        dead = _write_one_by_one(envelopes)
+        costs = _account_costs([env for env in envelopes if id(env) not in dead])
     except Exception:
         db.session.rollback()
         raise  # the batch stays claimed and is retried after STALE_MS
@@ -75,6 +80,26 @@ def flush_batch(now_ms: int | None = None) -> int:
         finish_args += [account, cost]
     scripts.finish(args=finish_args)
     return len(envelopes)
+
+
+def _write_one_by_one(envelopes: list[dict]) -> set[int]:
+    """Write each record in its own savepoint; park the ones that fail in ``tg:usage:dead``.
+
+    A parked record's cost stays in "unflushed" (the meter keeps counting it, conservatively)
+    until someone repairs and replays it.
+    """
+    dead: set[int] = set()
+    for env in envelopes:
+        try:
+            with db.session.begin_nested():
+                _write([env])
+        except (IntegrityError, DataError) as exc:
+            dead.add(id(env))
+            log.error("usage record %s cannot be written and was parked: %s", env["r"].get("request_id"), exc)
+            current_app.extensions["tollgate_redis"].client.rpush(
+                mirror.PREFIX + "usage:dead", json.dumps({"error": str(exc)[:500], **env}))
+    db.session.commit()
+    return dead
 
 
 def _account_costs(envelopes: list[dict]) -> dict[str, int]:
@@ -161,29 +186,40 @@ class _nullcontext:
 
 
 class Flusher:
-    """Background flush + sweep loop for one process."""
+    """Background flush + sweep loop for one process: ``Flusher().start(app)``, ``stop(drain=True)``."""
 
-    def __init__(self, app: Flask) -> None:
-        self.app = app
+    def __init__(self) -> None:
+        self.app: Flask | None = None
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "Flusher":
+    def start(self, app: Flask) -> "Flusher":
+        global _current
+        self.app = app
         self._thread = threading.Thread(target=self._run, name="tollgate-flusher", daemon=True)
         self._thread.start()
+        _current = (os.getpid(), self)
         return self
 
     def wake(self) -> None:
         self._wake.set()
 
     def stop(self, drain: bool = True, timeout: float = 30.0) -> None:
+        """Stop the loop; with ``drain``, write everything still queued before returning."""
+        global _current
+        if _current is not None and _current[1] is self:
+            _current = None
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        if drain:
-            flush_all(self.app)
+            self._thread = None
+        if drain and self.app is not None:
+            try:
+                flush_all(self.app)
+            except Exception:  # noqa: BLE001 - at exit, what is left stays queued in Redis for the next process
+                log.exception("could not drain the usage queue at stop; it stays queued in Redis")
 
     def _run(self) -> None:
         last_sweep = 0.0
@@ -192,9 +228,8 @@ class Flusher:
                 self._wake.wait(INTERVAL_S)
                 self._wake.clear()
                 try:
-                    while flush_batch():
-                        if self._stopping.is_set():
-                            break
+                    while not self._stopping.is_set() and flush_batch():
+                        pass
                     if time.monotonic() - last_sweep >= SWEEP_EVERY_S:
                         holds.sweep_expired()
                         last_sweep = time.monotonic()
@@ -206,38 +241,12 @@ class Flusher:
                     db.session.remove()
 
 
-_flusher: Flusher | None = None
-_flusher_pid: int | None = None
-_lock = threading.Lock()
-
-
-def start_flusher(app: Flask) -> Flusher:
-    """Start this process's flusher once (after a fork, once more in the child)."""
-    global _flusher, _flusher_pid
-    with _lock:
-        if _flusher is None or _flusher_pid != os.getpid():
-            _flusher, _flusher_pid = Flusher(app).start(), os.getpid()
-            atexit.register(stop_flusher)
-        return _flusher
-
-
-def stop_flusher(drain: bool = True) -> None:
-    global _flusher
-    with _lock:
-        flusher, _flusher = _flusher, None
-    if flusher is not None and _flusher_pid == os.getpid():
-        flusher.stop(drain=drain)
+# This process's running flusher, with the pid that started it (a forked child has none).
+_current: tuple[int, Flusher] | None = None
 
 
 def notify(waiting: int) -> None:
-    """Called after each settle: starts this process's flusher lazily, wakes it for a full batch.
-
-    Tests set GATEWAY_FLUSHER_AUTOSTART off (the default when testing) and call flush_all.
-    """
-    flusher = _flusher if _flusher_pid == os.getpid() else None
-    if flusher is None:
-        if not current_app.config.get("GATEWAY_FLUSHER_AUTOSTART", not current_app.testing):
-            return
-        flusher = start_flusher(current_app._get_current_object())
-    if waiting >= int(current_app.config.get("GATEWAY_FLUSH_BATCH", 500)):
-        flusher.wake()
+    """Called after each settle: wakes this process's flusher as soon as a full batch waits."""
+    if _current is not None and _current[0] == os.getpid() \
+            and waiting >= int(current_app.config.get("GATEWAY_FLUSH_BATCH", 500)):
+        _current[1].wake()

@@ -136,3 +136,17 @@ def test_usage_batch_posting_is_idempotent(db, meter):
     rows = db.session.scalars(select(LedgerEntry.balance_after).where(LedgerEntry.type == TxType.usage)
                               .order_by(LedgerEntry.id)).all()
     assert rows == [9_999_900, 9_999_800, 9_999_700]
+
+
+def test_a_record_that_cannot_be_written_is_parked_without_blocking_the_batch(app, db, meter):
+    good, bad = meter.hold(1_000), meter.hold(1_000)
+    for req in (good, bad):
+        holds.reserve(req, now_ms=T0)
+    holds.settle(good.request_id, 500, 10, meter.record(good.request_id, 500), now_ms=T0)
+    broken = {**meter.record(bad.request_id, 500), "provider_id": 999_999}  # no such provider
+    holds.settle(bad.request_id, 500, 10, broken, now_ms=T0)
+    assert settlement.flush_all(app) == 2
+    assert _state(db, meter) == (10_000_000 - 500, 500, 500, 1)
+    assert redis_conn.client.llen("tg:usage:dead") == 1
+    # The parked cost is still counted by the meter (conservative) until it is replayed.
+    assert holds.balances(meter.wallet_id, meter.key_id, None) == (10_000_000 - 1_000, None)
