@@ -1,0 +1,1 @@
+"""Tollgate's benchmark harness: see docs/performance.md."""

@@ -1,0 +1,1 @@
+"""Servers the gateway is compared with, plus the wiring for each arm."""
