@@ -100,7 +100,12 @@ class Config:
     GATEWAY_UPSTREAM_TIMEOUT_S = env_int("GATEWAY_UPSTREAM_TIMEOUT_S", 60)
     GATEWAY_TOTAL_DEADLINE_S = env_int("GATEWAY_TOTAL_DEADLINE_S", 120)
     GATEWAY_MAX_ATTEMPTS = env_int("GATEWAY_MAX_ATTEMPTS", 3)
-    GATEWAY_HOLD_TTL_S = env_int("GATEWAY_HOLD_TTL_S", 600)
+    GATEWAY_HOLD_TTL_S = env_int("GATEWAY_HOLD_TTL_S", 900)
+    # Models, groups and providers are re-read at most this often by each gateway process.
+    GATEWAY_CATALOG_SECONDS = env_int("GATEWAY_CATALOG_SECONDS", 5)
+    # True: usage is written to the database before the response ends (embedded default, tests).
+    # False: a flusher thread in each process writes it in batches (production).
+    GATEWAY_SYNC_SETTLE = env_bool("GATEWAY_SYNC_SETTLE", False)
 
     # Payments and mail
     STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
@@ -129,6 +134,7 @@ class DevelopmentConfig(Config):
     SQLALCHEMY_DATABASE_URI = database_url(env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tollgate.db'}"))
     RQ_ASYNC = env_bool("RQ_ASYNC", False)  # jobs run inline unless a worker is configured
     TOLLGATE_MOUNT_MOCK = True
+    GATEWAY_SYNC_SETTLE = env_bool("GATEWAY_SYNC_SETTLE", True)
     ADMIN_PASSWORD = env_str("TOLLGATE_ADMIN_PASSWORD", "admin")
 
 
@@ -142,6 +148,8 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
     RQ_ASYNC = False
     GATEWAY_KEY_CACHE_SECONDS = 0
+    GATEWAY_CATALOG_SECONDS = 0
+    GATEWAY_SYNC_SETTLE = True
     ADMIN_PASSWORD = "admin-password"
 
 

@@ -40,3 +40,16 @@ def demo_command(base_url, upstream):
     demo = seed_demo(upstream_root=(upstream or f"{base_url}/_mock").rstrip("/"))
     click.echo(f"export TOLLGATE_API_KEY={demo.api_key}")
     click.echo(f"export TOLLGATE_BASE_URL={base_url}/v1")
+
+
+@tollgate_cli.command("worker")
+@click.option("--queues", default=None, help="Comma-separated queues (default: every configured queue).")
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+def worker_command(queues, burst):
+    """Run an RQ worker (with its scheduler) inside this app's context."""
+    from rq import Worker
+
+    names = queues.split(",") if queues else current_app.config["RQ_QUEUES"]
+    connection = current_app.extensions["tollgate_redis"].client
+    # Jobs run in a forked work horse; the app context pushed here is inherited by it.
+    Worker(names, connection=connection).work(with_scheduler=True, burst=burst)

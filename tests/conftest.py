@@ -20,9 +20,9 @@ KEEP_TABLES = {
 
 
 def _fresh_database(url: str) -> str:
-    """Create the test database (named with the worker id so parallel runs don't collide)."""
+    """Create this run's database; the pid in its name keeps simultaneous runs apart."""
     target = make_url(url)
-    name = f"{target.database}_{os.getpid()}" if os.environ.get("TOLLGATE_TEST_DB_PER_PID") else target.database
+    name = f"{target.database}_{os.getpid()}"
     target = target.set(database=name)
     admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -41,6 +41,8 @@ def app():
 
     class Config(TestingConfig):
         SQLALCHEMY_DATABASE_URI = _fresh_database(database_url(TestingConfig.SQLALCHEMY_DATABASE_URI))
+        REDIS_URL = _redis_url()
+        RATELIMIT_STORAGE_URI = REDIS_URL
 
     application = create_app(Config)
     application.jinja_env.undefined = __import__("jinja2").StrictUndefined
@@ -53,6 +55,22 @@ def app():
     yield application
     with application.app_context():
         db.engine.dispose()
+    _drop_database(Config.SQLALCHEMY_DATABASE_URI)
+
+
+def _redis_url() -> str:
+    """TEST_REDIS_URL, or a database index picked by pid so simultaneous runs rarely share one."""
+    if os.environ.get("TEST_REDIS_URL"):
+        return os.environ["TEST_REDIS_URL"]
+    return f"redis://127.0.0.1:6379/{2 + os.getpid() % 14}"
+
+
+def _drop_database(url: str) -> None:
+    target = make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -1,3 +1,74 @@
-from flask import Blueprint
+"""GET /api/v1/me/account: balance, callable models and profile for the key's owner. Free to call."""
+import orjson
+from flask import Blueprint, Response, request
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..billing import holds
+from ..billing.units import usd_json
+from ..extensions import db, limiter
+from ..gateway import admission, catalog
+from ..gateway.errors import GatewayError, error_response
+from ..keys import hash_key
+from ..models import KeyModelSpend, Membership, Organization, TollgateUser, Wallet
 
 bp = Blueprint("me_api", __name__, url_prefix="/api/v1/me")
+
+
+def _key_bucket() -> str:
+    secret = request.headers.get("x-api-key") or request.headers.get("Authorization", "")
+    return "me:" + hash_key(secret)[:32]
+
+
+@bp.get("/account")
+@limiter.limit("600/minute", key_func=_key_bucket)
+def account():
+    call = admission.Call(api="openai", op="me")
+    try:
+        key = admission.authenticate(call)
+        body = _account_body(key)
+    except GatewayError as err:
+        return error_response(err, "openai", {"X-Request-Id": call.request_id})
+    except (holds.MeterUnavailable, SQLAlchemyError):
+        err = GatewayError(503, "service_unavailable", "Tollgate cannot reach its database or Redis right now")
+        return error_response(err, "openai", {"X-Request-Id": call.request_id})
+    return Response(orjson.dumps(body), mimetype="application/json", headers={"X-Request-Id": call.request_id})
+
+
+def _account_body(key) -> dict:
+    session = db.session
+    user = session.get(TollgateUser, key.user_id)
+    wallet = session.get(Wallet, key.wallet_id)
+    available, _ = holds.balances(key.wallet_id, key.key_id, key.quota)
+    org_part, threshold = None, user.low_balance_threshold
+    if key.org_id is not None:
+        org = session.get(Organization, key.org_id)
+        role = session.scalar(select(Membership.role).where(Membership.org_id == org.id,
+                                                            Membership.user_id == user.id))
+        org_part = {"id": org.id, "name": org.name, "role": role.value if role else "member"}
+        threshold = org.low_balance_threshold
+    spent = dict(session.execute(select(KeyModelSpend.model, KeyModelSpend.spent)
+                                 .where(KeyModelSpend.api_key_id == key.key_id)).all())
+    cat = catalog.current()
+    models = [m for m in cat.models.values() if m.enabled and cat.multiplier_for(m, key.granted_groups) is not None
+              and (not key.allowed_models or m.public_id in key.allowed_models)
+              and (not m.plan_ids or key.plan_id in m.plan_ids)]
+    session.rollback()
+    return {
+        "user": {"id": user.id, "username": user.username, "email": user.email,
+                 "created_at": user.created_on.strftime("%Y-%m-%dT%H:%M:%SZ") if user.created_on else None,
+                 "tier": user.tier.value},
+        "balance": {
+            "available_usd": usd_json(available),
+            "lifetime_topup_usd": usd_json(wallet.lifetime_topup),
+            "lifetime_spent_usd": usd_json(wallet.lifetime_spent),
+            "low_balance_threshold_usd": usd_json(threshold),
+            "low_balance_flagged": threshold is not None and available <= threshold,
+        },
+        "allowed_models": [{"id": m.public_id, "quota_used_usd": usd_json(spent.get(m.public_id, 0)),
+                            "quota_cap_usd": usd_json(key.model_caps.get(m.public_id))}
+                           for m in sorted(models, key=lambda m: m.public_id)],
+        "org": org_part,
+    }
+
+

@@ -3,9 +3,8 @@ from flask import Flask
 
 
 def register_gateway(app: Flask) -> None:
+    from ..extensions import csrf
     from .blueprint import bp
 
     app.register_blueprint(bp)
-    from ..extensions import csrf
-
     csrf.exempt(bp)

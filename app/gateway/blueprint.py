@@ -1,3 +1,168 @@
-from flask import Blueprint
+"""The /v1 routes. Each handler admits the request, forwards it and settles what it cost."""
+import time
+
+import orjson
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..billing import holds
+from . import admission, catalog, forward, pricing, relay, upstream, validate
+from .admission import Call
+from .errors import GatewayError, error_response, invalid
+from .settle import fail, local_tokens, settle
+from .translate import TranslationError
 
 bp = Blueprint("gateway", __name__, url_prefix="/v1")
+
+
+@bp.post("/chat/completions")
+def chat_completions():
+    return handle(Call(api="openai", op="chat"))
+
+
+@bp.post("/messages")
+def messages():
+    return handle(Call(api="anthropic", op="messages"))
+
+
+@bp.post("/embeddings")
+def embeddings():
+    return handle(Call(api="openai", op="embeddings"))
+
+
+@bp.get("/models")
+def list_models():
+    api = "anthropic" if request.headers.get("anthropic-version") else "openai"
+    call = Call(api=api, op="models")
+    try:
+        key = admission.authenticate(call)
+        cat = catalog.current()
+        visible = [m for m in cat.models.values() if m.enabled and cat.multiplier_for(m, key.granted_groups) is not None
+                   and (not key.allowed_models or m.public_id in key.allowed_models)
+                   and (not m.plan_ids or key.plan_id in m.plan_ids)]
+    except GatewayError as err:
+        return error_response(err, api, {"X-Request-Id": call.request_id})
+    except (holds.MeterUnavailable, SQLAlchemyError):
+        return error_response(_unavailable(), api, {"X-Request-Id": call.request_id})
+    visible.sort(key=lambda m: m.public_id)
+    if api == "anthropic":
+        data = [{"type": "model", "id": m.public_id, "display_name": m.public_id,
+                 "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(m.created))} for m in visible]
+        body = {"data": data, "has_more": False, "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None}
+    else:
+        body = {"object": "list", "data": [{"id": m.public_id, "object": "model", "created": m.created,
+                                            "owned_by": "tollgate"} for m in visible]}
+    return Response(orjson.dumps(body), mimetype="application/json", headers={"X-Request-Id": call.request_id})
+
+
+def handle(call: Call) -> Response:
+    cfg = current_app.config
+    try:
+        admission.authenticate(call)
+        body = admission.parse_body(call)
+        model = admission.resolve_model(call, validate.require_model(body))
+        requested, bound = _check_body(call, body, model.max_output_tokens)
+        call.stream = bool(body.get("stream")) and call.op != "embeddings"
+        call.include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        admission.size_request(call, requested, bound)
+        admission.reserve(call)
+        routes = catalog.ordered_routes(model)
+        if call.op == "embeddings":
+            routes = [r for r in routes if not forward.upstream_is_anthropic(r)]
+        reply = upstream.call(routes, lambda route: forward.request_body(call, route), call.op, call.stream,
+                              cfg["GATEWAY_MAX_ATTEMPTS"], cfg["GATEWAY_TOTAL_DEADLINE_S"])
+    except TranslationError as exc:
+        return _refuse(call, invalid(str(exc)))
+    except GatewayError as err:
+        return _refuse(call, err)
+    except (holds.MeterUnavailable, SQLAlchemyError):
+        return _refuse(call, _unavailable())
+
+    status = reply.response.status_code
+    if status >= 400:
+        raw = reply.response.content
+        fail(call, status, "upstream_rejected", reply.route.provider.id, _ms(call))
+        return _json(call, forward.error_body(call, reply.route, status, raw), status)
+    if call.stream:
+        app = current_app._get_current_object()
+        resp = Response(relay.stream(call, reply, app), mimetype="text/event-stream")
+        resp.headers.update(_quota_headers(call))
+        resp.headers["Cache-Control"] = "no-cache"
+        resp.headers["X-Accel-Buffering"] = "no"  # tell proxies in front not to buffer the stream
+        return resp
+    return _finish(call, reply)
+
+
+def _check_body(call: Call, body: dict, max_output: int) -> tuple[int | None, int]:
+    if call.op == "embeddings":
+        items = validate.embeddings(body)
+        return None, pricing.prompt_bound([], extra_text=orjson.dumps(items).decode())
+    if call.op == "messages":
+        requested = validate.messages(body, max_output)
+        return requested, pricing.prompt_bound(body["messages"], body.get("system"), _tools_text(body))
+    requested = validate.chat(body, max_output)
+    return requested, pricing.prompt_bound(body["messages"], None, _tools_text(body))
+
+
+def _tools_text(body: dict) -> str:
+    return orjson.dumps(body["tools"]).decode() if body.get("tools") else ""
+
+
+def _finish(call: Call, reply) -> Response:
+    try:
+        payload = orjson.loads(reply.response.content)
+    except (orjson.JSONDecodeError, ValueError):
+        fail(call, 502, "upstream_error", reply.route.provider.id, _ms(call))
+        return _refuse(call, GatewayError(502, "upstream_error", "the provider sent a response that is not JSON"),
+                       logged=True)
+    out, tokens = forward.response_body(call, reply.route, payload)
+    if tokens is None:
+        tokens = local_tokens(call, len(forward.output_text(payload)))
+    try:
+        settle(call, tokens, reply.route.provider.id, _ms(call), None)
+    except holds.MeterUnavailable:
+        # The answer exists and was paid for by the hold; the hold expiry sweep reconciles it.
+        pass
+    return _json(call, out, 200)
+
+
+def _refuse(call: Call, err: GatewayError, logged: bool = False) -> Response:
+    if not logged:
+        try:
+            fail(call, err.status, err.code, None, _ms(call))
+        except (holds.MeterUnavailable, SQLAlchemyError):
+            pass  # the refusal itself must still reach the caller
+    headers = {"X-Request-Id": call.request_id}
+    if call.key is not None and err.status != 503:
+        headers.update(_quota_headers(call, fresh=True))
+    return error_response(err, call.api, headers)
+
+
+def _json(call: Call, body: dict, status: int) -> Response:
+    resp = Response(orjson.dumps(body), status=status, mimetype="application/json")
+    resp.headers.update(_quota_headers(call, fresh=status >= 400))
+    return resp
+
+
+def _quota_headers(call: Call, fresh: bool = False) -> dict:
+    if fresh or call.wallet_available is None:
+        try:
+            call.wallet_available, call.key_remaining = holds.balances(call.key.wallet_id, call.key.key_id,
+                                                                       call.key.quota)
+        except (holds.MeterUnavailable, SQLAlchemyError):
+            return {"X-Request-Id": call.request_id}
+    return {
+        "X-Request-Id": call.request_id,
+        "X-Quota-Remaining-Credits": "unlimited" if call.key_remaining is None else str(call.key_remaining),
+        "X-Org-Quota-Remaining-Credits": str(call.wallet_available),
+    }
+
+
+def _unavailable() -> GatewayError:
+    return GatewayError(503, "service_unavailable", "Tollgate cannot reach its database or Redis right now; "
+                        "nothing was forwarded or charged. Retry shortly.", code="service_unavailable")
+
+
+def _ms(call: Call) -> int:
+    return int((time.monotonic() - call.started) * 1000)

@@ -1,0 +1,170 @@
+"""Admission: the checks a request passes, in order, before anything is forwarded.
+
+key -> expiry -> org status -> model -> access -> plan -> body -> limits, caps and
+wallet (one Redis round trip). Each failure is a GatewayError the caller sees in its
+own API format.
+"""
+import datetime as dt
+import secrets
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import orjson
+from flask import current_app, request
+
+from ..billing import holds
+from . import catalog, keycache, pricing, validate
+from .catalog import ModelInfo
+from .errors import GatewayError, invalid
+from .keycache import KeyContext
+from .usage import utcnow
+
+CAP_NAMES = {
+    "cap_5h": "rolling 5-hour spend cap",
+    "cap_1d": "rolling 1-day spend cap",
+    "cap_7d": "rolling 7-day spend cap",
+    "quota": "lifetime quota",
+    "model_cap": "per-model quota cap",
+    "plan_window": "plan's message allowance for this 12-hour window",
+}
+
+
+@dataclass
+class Call:
+    """Everything one request needs, copied out of the database session so a stream can outlive it."""
+    api: str  # the caller's format: "openai" | "anthropic"
+    op: str  # "chat" | "messages" | "embeddings"
+    request_id: str = field(default_factory=lambda: "req_" + secrets.token_hex(12))
+    started: float = field(default_factory=time.monotonic)
+    created_at: dt.datetime = field(default_factory=utcnow)
+    key: KeyContext | None = None
+    model_name: str | None = None
+    model: ModelInfo | None = None
+    multiplier: Decimal | None = None
+    body: dict | None = None
+    stream: bool = False
+    include_usage: bool = False
+    prompt_bound: int = 0
+    max_output: int = 0
+    cap_limited: bool = False  # the per-request cap, not the caller, set max_output
+    hold: int = 0
+    held: bool = False
+    wallet_available: int | None = None
+    key_remaining: int | None = None
+
+
+def authenticate(call: Call) -> KeyContext:
+    secret = _presented_key()
+    if not secret:
+        raise GatewayError(401, "authentication_error", "missing API key: send 'Authorization: Bearer <key>' "
+                           "or 'x-api-key: <key>'", code="missing_api_key")
+    key = keycache.lookup(secret, current_app.config["GATEWAY_KEY_CACHE_SECONDS"])
+    if key is None:
+        raise GatewayError(401, "authentication_error", "invalid API key", code="invalid_api_key")
+    if key.status == "revoked":
+        raise GatewayError(401, "authentication_error", "this API key has been revoked", code="revoked_api_key")
+    if key.status == "expired" or (key.expires_at is not None and key.expires_at <= utcnow()):
+        raise GatewayError(401, "authentication_error", "this API key has expired", code="expired_api_key")
+    call.key = key
+    if key.org_status != "active":
+        raise GatewayError(403, "permission_error", f"this key's organization is {key.org_status}",
+                           code="org_" + key.org_status)
+    return key
+
+
+def _presented_key() -> str | None:
+    auth = request.headers.get("Authorization")
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return token.strip()
+    return request.headers.get("x-api-key") or None
+
+
+def resolve_model(call: Call, name: str) -> ModelInfo:
+    call.model_name = name
+    cat = catalog.current()
+    model = cat.models.get(name)
+    if model is None or not model.enabled:
+        raise GatewayError(404, "not_found_error", f"model '{name}' does not exist or is disabled",
+                           code="model_not_found", param="model")
+    key = call.key
+    multiplier = cat.multiplier_for(model, key.granted_groups)
+    if (key.allowed_models and name not in key.allowed_models) or multiplier is None:
+        raise GatewayError(403, "permission_error", f"this key may not call model '{name}'",
+                           code="model_not_allowed", param="model")
+    if model.plan_ids and key.plan_id not in model.plan_ids:
+        raise GatewayError(403, "permission_error", f"model '{name}' is not available on this organization's plan",
+                           code="model_not_on_plan", param="model")
+    wants_embedding = call.op == "embeddings"
+    if (model.kind == "embedding") != wants_embedding:
+        raise invalid(f"model '{name}' is {'an embedding' if model.kind == 'embedding' else 'a chat'} model "
+                      f"and cannot be used on this endpoint", "model")
+    call.model = model
+    call.multiplier = multiplier
+    return model
+
+
+def size_request(call: Call, requested_output: int | None, prompt_bound: int) -> None:
+    """Set the output limit and the hold; the per-request cap may lower the limit."""
+    model, key = call.model, call.key
+    call.prompt_bound = prompt_bound
+    limit = requested_output or model.max_output_tokens
+    if prompt_bound > model.context_length:
+        raise invalid(f"the prompt may need up to {prompt_bound} tokens, above this model's context of "
+                      f"{model.context_length}", "messages")
+    if key.per_request_cap is not None and call.op != "embeddings":
+        affordable = pricing.affordable_output(model, call.multiplier, prompt_bound, key.per_request_cap)
+        if affordable < 1:
+            raise invalid(f"this prompt alone may cost more than the key's per-request cap of "
+                          f"{key.per_request_cap} credits", "messages")
+        if affordable < limit:
+            limit, call.cap_limited = affordable, True
+    call.max_output = limit
+    output = 0 if call.op == "embeddings" else limit
+    call.hold = pricing.hold_amount(model, call.multiplier, prompt_bound, output)
+
+
+def reserve(call: Call) -> None:
+    key = call.key
+    result = holds.reserve(holds.HoldRequest(
+        request_id=call.request_id, wallet_id=key.wallet_id, key_id=key.key_id, org_id=key.org_id,
+        model=call.model_name, amount=call.hold, est_tokens=call.prompt_bound,
+        rpm_limit=key.rpm_limit, tpm_limit=key.tpm_limit, quota=key.quota,
+        cap_5h=key.cap_5h, cap_1d=key.cap_1d, cap_7d=key.cap_7d,
+        model_cap=key.model_caps.get(call.model_name), messages_per_12h=key.messages_per_12h,
+    ))
+    if not result.ok:
+        raise refusal(result)
+    call.held = True
+    call.wallet_available, call.key_remaining = result.wallet_available, result.key_remaining
+
+
+def refusal(result) -> GatewayError:
+    err = result.error
+    if err in ("rpm", "tpm"):
+        unit = "requests" if err == "rpm" else "tokens"
+        return GatewayError(429, "rate_limit_error", f"this key's limit of {result.limit} {unit} per minute is "
+                            f"reached; retry in {result.retry_after} s", code=f"{err}_limit_exceeded",
+                            headers={"Retry-After": result.retry_after or 1})
+    if err in CAP_NAMES:
+        headers = {"Retry-After": result.retry_after} if result.retry_after else {}
+        return GatewayError(429, "rate_limit_error", f"this key's {CAP_NAMES[err]} is exhausted "
+                            f"({result.used} of {result.limit} credits used or held)" if err != "plan_window" else
+                            f"the {CAP_NAMES[err]} ({result.limit} messages) is used up", code=f"{err}_exhausted",
+                            headers=headers)
+    if err == "insufficient_funds":
+        return GatewayError(402, "insufficient_quota", f"the wallet cannot cover this request's hold of "
+                            f"{result.limit} credits ({result.used} available)", code="insufficient_quota")
+    return GatewayError(500, "api_error", f"unexpected admission result {err!r}")
+
+
+def parse_body(call: Call) -> dict:
+    try:
+        body = orjson.loads(request.get_data(cache=False))
+    except orjson.JSONDecodeError as exc:
+        raise invalid(f"request body is not valid JSON: {exc}") from None
+    body = validate.require_object(body)
+    call.body = body
+    return body

@@ -1,0 +1,133 @@
+"""The model catalog as the gateway sees it: an immutable snapshot reloaded every few seconds.
+
+Admins edit models, groups and providers rarely; requests read them constantly. One
+snapshot per process, rebuilt at most every GATEWAY_CATALOG_SECONDS, keeps those reads off
+the database.
+"""
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..crypto import decrypt
+from ..extensions import db
+from ..models import LlmModel, ModelGroup, Provider
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    id: int
+    name: str
+    kind: str  # "openai-compatible" | "anthropic"
+    base_url: str
+    api_key: str | None
+    timeout_s: int
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    provider: ProviderInfo
+    upstream_name: str
+    priority: int
+    weight: int
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: int
+    public_id: str
+    kind: str
+    context_length: int
+    max_output_tokens: int
+    input_price: int
+    output_price: int
+    cached_input_price: int
+    enabled: bool
+    group_ids: frozenset
+    plan_ids: frozenset  # empty = every plan
+    routes: tuple = field(default_factory=tuple)
+    created: int = 0
+
+
+@dataclass(frozen=True)
+class Catalog:
+    models: dict  # public_id -> ModelInfo
+    groups: dict  # id -> (multiplier: Decimal, exclusive: bool)
+
+    def multiplier_for(self, model: ModelInfo, granted: frozenset) -> Decimal | None:
+        """Lowest multiplier among the groups that give this caller the model; None = no access."""
+        best = None
+        for gid in model.group_ids:
+            mult, exclusive = self.groups[gid]
+            if exclusive and gid not in granted:
+                continue
+            if best is None or mult < best:
+                best = mult
+        return best
+
+
+_snapshot: tuple[float, Catalog] | None = None
+_lock = threading.Lock()
+
+
+def current() -> Catalog:
+    global _snapshot
+    snap = _snapshot
+    now = time.monotonic()
+    if snap is not None and snap[0] > now:
+        return snap[1]
+    with _lock:
+        snap = _snapshot
+        if snap is None or snap[0] <= now:
+            _snapshot = (now + current_app.config["GATEWAY_CATALOG_SECONDS"], _load())
+        return _snapshot[1]
+
+
+def invalidate() -> None:
+    global _snapshot
+    _snapshot = None
+
+
+def ordered_routes(model: ModelInfo) -> list[RouteInfo]:
+    """Routes by priority; among equal priorities a weighted random order spreads the load."""
+    routes = list(model.routes)
+    keyed = [(r.priority, -random.random() ** (1.0 / max(r.weight, 1)), r) for r in routes]
+    keyed.sort(key=lambda t: (t[0], t[1]))
+    return [r for _, _, r in keyed]
+
+
+def _load() -> Catalog:
+    session = db.session
+    try:
+        groups = {g.id: (Decimal(g.multiplier), g.exclusive) for g in session.scalars(select(ModelGroup))}
+        providers = {}
+        for p in session.scalars(select(Provider).where(Provider.enabled.is_(True))):
+            providers[p.id] = (p, ProviderInfo(id=p.id, name=p.name, kind=p.kind.value, base_url=p.base_url.rstrip("/"),
+                                               api_key=decrypt(p.api_key_encrypted), timeout_s=p.timeout_s))
+        models = {}
+        stmt = select(LlmModel).options(selectinload(LlmModel.groups), selectinload(LlmModel.plans),
+                                        selectinload(LlmModel.routes))
+        for m in session.scalars(stmt):
+            routes = tuple(
+                RouteInfo(provider=providers[r.provider_id][1], upstream_name=r.upstream_name or m.upstream_name,
+                          priority=r.priority if r.priority is not None else providers[r.provider_id][0].priority,
+                          weight=r.weight if r.weight is not None else providers[r.provider_id][0].weight)
+                for r in m.routes if r.enabled and r.provider_id in providers
+            )
+            models[m.public_id] = ModelInfo(
+                id=m.id, public_id=m.public_id, kind=m.kind, context_length=m.context_length,
+                max_output_tokens=m.max_output_tokens, input_price=m.input_price, output_price=m.output_price,
+                cached_input_price=m.cached_input_price, enabled=m.enabled,
+                group_ids=frozenset(g.id for g in m.groups), plan_ids=frozenset(p.id for p in m.plans),
+                routes=routes, created=int(m.created_at.timestamp()) if m.created_at else 0,
+            )
+        return Catalog(models=models, groups=groups)
+    finally:
+        session.rollback()
+
+

@@ -1,0 +1,98 @@
+"""API key lookup by SHA-256, cached in-process for a few seconds.
+
+The cache holds a frozen snapshot of everything the checks need about the key, its
+owner, org and plan, so a cached request touches neither PostgreSQL nor Redis for
+authentication. Entries live GATEWAY_KEY_CACHE_SECONDS (<= 5 s), so a revoked key or a
+paused org stops working within that time on every process.
+"""
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..keys import hash_key
+from ..models import ApiKey, Organization, OrgStatus, Plan, UserAllowedGroup
+
+
+@dataclass(frozen=True)
+class KeyContext:
+    key_id: int
+    user_id: int
+    org_id: int | None
+    project_id: int | None
+    wallet_id: int
+    status: str
+    expires_at: dt.datetime | None
+    allowed_models: frozenset
+    per_request_cap: int | None
+    rpm_limit: int | None
+    tpm_limit: int | None
+    quota: int | None
+    cap_5h: int | None
+    cap_1d: int | None
+    cap_7d: int | None
+    model_caps: dict
+    org_status: str
+    plan_id: int | None
+    messages_per_12h: int | None
+    granted_groups: frozenset
+
+
+_cache: dict[str, tuple[float, KeyContext | None]] = {}
+_lock = threading.Lock()
+
+
+def lookup(secret: str, ttl: float) -> KeyContext | None:
+    digest = hash_key(secret)
+    now = time.monotonic()
+    hit = _cache.get(digest)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    ctx = _load(digest)
+    if ttl > 0:
+        with _lock:
+            if len(_cache) > 50_000:  # bounded: unknown keys must not grow it forever
+                _cache.clear()
+            _cache[digest] = (now + ttl, ctx)
+    return ctx
+
+
+def clear() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _load(digest: str) -> KeyContext | None:
+    session = db.session
+    try:
+        row = session.execute(
+            select(ApiKey, Organization.status, Organization.plan_id, Plan.messages_per_12h)
+            .outerjoin(Organization, Organization.id == ApiKey.org_id)
+            .outerjoin(Plan, Plan.id == Organization.plan_id)
+            .where(ApiKey.key_hash == digest)
+        ).first()
+        if row is None:
+            return None
+        key, org_status, plan_id, msgs = row
+        groups = frozenset(session.scalars(
+            select(UserAllowedGroup.group_id).where(UserAllowedGroup.user_id == key.user_id)))
+        if key.org_id is None:
+            # Individuals are on the free plan's model availability and message window.
+            free = session.execute(select(Plan.id, Plan.messages_per_12h).where(Plan.code == "free")).first()
+            plan_id, msgs = (free if free else (None, None))
+        return KeyContext(
+            key_id=key.id, user_id=key.user_id, org_id=key.org_id, project_id=key.project_id,
+            wallet_id=key.wallet_id, status=key.status.value, expires_at=key.expires_at,
+            allowed_models=frozenset(key.allowed_models or ()), per_request_cap=key.per_request_cap,
+            rpm_limit=key.rpm_limit, tpm_limit=key.tpm_limit, quota=key.quota,
+            cap_5h=key.cap_5h, cap_1d=key.cap_1d, cap_7d=key.cap_7d, model_caps=dict(key.model_caps or {}),
+            org_status=(org_status.value if org_status else OrgStatus.active.value),
+            plan_id=plan_id, messages_per_12h=msgs, granted_groups=groups,
+        )
+    finally:
+        session.rollback()  # read-only: end the transaction so the connection returns to the pool
+
+

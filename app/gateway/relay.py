@@ -1,0 +1,211 @@
+"""Relaying a streamed answer chunk by chunk, metering it, and settling when it ends.
+
+Each upstream SSE event is parsed (usage and generated text must be counted) and sent
+on at once: nothing is buffered. The stream ends in one of four ways, each settled once:
+the upstream finishes (its reported usage is charged), the per-request cap is reached
+(the stream is closed with finish reason "length" and charged up to there), the
+upstream cuts (input plus the output produced so far, counted locally) or the client
+goes away (the same). The settled balance follows as an SSE comment line, because the
+headers left before the cost was known.
+"""
+import time
+
+import orjson
+
+from . import translate as tr
+from .admission import Call
+from .forward import upstream_is_anthropic
+from .settle import fail, local_tokens, settle
+from .translate import SSEParser, sse_event
+from .upstream import UpstreamReply
+from .usage import Tokens, from_anthropic, from_openai
+
+
+class _Meter:
+    def __init__(self, call: Call):
+        self.call = call
+        self.text_len = 0
+        self.tokens: Tokens | None = None
+        self.ttft_ms: int | None = None
+        self.done = False
+
+    def saw_text(self, text: str) -> None:
+        if text:
+            if self.ttft_ms is None:
+                self.ttft_ms = int((time.monotonic() - self.call.started) * 1000)
+            self.text_len += len(text)
+
+    def over_cap(self) -> bool:
+        return self.call.cap_limited and (self.text_len + 3) // 4 >= self.call.max_output
+
+
+def stream(call: Call, reply: UpstreamReply, app):
+    """A WSGI body generator; it pushes its own app context because Flask's is gone by then."""
+    meter = _Meter(call)
+    anthropic_up = upstream_is_anthropic(reply.route)
+    handler = _handler(call, anthropic_up, meter)
+    parser = SSEParser()
+    settled = False
+    with app.app_context():
+        try:
+            for raw in reply.response.iter_content(chunk_size=None):
+                for event, data in parser.feed(raw):
+                    out = handler(event, data)
+                    if out:
+                        yield out
+                    if meter.done or meter.over_cap():
+                        break
+                if meter.done or meter.over_cap():
+                    break
+            capped = not meter.done and meter.over_cap()
+            if capped:
+                yield _cap_close(call)
+            tokens = meter.tokens if (meter.done and meter.tokens) else local_tokens(call, meter.text_len, meter.tokens)
+            if not meter.done and not capped:
+                yield _cut_notice(call)
+            settle(call, tokens, reply.route.provider.id, _ms(call), meter.ttft_ms)
+            settled = True
+            yield _tail(call)
+        except GeneratorExit:
+            raise
+        except Exception:  # noqa: BLE001 - an upstream read error is a cut; it is settled below
+            if not settled:
+                settle(call, local_tokens(call, meter.text_len, meter.tokens), reply.route.provider.id, _ms(call),
+                       meter.ttft_ms)
+                settled = True
+            yield _cut_notice(call)
+        finally:
+            reply.response.close()
+            if not settled:
+                # The client went away: charge input plus the output produced so far.
+                try:
+                    settle(call, local_tokens(call, meter.text_len, meter.tokens), reply.route.provider.id,
+                           _ms(call), meter.ttft_ms)
+                except Exception:  # noqa: BLE001 - the hold expires and is swept; never charged twice
+                    fail(call, 499, "client_closed", reply.route.provider.id, _ms(call))
+
+
+def _ms(call: Call) -> int:
+    return int((time.monotonic() - call.started) * 1000)
+
+
+def _handler(call: Call, anthropic_up: bool, meter: _Meter):
+    if call.api == "openai" and not anthropic_up:
+        return _openai_passthrough(call, meter)
+    if call.api == "anthropic" and anthropic_up:
+        return _anthropic_passthrough(call, meter)
+    if call.api == "openai":
+        return _anthropic_to_openai(call, meter)
+    return _openai_to_anthropic(call, meter)
+
+
+def _openai_passthrough(call: Call, meter: _Meter):
+    def handle(event, data):
+        if data == "[DONE]":
+            meter.done = True
+            return None
+        chunk = orjson.loads(data)
+        if chunk.get("usage"):
+            meter.tokens = from_openai(chunk["usage"])
+        choices = chunk.get("choices")
+        if not choices:
+            return sse_event(_renamed(chunk, call)) if call.include_usage else None
+        if not call.include_usage:
+            chunk.pop("usage", None)
+        delta = choices[0].get("delta") or {}
+        meter.saw_text(delta.get("content") or "")
+        for tc in delta.get("tool_calls") or ():
+            meter.saw_text((tc.get("function") or {}).get("arguments") or "")
+        return sse_event(_renamed(chunk, call))
+    return handle
+
+
+def _anthropic_passthrough(call: Call, meter: _Meter):
+    def handle(event, data):
+        payload = orjson.loads(data)
+        kind = event or payload.get("type")
+        if kind == "message_start":
+            msg = payload.get("message") or {}
+            meter.tokens = from_anthropic(msg.get("usage"))
+            msg["model"] = call.model_name
+        elif kind == "content_block_delta":
+            delta = payload.get("delta") or {}
+            meter.saw_text(delta.get("text") or delta.get("partial_json") or "")
+        elif kind == "message_delta":
+            usage = payload.get("usage") or {}
+            base = meter.tokens or Tokens()
+            meter.tokens = Tokens(prompt=base.prompt, cached=base.cached,
+                                  completion=int(usage.get("output_tokens") or base.completion))
+        elif kind == "message_stop":
+            meter.done = True
+        return sse_event(payload, kind)
+    return handle
+
+
+def _anthropic_to_openai(call: Call, meter: _Meter):
+    translator = tr.AnthropicToOpenAIStream(call.model_name, call.include_usage)
+
+    def handle(event, data):
+        payload = orjson.loads(data)
+        kind = event or payload.get("type")
+        if kind == "content_block_delta":
+            delta = payload.get("delta") or {}
+            meter.saw_text(delta.get("text") or delta.get("partial_json") or "")
+        out = b"".join(sse_event(c) for c in translator.feed(kind, payload))
+        u = translator.usage
+        meter.tokens = Tokens(prompt=u.prompt_tokens, completion=u.completion_tokens, cached=u.cached_tokens)
+        if kind == "message_stop":
+            meter.done = True
+        return out
+    return handle
+
+
+def _openai_to_anthropic(call: Call, meter: _Meter):
+    translator = tr.OpenAIToAnthropicStream(call.model_name)
+
+    def handle(event, data):
+        if data == "[DONE]":
+            meter.done = True
+            out = translator.finish()
+        else:
+            chunk = orjson.loads(data)
+            for choice in chunk.get("choices") or ():
+                delta = choice.get("delta") or {}
+                meter.saw_text(delta.get("content") or "")
+                for tc in delta.get("tool_calls") or ():
+                    meter.saw_text((tc.get("function") or {}).get("arguments") or "")
+            out = translator.feed(chunk)
+        u = translator.usage
+        meter.tokens = Tokens(prompt=u.prompt_tokens, completion=u.completion_tokens, cached=u.cached_tokens)
+        return b"".join(sse_event(d, name) for name, d in out)
+    return handle
+
+
+def _renamed(chunk: dict, call: Call) -> dict:
+    if "model" in chunk:
+        chunk["model"] = call.model_name
+    return chunk
+
+
+def _cap_close(call: Call) -> bytes:
+    """End a stream cleanly at the per-request cap, as the caller's API ends a max-tokens stop."""
+    if call.api == "anthropic":
+        return (sse_event({"type": "content_block_stop", "index": 0}, "content_block_stop")
+                + sse_event({"type": "message_delta", "delta": {"stop_reason": "max_tokens", "stop_sequence": None},
+                             "usage": {"output_tokens": call.max_output}}, "message_delta")
+                + sse_event({"type": "message_stop"}, "message_stop"))
+    return sse_event({"id": call.request_id, "object": "chat.completion.chunk", "created": int(time.time()),
+                      "model": call.model_name, "choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]})
+
+
+def _cut_notice(call: Call) -> bytes:
+    message = "the upstream provider ended the stream early; output so far was charged"
+    if call.api == "anthropic":
+        return sse_event({"type": "error", "error": {"type": "api_error", "message": message}}, "error")
+    return sse_event({"error": {"type": "upstream_error", "message": message, "code": "stream_cut"}})
+
+
+def _tail(call: Call) -> bytes:
+    key = "unlimited" if call.key_remaining is None else call.key_remaining
+    comment = f": tollgate-remaining-credits key={key} org={call.wallet_available}\n\n".encode()
+    return comment + (b"data: [DONE]\n\n" if call.api == "openai" else b"")

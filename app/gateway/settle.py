@@ -1,0 +1,56 @@
+"""Ending a request: charge what it used (never more than its hold), or release the hold."""
+from flask import current_app
+
+from ..billing import holds
+from . import pricing
+from .admission import Call
+from .pricing import Charge
+from .usage import Tokens, record
+
+
+def local_tokens(call: Call, output_text_len: int, reported: Tokens | None = None) -> Tokens:
+    """Usage counted here when the upstream reported none (or stopped before reporting it)."""
+    prompt = reported.prompt if reported and reported.prompt else max(call.prompt_bound // 4, 1)
+    completion = (output_text_len + 3) // 4
+    if reported and reported.completion > completion:
+        completion = reported.completion
+    cached = reported.cached if reported else 0
+    return Tokens(prompt=prompt, completion=completion, cached=cached, estimated=True)
+
+
+def charge_for(call: Call, tokens: Tokens) -> Charge:
+    c = pricing.charge(call.model, call.multiplier, tokens.prompt, tokens.completion, tokens.cached)
+    if c.total_cost > call.hold:
+        # The hold is the most this request may ever cost; what exceeds it is not charged.
+        return Charge(c.input_cost, c.output_cost, c.cached_cost, call.hold, c.discount_savings)
+    return c
+
+
+def settle(call: Call, tokens: Tokens, provider_id: int | None, latency_ms: int, ttft_ms: int | None):
+    c = charge_for(call, tokens)
+    rec = record(call, tokens=tokens, charge=c, provider_id=provider_id, latency_ms=latency_ms, ttft_ms=ttft_ms)
+    result = holds.settle(call.request_id, c.total_cost, tokens.prompt + tokens.completion, rec)
+    call.held = False
+    _sync_flush()
+    if result.wallet_available is not None:
+        call.wallet_available, call.key_remaining = result.wallet_available, result.key_remaining
+    return result
+
+
+def fail(call: Call, http_status: int, error_type: str, provider_id: int | None, latency_ms: int) -> None:
+    """Record a failed request; a held amount is released in full (nothing charged)."""
+    rec = record(call, status="error", http_status=http_status, error_type=error_type, provider_id=provider_id,
+                 latency_ms=latency_ms)
+    if call.held:
+        holds.release(call.request_id, rec)
+        call.held = False
+    else:
+        holds.log_only(rec)
+    _sync_flush()
+
+
+def _sync_flush() -> None:
+    if current_app.config.get("GATEWAY_SYNC_SETTLE"):
+        from ..billing import settlement
+
+        settlement.flush_all(current_app._get_current_object())

@@ -1,0 +1,92 @@
+"""Request validation: every refusal names the field that is wrong."""
+from .errors import invalid
+
+
+def require_object(body) -> dict:
+    if not isinstance(body, dict):
+        raise invalid("request body must be a JSON object")
+    return body
+
+
+def require_model(body: dict) -> str:
+    model = body.get("model")
+    if model is None:
+        raise invalid("'model' is required", "model")
+    if not isinstance(model, str) or not model:
+        raise invalid("'model' must be a non-empty string", "model")
+    return model
+
+
+def chat(body: dict, max_output: int) -> int | None:
+    """Checks an OpenAI chat body; returns the requested output limit (None = not given)."""
+    _messages(body, allow_system=True)
+    limit = None
+    for name in ("max_completion_tokens", "max_tokens"):
+        if body.get(name) is not None:
+            limit = _positive_int(body, name, max_output)
+            break
+    _optional_bool(body, "stream")
+    if body.get("stream_options") is not None and not isinstance(body["stream_options"], dict):
+        raise invalid("'stream_options' must be an object", "stream_options")
+    n = body.get("n")
+    if n is not None and n != 1:
+        raise invalid("'n' must be 1: Tollgate returns one choice per request", "n")
+    return limit
+
+
+def messages(body: dict, max_output: int) -> int:
+    """Checks an Anthropic Messages body; max_tokens is required there."""
+    _messages(body, allow_system=False)
+    if body.get("max_tokens") is None:
+        raise invalid("'max_tokens' is required", "max_tokens")
+    limit = _positive_int(body, "max_tokens", max_output)
+    system = body.get("system")
+    if system is not None and not isinstance(system, (str, list)):
+        raise invalid("'system' must be a string or a list of text blocks", "system")
+    _optional_bool(body, "stream")
+    return limit
+
+
+def embeddings(body: dict) -> list:
+    data = body.get("input")
+    if data is None:
+        raise invalid("'input' is required", "input")
+    items = [data] if isinstance(data, str) else data
+    if not isinstance(items, list) or not items:
+        raise invalid("'input' must be a string or a non-empty array", "input")
+    for i, item in enumerate(items):
+        if not isinstance(item, (str, list)):
+            raise invalid(f"'input[{i}]' must be a string or an array of token ids", f"input[{i}]")
+    return items
+
+
+def _messages(body: dict, allow_system: bool) -> None:
+    msgs = body.get("messages")
+    if msgs is None:
+        raise invalid("'messages' is required", "messages")
+    if not isinstance(msgs, list) or not msgs:
+        raise invalid("'messages' must be a non-empty array", "messages")
+    roles = {"user", "assistant", "system", "developer", "tool", "function"} if allow_system else {"user", "assistant"}
+    for i, msg in enumerate(msgs):
+        if not isinstance(msg, dict):
+            raise invalid(f"'messages[{i}]' must be an object", f"messages[{i}]")
+        role = msg.get("role")
+        if role not in roles:
+            raise invalid(f"'messages[{i}].role' must be one of {', '.join(sorted(roles))}", f"messages[{i}].role")
+        content = msg.get("content")
+        if content is not None and not isinstance(content, (str, list)):
+            raise invalid(f"'messages[{i}].content' must be a string or an array", f"messages[{i}].content")
+
+
+def _positive_int(body: dict, name: str, ceiling: int) -> int:
+    value = body[name]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise invalid(f"'{name}' must be a positive integer", name)
+    if value > ceiling:
+        raise invalid(f"'{name}' is {value}, above this model's limit of {ceiling}", name)
+    return value
+
+
+def _optional_bool(body: dict, name: str) -> None:
+    if body.get(name) is not None and not isinstance(body[name], bool):
+        raise invalid(f"'{name}' must be true or false", name)

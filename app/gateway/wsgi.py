@@ -1,0 +1,41 @@
+"""WSGI entry point of a gateway process: only /v1 and /api/v1/me, no back office.
+
+    gunicorn -c python:app.gunicorn_conf app.gateway.wsgi:application
+
+A gateway process holds no state of its own beyond short caches, so more of them can
+be added behind a load balancer at any time.
+"""
+from flask import Flask
+
+from config import config_from_env
+
+
+def create_gateway_app(config_class=None) -> Flask:
+    config_class = config_class or config_from_env()
+    config_class.validate()
+    app = Flask("app")
+    app.config.from_object(config_class)
+
+    from .. import api, jobs, models  # noqa: F401  (models registers the tables)
+    from ..extensions import csrf, db, limiter, redis_conn
+    from . import register_gateway
+
+    db.init_app(app)
+    redis_conn.init_app(app)
+    limiter.init_app(app)
+    csrf.init_app(app)
+    jobs.init_app(app)
+    register_gateway(app)
+    api.register_me_api(app)
+    return app
+
+
+def _build():
+    from ..serving import start_background_settlement
+
+    app = create_gateway_app()
+    start_background_settlement(app)
+    return app
+
+
+application = _build()
