@@ -4,6 +4,7 @@ from decimal import Decimal
 from flask import g, request
 from flask_appbuilder import ModelView
 from markupsafe import Markup, escape
+from wtforms import BooleanField
 
 from .. import audit
 from ..billing.units import credits_to_usd, usd_to_credits
@@ -79,3 +80,8 @@ class AuditedModelView(ModelView):
 
 def enum_value(value) -> str:
     return "" if value is None else getattr(value, "value", value)
+
+
+def checkbox(label) -> BooleanField:
+    """A checkbox that may be left unticked: FAB would mark a NOT NULL boolean as required."""
+    return BooleanField(label, default=False)

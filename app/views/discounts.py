@@ -9,7 +9,7 @@ from wtforms import SelectField, StringField
 from ..billing.units import credits_to_usd
 from ..models import DiscountCode
 from ..roles import DISCOUNTS
-from .base import AuditedModelView, parse_usd, usd
+from .base import AuditedModelView, checkbox, parse_usd, usd
 
 
 
@@ -28,6 +28,7 @@ class DiscountView(AuditedModelView):
     show_columns = ["code", "kind", "percent_bps", "amount", "usage_limit", "redemption_count",
                     "expires_at", "active", "created_at"]
     add_form_extra_fields = edit_form_extra_fields = {
+        "active": checkbox(_l("Active")),
         "kind_choice": SelectField(_l("Kind"), choices=[("percent", _l("Percent")), ("fixed", _l("Fixed amount (USD)"))]),
         "value": StringField(_l("Value"), description=_l("A percent (10 = 10%) or a USD amount")),
     }

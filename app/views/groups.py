@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import ModelGroup
 from ..roles import GROUPS
-from .base import AuditedModelView
+from .base import AuditedModelView, checkbox
 
 
 class ModelGroupView(AuditedModelView):
@@ -20,6 +20,7 @@ class ModelGroupView(AuditedModelView):
     order_columns = ["name", "multiplier", "exclusive", "created_at"]
     add_columns = edit_columns = ["name", "description", "multiplier", "exclusive", "models"]
     show_columns = ["name", "description", "multiplier", "exclusive", "models", "created_at"]
+    add_form_extra_fields = edit_form_extra_fields = {"exclusive": checkbox(_l("Exclusive"))}
     base_order = ("name", "asc")
     label_columns = {
         "name": _l("Name"), "description": _l("Description"), "multiplier": _l("Multiplier"),

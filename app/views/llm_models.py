@@ -8,7 +8,7 @@ from wtforms import StringField, TextAreaField
 
 from ..models import LlmModel
 from ..roles import MODELS
-from .base import AuditedModelView, credits_usd
+from .base import AuditedModelView, checkbox, credits_usd
 
 _PRICE = _l("Credits per 1M tokens (1,000,000 credits = 1 USD).")
 
@@ -32,6 +32,7 @@ class LlmModelView(AuditedModelView):
     add_columns = edit_columns = _form + ["capability_tags", "feature_flags"]
     show_columns = _form + ["capabilities", "features", "created_at"]
     add_form_extra_fields = edit_form_extra_fields = {
+        "enabled": checkbox(_l("Enabled")),
         "capability_tags": StringField(_l("Capability tags"), description=_l("Comma separated, e.g. vision, tools, streaming")),
         "feature_flags": TextAreaField(_l("Feature flags"), description=_l('A JSON object, e.g. {"reasoning": true}')),
     }

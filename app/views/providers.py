@@ -7,7 +7,7 @@ from wtforms import PasswordField, SelectField
 from .. import crypto
 from ..models import Provider, ProviderKind
 from ..roles import PROVIDERS
-from .base import AuditedModelView, enum_value
+from .base import AuditedModelView, checkbox, enum_value
 
 
 def _masked(token: str | None) -> str:
@@ -33,6 +33,7 @@ class ProviderView(AuditedModelView):
     show_columns = ["name", "kind"] + _form[1:] + ["api_key_encrypted", "routes", "created_at"]
     # FAB's enum field looks members up by value and ProviderKind's values are not its names.
     add_form_extra_fields = edit_form_extra_fields = {
+        "enabled": checkbox(_l("Enabled")),
         "api_format": SelectField(_l("API format"), choices=[(k.value, k.value) for k in ProviderKind]),
         "api_key": PasswordField(_l("API key"), description=_l("Write-only. Leave empty to keep the current key.")),
     }

@@ -1,0 +1,88 @@
+"""Providers, models, groups and discounts: audited edits, the write-only provider key."""
+from sqlalchemy import select
+
+from app import crypto
+from app.extensions import db
+from app.models import AuditLog, DiscountCode, LlmModel, ModelGroup, Provider
+from tests.factories import make_group, make_model
+
+
+def _audit(action):
+    return db.session.scalars(select(AuditLog).where(AuditLog.action == action)).all()
+
+
+def test_provider_key_is_stored_encrypted_shown_masked_and_never_audited(admin_client):
+    admin_client.post("/admin/providers/add", data={
+        "name": "upstream-a", "api_format": "anthropic", "base_url": "https://a.example", "enabled": "y",
+        "priority": "0", "weight": "1", "timeout_s": "60", "api_key": "sk-secret-123456789"})
+    provider = db.session.scalar(select(Provider))
+    assert provider.kind.value == "anthropic"
+    assert crypto.decrypt(provider.api_key_encrypted) == "sk-secret-123456789"
+    html = admin_client.get("/admin/providers/list/").get_data(as_text=True)
+    assert "sk-secret-123456789" not in html and "sk-…6789" in html
+    [created] = _audit("provider.create")
+    assert "sk-secret" not in str(created.details)
+
+
+def test_provider_edit_with_empty_key_keeps_the_old_one(admin_client):
+    admin_client.post("/admin/providers/add", data={
+        "name": "p", "api_format": "openai-compatible", "base_url": "https://p.example", "priority": "0",
+        "weight": "1", "timeout_s": "60", "api_key": "sk-original-key-1"})
+    provider = db.session.scalar(select(Provider))
+    admin_client.post(f"/admin/providers/edit/{provider.id}", data={
+        "name": "p", "api_format": "openai-compatible", "base_url": "https://p.example", "priority": "5",
+        "weight": "1", "timeout_s": "60", "api_key": ""})
+    db.session.expire_all()
+    provider = db.session.get(Provider, provider.id)
+    assert provider.priority == 5 and crypto.decrypt(provider.api_key_encrypted) == "sk-original-key-1"
+    assert _audit("provider.update")[0].details == {"before": {"priority": 0}, "after": {"priority": 5}}
+
+
+def test_register_model_with_tags_flags_and_groups(admin_client):
+    group = make_group("general")
+    admin_client.post("/admin/models/add", data={
+        "public_id": "new-model", "upstream_name": "up", "kind": "chat", "context_length": "200000",
+        "max_output_tokens": "8192", "input_price": "3000000", "output_price": "15000000",
+        "cached_input_price": "300000", "groups": [group.id], "enabled": "y",
+        "capability_tags": "vision, tools", "feature_flags": '{"reasoning": true}'})
+    model = db.session.scalar(select(LlmModel))
+    assert (model.public_id, model.capabilities, model.features) == ("new-model", ["vision", "tools"], {"reasoning": True})
+    assert [g.name for g in model.groups] == ["general"]
+    assert _audit("model.create")[0].details["after"]["groups"] == ["general"]
+    assert "$3.00" in admin_client.get("/admin/models/list/").get_data(as_text=True)
+
+
+def test_model_with_invalid_feature_flags_is_not_saved(admin_client):
+    response = admin_client.post("/admin/models/add", data={
+        "public_id": "bad", "upstream_name": "up", "kind": "chat", "context_length": "1", "max_output_tokens": "1",
+        "input_price": "0", "output_price": "0", "cached_input_price": "0", "feature_flags": "{nope"},
+        follow_redirects=True)
+    assert "Feature flags" in response.get_data(as_text=True)
+    assert db.session.scalar(select(LlmModel)) is None and _audit("model.create") == []
+
+
+def test_group_multiplier_and_exclusive_flag_edits_are_audited(admin_client):
+    model = make_model()
+    group = make_group("cheap")
+    admin_client.post(f"/admin/groups/edit/{group.id}", data={
+        "name": "cheap", "multiplier": "0.8", "exclusive": "y", "models": [model.id]})
+    db.session.expire_all()
+    group = db.session.get(ModelGroup, group.id)
+    assert str(group.multiplier) == "0.8000" and group.exclusive and group.models[0].id == model.id
+    details = _audit("group.update")[0].details
+    assert details["after"]["exclusive"] is True and details["after"]["models"] == [model.public_id]
+
+
+def test_group_delete_is_audited(admin_client):
+    group = make_group("old")
+    admin_client.post(f"/admin/groups/delete/{group.id}")
+    assert db.session.get(ModelGroup, group.id) is None
+    assert _audit("group.delete")[0].details["before"]["name"] == "old"
+
+
+def test_discount_created_from_a_percent_and_a_usd_amount(admin_client):
+    admin_client.post("/admin/discounts/add", data={"code": "TEN", "kind_choice": "percent", "value": "10", "active": "y"})
+    admin_client.post("/admin/discounts/add", data={"code": "FIVE", "kind_choice": "fixed", "value": "5", "active": "y"})
+    codes = {d.code: d for d in db.session.scalars(select(DiscountCode))}
+    assert codes["TEN"].percent_bps == 1000 and codes["FIVE"].amount == 5_000_000
+    assert len(_audit("discount.create")) == 2
