@@ -1,0 +1,155 @@
+"""Anthropic-shaped endpoints: the Messages API (plain and SSE) and the models list."""
+import uuid
+
+from flask import Response
+
+from .knobs import clamp_limit, count_chars, dumps, estimate_tokens, stream_body, text_of, token
+
+_ERRORS = {  # kind -> error.type as api.anthropic.com reports it
+    "invalid": "invalid_request_error",
+    "auth": "authentication_error",
+    "permission": "permission_error",
+    "not_found": "not_found_error",
+    "rate_limit": "rate_limit_error",
+    "server": "api_error",
+    "overloaded": "overloaded_error",
+    "timeout": "timeout_error",
+}
+
+
+def error_response(status: int, kind: str, message: str) -> Response:
+    body = {"type": "error", "error": {"type": _ERRORS[kind], "message": message}}
+    return Response(dumps(body), status, content_type="application/json")
+
+
+def check_auth(environ, require_key):
+    key = environ.get("HTTP_X_API_KEY", "").strip()
+    if not key:
+        # The anthropic SDK (2.x) sends its api_key as a bearer token, and the API takes both.
+        scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        key = token.strip() if scheme.lower() == "bearer" else ""
+    if not key:
+        return error_response(401, "auth", "x-api-key header is required")
+    if require_key is not None and key != require_key:
+        return error_response(401, "auth", "invalid x-api-key")
+    return None
+
+
+def _bad(message: str) -> Response:
+    return error_response(400, "invalid", message)
+
+
+def _event(name: bytes, data: bytes) -> bytes:
+    return b"event: " + name + b"\ndata: " + data + b"\n\n"
+
+
+TOOL_INPUT = {"location": "Paris"}
+_PING = _event(b"ping", b'{"type":"ping"}')
+_TEXT_BLOCK_START = _event(b"content_block_start",
+                           b'{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}')
+_BLOCK_STOP = _event(b"content_block_stop", b'{"type":"content_block_stop","index":0}')
+_MESSAGE_STOP = _event(b"message_stop", b'{"type":"message_stop"}')
+# Fragments that are not JSON on their own, as the real API streams tool input.
+_JSON_DELTAS = [_event(b"content_block_delta", b'{"type":"content_block_delta","index":0,"delta":'
+                       b'{"type":"input_json_delta","partial_json":' + dumps(part) + b"}}")
+                for part in ('{"location', '": "', "Paris", '"}')]
+
+
+def _text_delta(i: int) -> bytes:
+    return _event(b"content_block_delta", b'{"type":"content_block_delta","index":0,"delta":'
+                  b'{"type":"text_delta","text":' + dumps(token(i)) + b"}}")
+
+
+_TEXT_DELTAS = [_text_delta(i) for i in range(1024)]
+
+
+def _validate(body):
+    model, messages, max_tokens = body.get("model"), body.get("messages"), body.get("max_tokens")
+    if not isinstance(model, str) or not model:
+        return "model: Field required"
+    if not isinstance(messages, list) or not messages:
+        return "messages: at least one message is required"
+    for i, message in enumerate(messages):
+        role = message.get("role") if isinstance(message, dict) else None
+        if role == "system":
+            # The real API rejects this; it catches a gateway that forgot to lift the system prompt.
+            return ('messages: Unexpected role "system". The Messages API accepts a top-level `system` '
+                    'parameter, not "system" as an input message role.')
+        if role not in ("user", "assistant"):
+            return f"messages.{i}.role: Input should be 'user' or 'assistant'"
+    if max_tokens is None:
+        return "max_tokens: Field required"
+    if type(max_tokens) is not int or max_tokens < 1:
+        return f"max_tokens: Input should be a positive integer, got {max_tokens!r}"
+    return None
+
+
+def _usage(knobs, body, output: int):
+    if knobs["no_usage"]:
+        return None
+    prompt = knobs["prompt_tokens"]
+    if prompt is None:
+        prompt = estimate_tokens(count_chars(body.get("system")) + count_chars(body["messages"]))
+    cached = knobs["cached_tokens"]
+    # Anthropic's input_tokens excludes cache reads; the prompt total is the sum of the three fields.
+    return {"input_tokens": max(prompt - cached, 0), "output_tokens": output,
+            "cache_creation_input_tokens": 0, "cache_read_input_tokens": cached}
+
+
+def messages(body, knobs) -> Response:
+    problem = _validate(body)
+    if problem:
+        return _bad(problem)
+    model = body["model"]
+    n, truncated = clamp_limit(knobs["completion_tokens"], body["max_tokens"])
+    tool = knobs["tool_call"] if body.get("tools") else None
+    stop = "tool_use" if tool else ("max_tokens" if truncated else "end_turn")
+    usage = _usage(knobs, body, n)
+    mid = "msg_mock" + uuid.uuid4().hex[:20]
+    tool_id = "toolu_mock" + uuid.uuid4().hex[:16] if tool else None
+    if body.get("stream"):
+        return _stream(mid, model, n, stop, usage, tool, tool_id, knobs)
+    if tool:
+        block = {"type": "tool_use", "id": tool_id, "name": tool, "input": TOOL_INPUT}
+    else:
+        block = {"type": "text", "text": text_of(n)}
+    out = {"id": mid, "type": "message", "role": "assistant", "model": model, "content": [block],
+           "stop_reason": stop, "stop_sequence": None}
+    if usage is not None:
+        out["usage"] = usage
+    return Response(dumps(out), 200, content_type="application/json")
+
+
+def _stream(mid, model, n, stop, usage, tool, tool_id, knobs):
+    start = {"id": mid, "type": "message", "role": "assistant", "model": model, "content": [],
+             "stop_reason": None, "stop_sequence": None}
+    if usage is not None:
+        # message_start reports output so far; message_delta carries the cumulative total.
+        start["usage"] = dict(usage, output_tokens=min(n, 1))
+    head = _event(b"message_start", dumps({"type": "message_start", "message": start}))
+    if tool:
+        block = {"type": "tool_use", "id": tool_id, "name": tool, "input": {}}
+        head += _event(b"content_block_start", dumps({"type": "content_block_start", "index": 0,
+                                                      "content_block": block}))
+        chunks = _JSON_DELTAS
+    else:
+        head += _TEXT_BLOCK_START
+        chunks = [_TEXT_DELTAS[i] if i < 1024 else _text_delta(i) for i in range(n)]
+    head += _PING
+    delta = {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}}
+    if usage is not None:
+        delta["usage"] = {"output_tokens": n}
+    tail = _BLOCK_STOP + _event(b"message_delta", dumps(delta)) + _MESSAGE_STOP
+    return Response(stream_body(head, chunks, tail, knobs), 200,
+                    content_type="text/event-stream; charset=utf-8", headers={"Cache-Control": "no-cache"})
+
+
+MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1")
+_MODELS_BODY = dumps({
+    "data": [{"type": "model", "id": m, "display_name": m.replace("-", " ").title(),
+              "created_at": "2025-01-01T00:00:00Z"} for m in MODELS],
+    "has_more": False, "first_id": MODELS[0], "last_id": MODELS[-1]})
+
+
+def models(body, knobs) -> Response:
+    return Response(_MODELS_BODY, 200, content_type="application/json")
