@@ -159,8 +159,9 @@ def _insert_usage(session, rows: list[dict]) -> set[str]:
         return set()
     unique = list({r["request_id"]: r for r in rows}.values())
     if session.get_bind().dialect.name == "postgresql":
-        stmt = postgresql.insert(UsageLog).values(unique).on_conflict_do_nothing(index_elements=["request_id"])
-        return set(session.scalars(stmt.returning(UsageLog.request_id)))
+        # executemany ("insertmanyvalues"): a multi-VALUES statement would be compiled afresh per batch.
+        stmt = postgresql.insert(UsageLog.__table__).on_conflict_do_nothing(index_elements=["request_id"])
+        return set(session.connection().execute(stmt.returning(UsageLog.__table__.c.request_id), unique).scalars())
     present = set(session.scalars(select(UsageLog.request_id).where(
         UsageLog.request_id.in_([r["request_id"] for r in unique]))))
     fresh = [r for r in unique if r["request_id"] not in present]
@@ -172,9 +173,10 @@ def _insert_usage(session, rows: list[dict]) -> set[str]:
 def _upsert_model_spend(session, spend: dict[tuple[int, str], int]) -> None:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     values = [{"api_key_id": k, "model": m, "spent": v} for (k, m), v in sorted(spend.items())]
-    stmt = dialect.insert(KeyModelSpend).values(values)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["api_key_id", "model"], set_={"spent": KeyModelSpend.spent + stmt.excluded.spent}))
+    table = KeyModelSpend.__table__
+    stmt = dialect.insert(table)
+    session.connection().execute(stmt.on_conflict_do_update(
+        index_elements=["api_key_id", "model"], set_={"spent": table.c.spent + stmt.excluded.spent}), values)
 
 
 class _nullcontext:
