@@ -5,6 +5,16 @@ from flask_babel import lazy_gettext as _l
 from .. import roles
 
 
+# Literal labels so Babel extracts them; the untranslated names are the permission names.
+CATEGORY_LABELS = {"Dashboards": _l("Dashboards"), "Customers": _l("Customers"), "Catalog": _l("Catalog"),
+                   "Billing": _l("Billing"), "Platform": _l("Platform")}
+MENU_LABELS = {"Overview": _l("Overview"), "Platform metrics": _l("Platform metrics"), "Usage": _l("Usage"),
+               "Organizations": _l("Organizations"), "Users": _l("Users"), "Model groups": _l("Model groups"),
+               "Available models": _l("Available models"), "Providers": _l("Providers"),
+               "Discounts": _l("Discounts"), "Transactions": _l("Transactions"), "Settings": _l("Settings"),
+               "Audit log": _l("Audit log")}
+
+
 def register_admin_views(appbuilder) -> None:
     from .audit_log import AuditLogView
     from .base import usd
@@ -33,6 +43,6 @@ def register_admin_views(appbuilder) -> None:
     ]
     for view, category, icon in entries:
         name = menu[view.class_permission_name]
-        appbuilder.add_view(view, name, label=_l(name), icon=icon, category=category,
-                            category_label=_l(category))
+        appbuilder.add_view(view, name, label=MENU_LABELS[name], icon=icon, category=category,
+                            category_label=CATEGORY_LABELS[category])
     appbuilder.add_view_no_menu(OrgRecordView)
