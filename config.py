@@ -155,6 +155,7 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    TOLLGATE_CHECK_SERVICES = True  # refuse to start when PostgreSQL or Redis is unreachable
 
     @classmethod
     def validate(cls) -> None:

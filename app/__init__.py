@@ -1,12 +1,13 @@
 """Tollgate: an LLM API gateway that sells model access for credits."""
+import sys
+
 from flask import Flask
 
-from config import INSTANCE_DIR, config_from_env
+from config import INSTANCE_DIR, ConfigError, config_from_env
 
 
 def create_app(config_class=None) -> Flask:
-    config_class = config_class or config_from_env()
-    config_class.validate()
+    config_class = load_config(config_class)
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(config_class)
 
@@ -21,7 +22,37 @@ def create_app(config_class=None) -> Flask:
     cli.register_cli(app)
     if app.config.get("TOLLGATE_MOUNT_MOCK"):
         mount_mock_upstream(app)
+    if app.config.get("TOLLGATE_CHECK_SERVICES"):
+        check_services(app)
     return app
+
+
+def load_config(config_class=None):
+    """The config class, validated; a bad setting ends the process with one line naming it."""
+    try:
+        config_class = config_class or config_from_env()
+        config_class.validate()
+    except ConfigError as exc:
+        print(f"tollgate: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return config_class
+
+
+def check_services(app: Flask) -> None:
+    """Refuse to start when PostgreSQL or Redis cannot be reached, naming the setting."""
+    from sqlalchemy import text
+
+    from .extensions import db, redis_conn
+    from .setup import describe_startup_error
+
+    try:
+        with app.app_context():
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        redis_conn.client.ping()
+    except Exception as exc:  # noqa: BLE001 - reported as one line, then the process stops
+        print(f"tollgate: cannot start: {describe_startup_error(exc)}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def init_extensions(app: Flask) -> None:

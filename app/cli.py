@@ -49,7 +49,12 @@ def worker_command(queues, burst):
     """Run an RQ worker (with its scheduler) inside this app's context."""
     from rq import Worker
 
+    from .serving import start_background_settlement
+
     names = queues.split(",") if queues else current_app.config["RQ_QUEUES"]
+    if not current_app.config.get("GATEWAY_SYNC_SETTLE"):
+        # Usage keeps flowing into the database even while no gateway process is up.
+        start_background_settlement(current_app._get_current_object())
     connection = current_app.extensions["tollgate_redis"].client
     # Jobs run in a forked work horse; the app context pushed here is inherited by it.
     Worker(names, connection=connection).work(with_scheduler=True, burst=burst)

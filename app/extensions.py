@@ -29,9 +29,13 @@ class RedisConnection:
         self.url = app.config.get("REDIS_URL")
         if self.url:
             import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
 
+            # One quick retry: the gateway must fail closed fast when Redis is down, not hang.
             self.client = redis.Redis.from_url(
-                self.url, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30
+                self.url, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30,
+                retry=Retry(NoBackoff(), 1),
             )
         else:
             import fakeredis

@@ -7,12 +7,11 @@ be added behind a load balancer at any time.
 """
 from flask import Flask
 
-from config import config_from_env
-
 
 def create_gateway_app(config_class=None) -> Flask:
-    config_class = config_class or config_from_env()
-    config_class.validate()
+    from .. import load_config
+
+    config_class = load_config(config_class)
     app = Flask("app")
     app.config.from_object(config_class)
 
@@ -27,6 +26,10 @@ def create_gateway_app(config_class=None) -> Flask:
     jobs.init_app(app)
     register_gateway(app)
     api.register_me_api(app)
+    if app.config.get("TOLLGATE_CHECK_SERVICES"):
+        from .. import check_services
+
+        check_services(app)
     return app
 
 
@@ -34,7 +37,8 @@ def _build():
     from ..serving import start_background_settlement
 
     app = create_gateway_app()
-    start_background_settlement(app)
+    if not app.config.get("GATEWAY_SYNC_SETTLE"):
+        start_background_settlement(app)
     return app
 
 

@@ -1,0 +1,110 @@
+"""Starting Tollgate: the embedded default in one command, and clear one-line refusals."""
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openai
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(**extra):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TOLLGATE_", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "RATELIMIT_"))}
+    env.update(extra)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _run(env, *args, timeout=60):
+    return subprocess.run([sys.executable, "run.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_production_without_secret_key_stops_with_one_line_naming_it():
+    result = _run(_env(TOLLGATE_ENV="production", DATABASE_URL="postgresql://postgres@127.0.0.1/x",
+                       REDIS_URL="redis://127.0.0.1:6379/0"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "tollgate: configuration error: SECRET_KEY is required in production (TOLLGATE_ENV=production)"]
+
+
+def test_unreachable_database_stops_with_one_line_naming_database_url():
+    result = _run(_env(DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "DATABASE_URL" in lines[0]
+
+
+def test_unreachable_redis_stops_the_gateway_process_with_one_line():
+    env = _env(TOLLGATE_ENV="production", SECRET_KEY="s", DATABASE_URL="postgresql://postgres@127.0.0.1/postgres",
+               REDIS_URL="redis://127.0.0.1:1/0")
+    result = subprocess.run([sys.executable, "-c", "import app.gateway.wsgi"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("tollgate: cannot start: cannot reach Redis at REDIS_URL")
+
+
+def test_embedded_default_serves_a_real_call_with_the_printed_key(tmp_path):
+    port = _free_port()
+    env = _env(DATABASE_URL=f"sqlite:///{tmp_path / 'tollgate.db'}")
+    proc = subprocess.Popen([sys.executable, "run.py", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        key = None
+        deadline = time.monotonic() + 90
+        while key is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if "demo API key:" in line:
+                key = line.split("demo API key:")[1].strip()
+        assert key and key.startswith("tg-") and len(key) >= 35
+        client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=key, max_retries=2)
+        reply = client.chat.completions.create(model="gpt-5-4", messages=[{"role": "user", "content": "Hello"}])
+        assert reply.choices[0].message.content
+        stream = client.chat.completions.create(model="claude-sonnet-4-6", stream=True,
+                                                messages=[{"role": "user", "content": "Hello"}])
+        assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+        account = requests.get(f"http://127.0.0.1:{port}/api/v1/me/account", headers={"x-api-key": key},
+                               timeout=10).json()
+        assert account["balance"]["available_usd"] < 100
+        assert account["org"]["name"] == "Demo Org"
+        assert requests.get(f"http://127.0.0.1:{port}/admin/", timeout=10, allow_redirects=False).status_code in (
+            200, 302)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.mark.parametrize("command", [["tollgate", "demo", "--base-url", "http://gw.test"]])
+def test_demo_command_prints_exports_to_eval(app, db, command):
+    result = app.test_cli_runner().invoke(args=command)
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[-2].startswith("export TOLLGATE_API_KEY=tg-")
+    assert lines[-1] == "export TOLLGATE_BASE_URL=http://gw.test/v1"
+    from app.models import Wallet, Organization
+    org = db.session.scalar(db.select(Organization).where(Organization.name == "Demo Org"))
+    assert db.session.get(Wallet, org.wallet.id).balance == 100_000_000
+
+
+def test_init_command_creates_the_first_admin_once(app, db):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["tollgate", "init", "--username", "boss", "--email", "boss@x.test",
+                                "--password", "pw-123456"])
+    second = runner.invoke(args=["tollgate", "init", "--username", "boss", "--password", "pw-123456"])
+    assert "admin 'boss' created" in first.output
+    assert "already exists" in second.output
+    from app.extensions import appbuilder
+    assert appbuilder.sm.find_user(username="boss").roles[0].name == "Admin"
