@@ -213,3 +213,17 @@ def test_upstream_timeout_is_504_and_charges_nothing(client, world, mock_upstrea
     assert resp.status_code == 504
     assert resp.json["error"]["type"] == "timeout"
     assert_nothing_charged(world)
+
+
+def test_revoked_key_stops_working_once_its_cache_entry_expires(app, client, world):
+    import time
+
+    app.config["GATEWAY_KEY_CACHE_SECONDS"] = 1
+    try:
+        assert chat(client, world.headers).status_code == 200
+        world.key.status = KeyStatus.revoked
+        db.session.commit()
+        time.sleep(1.1)
+        assert chat(client, world.headers).status_code == 401
+    finally:
+        app.config["GATEWAY_KEY_CACHE_SECONDS"] = 0
