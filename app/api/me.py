@@ -8,7 +8,7 @@ from ..billing import holds
 from ..billing.units import usd_json
 from ..extensions import db, limiter
 from ..gateway import admission, catalog
-from ..gateway.errors import GatewayError, error_response
+from ..gateway.errors import GatewayError, error_response, unavailable
 from ..keys import hash_key
 from ..models import KeyModelSpend, Membership, Organization, TollgateUser, Wallet
 
@@ -30,8 +30,7 @@ def account():
     except GatewayError as err:
         return error_response(err, "openai", {"X-Request-Id": call.request_id})
     except (holds.MeterUnavailable, SQLAlchemyError):
-        err = GatewayError(503, "service_unavailable", "Tollgate cannot reach its database or Redis right now")
-        return error_response(err, "openai", {"X-Request-Id": call.request_id})
+        return error_response(unavailable(), "openai", {"X-Request-Id": call.request_id})
     return Response(orjson.dumps(body), mimetype="application/json", headers={"X-Request-Id": call.request_id})
 
 
@@ -49,10 +48,7 @@ def _account_body(key) -> dict:
         threshold = org.low_balance_threshold
     spent = dict(session.execute(select(KeyModelSpend.model, KeyModelSpend.spent)
                                  .where(KeyModelSpend.api_key_id == key.key_id)).all())
-    cat = catalog.current()
-    models = [m for m in cat.models.values() if m.enabled and cat.multiplier_for(m, key.granted_groups) is not None
-              and (not key.allowed_models or m.public_id in key.allowed_models)
-              and (not m.plan_ids or key.plan_id in m.plan_ids)]
+    models = catalog.current().callable_models(key)
     session.rollback()
     return {
         "user": {"id": user.id, "username": user.username, "email": user.email,
@@ -67,7 +63,7 @@ def _account_body(key) -> dict:
         },
         "allowed_models": [{"id": m.public_id, "quota_used_usd": usd_json(spent.get(m.public_id, 0)),
                             "quota_cap_usd": usd_json(key.model_caps.get(m.public_id))}
-                           for m in sorted(models, key=lambda m: m.public_id)],
+                           for m in models],
         "org": org_part,
     }
 

@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..billing import holds
 from . import admission, catalog, forward, pricing, relay, upstream, validate
 from .admission import Call
-from .errors import GatewayError, error_response, invalid
+from .errors import GatewayError, error_response, invalid, unavailable
 from .settle import fail, local_tokens, settle
 from .translate import TranslationError
 
@@ -35,16 +35,11 @@ def list_models():
     api = "anthropic" if request.headers.get("anthropic-version") else "openai"
     call = Call(api=api, op="models")
     try:
-        key = admission.authenticate(call)
-        cat = catalog.current()
-        visible = [m for m in cat.models.values() if m.enabled and cat.multiplier_for(m, key.granted_groups) is not None
-                   and (not key.allowed_models or m.public_id in key.allowed_models)
-                   and (not m.plan_ids or key.plan_id in m.plan_ids)]
+        visible = catalog.current().callable_models(admission.authenticate(call))
     except GatewayError as err:
         return error_response(err, api, {"X-Request-Id": call.request_id})
     except (holds.MeterUnavailable, SQLAlchemyError):
-        return error_response(_unavailable(), api, {"X-Request-Id": call.request_id})
-    visible.sort(key=lambda m: m.public_id)
+        return error_response(unavailable(), api, {"X-Request-Id": call.request_id})
     if api == "anthropic":
         data = [{"type": "model", "id": m.public_id, "display_name": m.public_id,
                  "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(m.created))} for m in visible]
@@ -77,7 +72,7 @@ def handle(call: Call) -> Response:
     except GatewayError as err:
         return _refuse(call, err)
     except (holds.MeterUnavailable, SQLAlchemyError):
-        return _refuse(call, _unavailable())
+        return _refuse(call, unavailable())
 
     status = reply.response.status_code
     if status >= 400:
@@ -157,11 +152,6 @@ def _quota_headers(call: Call, fresh: bool = False) -> dict:
         "X-Quota-Remaining-Credits": "unlimited" if call.key_remaining is None else str(call.key_remaining),
         "X-Org-Quota-Remaining-Credits": str(call.wallet_available),
     }
-
-
-def _unavailable() -> GatewayError:
-    return GatewayError(503, "service_unavailable", "Tollgate cannot reach its database or Redis right now; "
-                        "nothing was forwarded or charged. Retry shortly.", code="service_unavailable")
 
 
 def _ms(call: Call) -> int:

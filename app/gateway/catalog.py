@@ -71,6 +71,17 @@ class Catalog:
         return best
 
 
+    def callable_models(self, key) -> list[ModelInfo]:
+        """The enabled models a key may call (allowlist, groups and plan), sorted by id."""
+        return sorted(
+            (m for m in self.models.values()
+             if m.enabled and self.multiplier_for(m, key.granted_groups) is not None
+             and (not key.allowed_models or m.public_id in key.allowed_models)
+             and (not m.plan_ids or key.plan_id in m.plan_ids)),
+            key=lambda m: m.public_id,
+        )
+
+
 _snapshot: tuple[float, Catalog] | None = None
 _lock = threading.Lock()
 

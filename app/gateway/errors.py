@@ -27,6 +27,11 @@ def invalid(message: str, param: str | None = None) -> GatewayError:
     return GatewayError(400, "invalid_request_error", message, code="invalid_request", param=param)
 
 
+def unavailable() -> GatewayError:
+    return GatewayError(503, "service_unavailable", "Tollgate cannot reach its database or Redis right now; "
+                        "nothing was forwarded or charged. Retry shortly.", code="service_unavailable")
+
+
 def error_body(err: GatewayError, api: str) -> dict:
     if api == "anthropic":
         return {"type": "error", "error": {"type": _ANTHROPIC_TYPES.get(err.type, err.type), "message": err.message}}
