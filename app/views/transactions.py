@@ -3,6 +3,7 @@ import datetime as dt
 
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import ModelView, expose, has_access
+from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -33,6 +34,9 @@ class TransactionView(ModelView):
     order_columns = ["id", "created_at", "type", "status", "amount", "balance_after"]
     show_columns = ["id", "created_at", "completed_at", "wallet", "type", "status", "amount", "balance_after",
                     "actor", "comment", "external_id", "details"]
+    # The wallet and actor filters take an id in the URL (?_flt_0_wallet=<id>, linked from each
+    # org's page); listing every wallet and user in the search form's dropdowns took 0.7 s at 10k orgs.
+    search_form_query_rel_fields = {"wallet": [["id", FilterEqual, -1]], "actor": [["id", FilterEqual, -1]]}
     base_order = ("id", "desc")
     label_columns = {"created_at": _l("Date"), "completed_at": _l("Completed"), "wallet": _l("Wallet"),
                      "type": _l("Type"), "status": _l("Status"), "amount": _l("Amount"),

@@ -126,3 +126,9 @@ def test_dashboards_show_today_and_platform_totals(admin_client):
     assert "$2.50" in overview and "enterprise" in overview
     platform = admin_client.get("/admin/platform/").get_data(as_text=True)
     assert "$7.00" in platform and 'id="signups-chart"' in platform
+
+
+def test_transactions_list_filters_by_wallet_id_in_the_url(finance_client):
+    first, second = make_org("First", balance_usd="1"), make_org("Second", balance_usd="2")
+    html = finance_client.get(f"/admin/transactions/list/?_flt_0_wallet={second.wallet.id}").get_data(as_text=True)
+    assert "$2.00" in html and "$1.00" not in html
