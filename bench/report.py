@@ -39,15 +39,9 @@ def machine() -> dict:
             "commit": commit + ("+dirty" if dirty else "")}
 
 
-def command(args) -> str:
-    parts = ["bash", "bench/run.sh"]
-    if args.soak is not None:
-        parts += ["--soak", f"{args.soak:g}"]
-    elif args.quick:
-        parts.append("--quick")
-    if args.arms != set("ABCDEF"):
-        parts += ["--arms", "".join(sorted(args.arms))]
-    return shlex.join(parts)
+def command(argv: list[str]) -> str:
+    """The exact invocation, so the docs say how to get these figures again."""
+    return shlex.join(["bash", "bench/run.sh", *[a for a in argv if a != "--no-docs"]])
 
 
 def _get(d: dict, *path):
@@ -72,6 +66,11 @@ def derive(run: dict) -> dict:
     out: dict = {"arms": {}}
     for key, arm in arms.items():
         c50, c1, opn = arm.get("c50", {}), arm.get("c1", {}), arm.get("open", {})
+        # Latency of failed requests (a fast 401 or 429) says nothing about the path: drop it.
+        if (c1.get("error_rate") or 0) >= 0.001:
+            c1 = {}
+        if (opn.get("error_rate") or 0) >= 0.001:
+            opn = {}
         s1, s10 = arm.get("stream_c1", {}), arm.get("stream_c10", {})
         d = {
             "max_rps": c50.get("ok_rps"), "max_rps_error_rate": c50.get("error_rate"),
@@ -165,9 +164,13 @@ def markdown(run: dict) -> str:
              "|---|---|---|---|---|---|---|---|---|"]
     for key in sorted(run.get("arms", {})):
         d, label = der["arms"][key], run["arms"][key]["label"]
-        if d.get("max_rps") is None:
-            continue
+        if "c50" not in run["arms"][key]:
+            continue  # E only streams
         err = d.get("max_rps_error_rate")
+        if d.get("max_rps") is None or (err or 0) >= 0.001:
+            lines.append(f"| {key} {label} | failed: {_f(err * 100 if err is not None else None)}% errors, "
+                         "see the JSON | | | | | | | |")
+            continue
         conn = d.get("max_rps_connections")
         lines.append(
             f"| {key} {label} | {_f(d['max_rps'], 0)} ({_f(err * 100 if err is not None else None, 2)}%"

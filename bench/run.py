@@ -8,6 +8,7 @@ drift on the machine spreads over all arms instead of landing on one.
 """
 import argparse
 import datetime as dt
+import fcntl
 import json
 import os
 import sys
@@ -76,6 +77,7 @@ def smoke(arm: Arm, body: Path) -> str | None:
 
 
 def start_arms(args, log_dir: Path, mock: Server) -> tuple[list[Arm], dict]:
+    print("starting arms (Tollgate set-up and LiteLLM's start take a while)", flush=True)
     arms: list[Arm] = []
     skipped: dict[str, str] = {}
     if "A" in args.arms:
@@ -105,6 +107,7 @@ def start_arms(args, log_dir: Path, mock: Server) -> tuple[list[Arm], dict]:
                             auth=f"Bearer {litellm.MASTER_KEY}", model=litellm.MODEL, streams=True))
         except StartError as exc:
             skipped["F"] = f"LiteLLM proxy unavailable: {exc}"
+    print(f"  started: {', '.join(a.key for a in arms) or 'none'}", flush=True)
     return arms, skipped
 
 
@@ -144,8 +147,25 @@ def compare(args, log_dir: Path, mock: Server) -> dict:
     return {"arms": results, "skipped": skipped}
 
 
+def hold_machine_lock(wait_s: float = 900):
+    """One benchmark at a time on a machine: two runs share the pinned cores, and both would
+    drop and recreate tollgate_bench and flush Redis db 11 under each other's servers."""
+    lock = open("/tmp/tollgate-bench.lock", "a+")
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return lock
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise SystemExit("another benchmark run still holds /tmp/tollgate-bench.lock; try later")
+            print("waiting for another benchmark run on this machine to finish", flush=True)
+            time.sleep(10)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    _lock = hold_machine_lock()  # noqa: F841  (held until the process exits)
     pin_self_to_load_cpu()
     if os.cpu_count() and os.cpu_count() < 2:
         print("warning: fewer than 2 CPUs; gateway and load generator will share a core", flush=True)
@@ -153,7 +173,7 @@ def main(argv=None) -> int:
     log_dir = RESULTS / f"logs-{stamp}"
     log_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    run = {"started_at": stamp, "machine": report.machine(), "command": report.command(args),
+    run = {"started_at": stamp, "machine": report.machine(), "command": report.command(sys.argv[1:] if argv is None else argv),
            "settings": {"rounds": args.rounds, "seconds": args.seconds, "open_loop_rate": args.rate, "open_loop_rate_high": args.rate_high,
                         "gunicorn_flags": GUNICORN_GATEWAY_FLAGS, "mock_env": MOCK_ENV,
                         "stream_tokens": STREAM_TOKENS, "gateway_cpu": GATEWAY_CPU}}

@@ -17,10 +17,18 @@ import requests
 GATEWAY_CPU = "0"  # the server under test gets a core of its own
 LOAD_CPU = "1"  # load generators, mock upstream, PostgreSQL and Redis share the other
 
-# The production gateway's serving settings (one gevent worker, keep-alive); arms B, C and D
-# all use them so the framework, the proxy and Tollgate differ only in their code.
-GUNICORN_GATEWAY_FLAGS = ["-k", "gevent", "-w", "1", "--worker-connections", "1000",
-                          "--keep-alive", "75", "--log-level", "warning", "--backlog", "2048"]
+_REPO = Path(__file__).resolve().parent.parent
+
+# The production gateway's serving settings: its own gunicorn config (gevent, keep-alive,
+# psycogreen patched after fork) held to one worker so it fits the one pinned core. Arms B,
+# C and D all use them, so the framework, the proxy and Tollgate differ only in their code.
+# Command-line flags override the config file, so -w and -b win over its defaults.
+if (_REPO / "app" / "gunicorn_conf.py").exists():
+    GUNICORN_GATEWAY_FLAGS = ["-c", "python:app.gunicorn_conf", "-w", "1", "--log-level", "warning",
+                              "--backlog", "2048"]
+else:
+    GUNICORN_GATEWAY_FLAGS = ["-k", "gevent", "-w", "1", "--worker-connections", "1000",
+                              "--keep-alive", "75", "--log-level", "warning", "--backlog", "2048"]
 
 _TICK = os.sysconf("SC_CLK_TCK")
 _started: list["Server"] = []

@@ -46,7 +46,10 @@ def run_soak(args, log_dir, mock, start_arms, check_arms, write_bodies) -> dict:
         result = json.loads(out.strip().splitlines()[-1])
     except (ValueError, IndexError):
         result = {"error": err.strip()[-300:]}
+    if not samples:
+        return {"error": "the load generator ended before the first sample", "load": result}
     first, last = samples[0][1], samples[-1][1]
     return {"arm": arm.key, "label": arm.label, "rate": args.rate, "seconds": args.soak, "samples": samples,
-            "rss_first_mb": first, "rss_last_mb": last, "peak_mb": arm.server.memory_kb()["hwm_kb"] / 1024,
+            "rss_first_mb": first, "rss_last_mb": last,
+            "peak_mb": max(arm.server.memory_kb()["hwm_kb"] / 1024, max(mb for _, mb in samples)),
             "growth_pct": (last - first) / first * 100 if first else None, "load": result, "skipped": skipped}

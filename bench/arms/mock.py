@@ -2,7 +2,7 @@
 import sys
 from pathlib import Path
 
-from ..servers import GUNICORN_GATEWAY_FLAGS, LOAD_CPU, Server, free_port
+from ..servers import LOAD_CPU, Server, free_port
 
 # Process-wide knobs travel by environment because /_control only reaches the one worker
 # that answers it. 64 tokens, paced 2 ms apart when streamed, so a buffering gateway shows.
@@ -12,8 +12,8 @@ STREAM_TOKENS = 64
 
 def start_mock(repo: Path, log_dir: Path, workers: int = 1) -> Server:
     port = free_port()
-    flags = [f for f in GUNICORN_GATEWAY_FLAGS]
-    flags[flags.index("-w") + 1] = str(workers)
+    flags = ["-k", "gevent", "-w", str(workers), "--worker-connections", "1000", "--keep-alive", "75",
+             "--log-level", "warning", "--backlog", "2048"]
     cmd = [sys.executable, "-m", "gunicorn", *flags, "-b", f"127.0.0.1:{port}",
            "app.gateway.mock_upstream:create_mock_app()"]
     # On the load core: the mock is infrastructure, like PostgreSQL and Redis. One gevent
