@@ -26,6 +26,7 @@ class UserView(UserActionsMixin, ModelView):
                      "last_login"]
     show_columns = ["username", "email", "first_name", "last_name", "tier", "roles", "active",
                     "created_on", "last_login", "login_count", "fail_login_count"]
+    show_template = "admin/user_show.html"
     base_order = ("created_on", "desc")
     label_columns = {
         "username": _l("Username"), "email": _l("Email"), "first_name": _l("First name"),

@@ -69,3 +69,9 @@ def test_users_list_searches_by_email(admin_client):
     make_user("other")
     html = admin_client.get("/admin/users/list/?_flt_0_email=findme").get_data(as_text=True)
     assert "findme@example.test" in html and "other@example.test" not in html
+
+
+def test_user_page_links_to_the_delete_confirmation(admin_client):
+    user = make_user()
+    html = admin_client.get(f"/admin/users/show/{user.id}").get_data(as_text=True)
+    assert f"/admin/users/{user.id}/delete" in html
