@@ -3,8 +3,10 @@ from flask import Flask
 
 
 def register_gateway(app: Flask) -> None:
-    from ..extensions import csrf
+    from ..extensions import csrf, limiter
     from .blueprint import bp
 
     app.register_blueprint(bp)
     csrf.exempt(bp)
+    # Keys carry their own RPM/TPM limits, checked with the hold in one Redis call.
+    limiter.exempt(bp)

@@ -5,6 +5,8 @@ wallet (one Redis round trip). Each failure is a GatewayError the caller sees in
 own API format.
 """
 import datetime as dt
+import itertools
+import os
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -30,12 +32,21 @@ CAP_NAMES = {
 }
 
 
+# Request ids: a random per-process prefix and a counter; unique without a syscall per request.
+_ID_PREFIX = f"req_{secrets.token_hex(6)}{os.getpid():x}_"
+_ids = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_ids):x}"
+
+
 @dataclass
 class Call:
     """Everything one request needs, copied out of the database session so a stream can outlive it."""
     api: str  # the caller's format: "openai" | "anthropic"
     op: str  # "chat" | "messages" | "embeddings"
-    request_id: str = field(default_factory=lambda: "req_" + secrets.token_hex(12))
+    request_id: str = field(default_factory=new_request_id)
     started: float = field(default_factory=time.monotonic)
     created_at: dt.datetime = field(default_factory=utcnow)
     key: KeyContext | None = None

@@ -73,10 +73,9 @@ def handle(call: Call) -> Response:
         return _refuse(call, err)
     except (holds.MeterUnavailable, SQLAlchemyError):
         return _refuse(call, unavailable())
-
-    status = reply.response.status_code
+    status = reply.status
     if status >= 400:
-        raw = reply.response.content
+        raw = reply.body()
         fail(call, status, "upstream_rejected", reply.route.provider.id, _ms(call))
         return _json(call, forward.error_body(call, reply.route, status, raw), status)
     if call.stream:
@@ -106,7 +105,7 @@ def _tools_text(body: dict) -> str:
 
 def _finish(call: Call, reply) -> Response:
     try:
-        payload = orjson.loads(reply.response.content)
+        payload = orjson.loads(reply.body())
     except (orjson.JSONDecodeError, ValueError):
         fail(call, 502, "upstream_error", reply.route.provider.id, _ms(call))
         return _refuse(call, GatewayError(502, "upstream_error", "the provider sent a response that is not JSON"),

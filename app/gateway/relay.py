@@ -17,7 +17,7 @@ from .admission import Call
 from .forward import upstream_is_anthropic
 from .settle import fail, local_tokens, settle
 from .translate import SSEParser, sse_event
-from .upstream import UpstreamReply
+from .upstream import Reply
 from .usage import Tokens, from_anthropic, from_openai
 
 
@@ -39,7 +39,7 @@ class _Meter:
         return self.call.cap_limited and (self.text_len + 3) // 4 >= self.call.max_output
 
 
-def stream(call: Call, reply: UpstreamReply, app):
+def stream(call: Call, reply: Reply, app):
     """A WSGI body generator; it pushes its own app context because Flask's is gone by then."""
     meter = _Meter(call)
     anthropic_up = upstream_is_anthropic(reply.route)
@@ -48,7 +48,7 @@ def stream(call: Call, reply: UpstreamReply, app):
     settled = False
     with app.app_context():
         try:
-            for raw in reply.response.iter_content(chunk_size=None):
+            for raw in reply.chunks():
                 for event, data in parser.feed(raw):
                     out = handler(event, data)
                     if out:
@@ -75,7 +75,7 @@ def stream(call: Call, reply: UpstreamReply, app):
                 settled = True
             yield _cut_notice(call)
         finally:
-            reply.response.close()
+            reply.close()
             if not settled:
                 # The client went away: charge input plus the output produced so far.
                 try:
