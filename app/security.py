@@ -30,12 +30,6 @@ class TollgateSecurityManager(SecurityManager):
         self.add_role(self.auth_role_admin)
         self.add_role(self.auth_role_public)
 
-    def add_permissions_view(self, base_permissions, view_menu):
-        # FAB grants each new permission to Admin as it creates it, and fails half-way
-        # through a view when the Admin role does not exist yet (a fresh database).
-        self.add_role(self.auth_role_admin)
-        super().add_permissions_view(base_permissions, view_menu)
-
     # FAB commits the login counters before calling these hooks; the audit row gets its own commit.
     def on_user_login(self, user) -> None:
         self._audit_login("auth.login_success", user, user, {"username": user.username})

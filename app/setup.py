@@ -16,9 +16,10 @@ def _migrations_dir() -> str:
 
 
 def sync_roles() -> None:
-    """Create every view's permissions and the built-in roles declared in FAB_ROLES."""
-    appbuilder.add_permissions(update_perms=True)
+    """Create the built-in roles, then every view's permissions (FAB grants each to Admin)."""
     appbuilder.sm.sync_builtin_roles()
+    db.session.commit()
+    appbuilder.add_permissions(update_perms=True)
     db.session.commit()
 
 
