@@ -1,14 +1,14 @@
 """RQ jobs that keep the back-office rollups current. Jobs take timestamps, never ORM objects."""
 import datetime as dt
 
-from . import get_queue
+from . import app_context, get_queue
 
 REFRESH_EVERY_S = 300  # dashboards lag raw usage by at most this much
 
 
 def refresh_recent(now_iso: str | None = None) -> None:
     """Rebuild the last two hours and their days; scheduled every REFRESH_EVERY_S seconds."""
-    with _app_context():
+    with app_context():
         from ..extensions import db
         from ..models import utcnow
         from ..reporting import rollups
@@ -20,7 +20,7 @@ def refresh_recent(now_iso: str | None = None) -> None:
 
 def rebuild_period(start_iso: str, end_iso: str) -> None:
     """Backfill or repair: rebuild every hour and day in [start, end)."""
-    with _app_context():
+    with app_context():
         from ..extensions import db
         from ..reporting import rollups
 
@@ -30,16 +30,3 @@ def rebuild_period(start_iso: str, end_iso: str) -> None:
 
 def enqueue_refresh():
     return get_queue("default").enqueue(refresh_recent, job_id="rollups-refresh-recent")
-
-
-def _app_context():
-    # A worker started with `flask rq worker` (or inline in tests) already has an app context.
-    from contextlib import nullcontext
-
-    from flask import has_app_context
-
-    if has_app_context():
-        return nullcontext()
-    from .. import create_app
-
-    return create_app().app_context()

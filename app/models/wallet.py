@@ -24,6 +24,9 @@ class Wallet(TimestampMixin, Model):
     lifetime_added: Mapped[int] = mapped_column(Credits, default=0, nullable=False)
     lifetime_topup: Mapped[int] = mapped_column(Credits, default=0, nullable=False)
     lifetime_spent: Mapped[int] = mapped_column(Credits, default=0, nullable=False)
+    # Set when a low-balance alert goes out; cleared once the balance is back above the threshold,
+    # so each drop below it alerts once (app/jobs/alerts.py).
+    low_balance_alerted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     org = relationship("Organization", back_populates="wallet")
     user = relationship("TollgateUser", back_populates="wallet")
