@@ -9,7 +9,7 @@ places a hold of the worst-case cost on the wallet, the key and the key-model ac
 Fails closed: if Redis, or PostgreSQL while loading a snapshot, is unreachable,
 ``MeterUnavailable`` is raised and the gateway answers 503 without forwarding.
 """
-import json
+import orjson
 import time
 from dataclasses import dataclass
 
@@ -84,8 +84,8 @@ def settle(request_id: str, cost: int, actual_tokens: int, record: dict, now_ms:
     if not isinstance(cost, int) or isinstance(cost, bool):
         raise TypeError(f"cost must be an integer number of credits, got {cost!r}")
     wallet_id, key_id, model = int(record["wallet_id"]), int(record["api_key_id"]), str(record["model"])
-    args = [request_id, max(cost, 0), int(actual_tokens), json.dumps(record, separators=(",", ":")),
-            clock_ms() if now_ms is None else now_ms, wallet_id, key_id, model, json.dumps(model)]
+    args = [request_id, max(cost, 0), int(actual_tokens), orjson.dumps(record),
+            clock_ms() if now_ms is None else now_ms, wallet_id, key_id, model, orjson.dumps(model)]
     reply = _run("settle", args)
     if reply[0] != b"ok":
         return HoldResult(False, error="duplicate", wallet_available=None if reply[1] is None else int(reply[1]))
@@ -110,7 +110,7 @@ def log_only(record: dict) -> None:
     envelope = {"cost": 0, "clamped": False, "held": False, "w": None, "k": None, "m": None, "r": record}
     try:
         waiting = current_app.extensions["tollgate_redis"].client.rpush(
-            mirror.USAGE_QUEUE, json.dumps(envelope, separators=(",", ":")))
+            mirror.USAGE_QUEUE, orjson.dumps(envelope))
     except _REDIS_DOWN as exc:
         raise MeterUnavailable(f"Redis is unreachable: {exc}") from exc
     from . import settlement

@@ -1,5 +1,5 @@
 """The inference gateway: /v1/chat/completions, /v1/messages, /v1/embeddings, /v1/models."""
-from flask import Flask
+from flask import Flask, request
 
 
 def register_gateway(app: Flask) -> None:
@@ -8,5 +8,10 @@ def register_gateway(app: Flask) -> None:
 
     app.register_blueprint(bp)
     csrf.exempt(bp)
-    # Keys carry their own RPM/TPM limits, checked with the hold in one Redis call.
-    limiter.exempt(bp)
+    # Keys carry their own RPM/TPM limits, checked with the hold in one Redis call; the
+    # filter (unlike an exemption) stops flask-limiter before it resolves any limit.
+    limiter.request_filter(_is_gateway_request)
+
+
+def _is_gateway_request() -> bool:
+    return request.blueprint == "gateway"

@@ -1,4 +1,5 @@
 """The /v1 routes. Each handler admits the request, forwards it and settles what it cost."""
+import logging
 import time
 
 import orjson
@@ -9,10 +10,11 @@ from ..billing import holds
 from . import admission, catalog, forward, pricing, relay, upstream, validate
 from .admission import Call
 from .errors import GatewayError, error_response, invalid, unavailable
-from .settle import fail, local_tokens, settle
+from .settle import charge_for, fail, local_tokens, settle
 from .translate import TranslationError
 
 bp = Blueprint("gateway", __name__, url_prefix="/v1")
+log = logging.getLogger(__name__)
 
 
 @bp.post("/chat/completions")
@@ -113,12 +115,34 @@ def _finish(call: Call, reply) -> Response:
     out, tokens = forward.response_body(call, reply.route, payload)
     if tokens is None:
         tokens = local_tokens(call, len(forward.output_text(payload)))
+    provider_id, latency = reply.route.provider.id, _ms(call)
+    if current_app.config["GATEWAY_SYNC_SETTLE"]:
+        _settle_quietly(call, tokens, provider_id, latency)
+        return _json(call, out, 200)
+    # Settle once the answer is on its way: the caller does not wait for that Redis call.
+    # The headers show the balances this settlement leaves, worked out from the hold.
+    refund = call.hold - charge_for(call, tokens).total_cost
+    call.wallet_available += refund
+    if call.key_remaining is not None:
+        call.key_remaining += refund
+    resp = _json(call, out, 200)
+    app = current_app._get_current_object()
+
+    def settle_after_response():
+        with app.app_context():
+            _settle_quietly(call, tokens, provider_id, latency)
+
+    resp.call_on_close(settle_after_response)
+    return resp
+
+
+def _settle_quietly(call: Call, tokens, provider_id: int, latency: int) -> None:
     try:
-        settle(call, tokens, reply.route.provider.id, _ms(call), None)
+        settle(call, tokens, provider_id, latency, None)
     except holds.MeterUnavailable:
-        # The answer exists and was paid for by the hold; the hold expiry sweep reconciles it.
-        pass
-    return _json(call, out, 200)
+        # Redis went away after the answer was produced: this request's usage is not recorded,
+        # and its hold is released by the expiry sweep. Logged so the gap can be reconciled.
+        log.error("usage of %s not settled: Redis unreachable", call.request_id)
 
 
 def _refuse(call: Call, err: GatewayError, logged: bool = False) -> Response:

@@ -174,3 +174,25 @@ def test_hundred_concurrent_requests_against_a_wallet_for_ten(app, world, mock_u
     assert final >= 0
     charged = db.session.scalar(sa.select(sa.func.sum(UsageLog.total_cost)).where(UsageLog.wallet_id == org.wallet.id))
     assert final == hold_each * 10 - charged
+
+
+def test_production_settles_after_the_response_and_headers_match_the_ledger(app, world, mock_upstream,
+                                                                            live_tollgate):
+    """With background settlement the charge lands after the answer; the headers already show it."""
+    import requests
+
+    from app.billing import settlement
+
+    app.config["GATEWAY_SYNC_SETTLE"] = False
+    try:
+        with knobs(mock_upstream, prompt_tokens=10, completion_tokens=16):
+            resp = requests.post(f"{live_tollgate.url}/v1/chat/completions", headers=world.headers, timeout=10,
+                                 json={"model": "gpt-test", "messages": [{"role": "user", "content": "Hi"}]})
+        assert resp.status_code == 200
+        deadline = __import__("time").monotonic() + 5
+        while not settlement.flush_all(app) and not usage_charges():
+            assert __import__("time").monotonic() < deadline, "usage never reached the queue"
+    finally:
+        app.config["GATEWAY_SYNC_SETTLE"] = True
+    assert usage_charges() == [-42]
+    assert resp.headers["X-Org-Quota-Remaining-Credits"] == str(balance(world.org.wallet.id))
