@@ -10,6 +10,7 @@ from ..extensions import db, limiter
 from ..gateway import admission, catalog
 from ..gateway.errors import GatewayError, error_response, unavailable
 from ..keys import hash_key
+from ..views.settings import platform_default
 from ..models import KeyModelSpend, Membership, Organization, TollgateUser, Wallet
 
 bp = Blueprint("me_api", __name__, url_prefix="/api/v1/me")
@@ -46,6 +47,8 @@ def _account_body(key) -> dict:
                                                             Membership.user_id == user.id))
         org_part = {"id": org.id, "name": org.name, "role": role.value if role else "member"}
         threshold = org.low_balance_threshold
+        if threshold is None:
+            threshold = platform_default()["threshold"]  # the same fallback the alerts use
     spent = dict(session.execute(select(KeyModelSpend.model, KeyModelSpend.spent)
                                  .where(KeyModelSpend.api_key_id == key.key_id)).all())
     models = catalog.current().callable_models(key)

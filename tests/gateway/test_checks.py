@@ -227,3 +227,21 @@ def test_revoked_key_stops_working_once_its_cache_entry_expires(app, client, wor
         assert chat(client, world.headers).status_code == 401
     finally:
         app.config["GATEWAY_KEY_CACHE_SECONDS"] = 0
+
+
+def test_account_endpoint_reports_balance_models_and_org_with_the_default_threshold(client, world):
+    resp = client.get("/api/v1/me/account", headers={"x-api-key": world.secret})
+    assert resp.status_code == 200
+    body = resp.json
+    assert body["balance"]["available_usd"] == 10.0
+    assert body["balance"]["low_balance_threshold_usd"] == 50.0  # platform default: org has none
+    assert body["balance"]["low_balance_flagged"] is True
+    assert [m["id"] for m in body["allowed_models"]] == ["claude-test", "embed-test", "gpt-test"]
+    assert body["org"] == {"id": world.org.id, "name": "Acme", "role": "owner"}
+    assert body["user"]["tier"] == "enterprise"
+
+
+def test_account_endpoint_refuses_a_bad_key_with_401(client, world):
+    resp = client.get("/api/v1/me/account", headers={"Authorization": "Bearer tg-nope"})
+    assert resp.status_code == 401
+    assert resp.json["error"]["type"] == "authentication_error"
