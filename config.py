@@ -106,6 +106,11 @@ class Config:
     # True: usage is written to the database before the response ends (embedded default, tests).
     # False: a flusher thread in each process writes it in batches (production).
     GATEWAY_SYNC_SETTLE = env_bool("GATEWAY_SYNC_SETTLE", False)
+    # Each flush is a handful of PostgreSQL round trips: batching them once a second (or at
+    # GATEWAY_FLUSH_BATCH records) keeps that work from delaying the requests it shares a worker with.
+    GATEWAY_FLUSH_INTERVAL_S = float(env_str("GATEWAY_FLUSH_INTERVAL_S", "1.0"))
+    # False: this gateway process leaves the usage queue to the workers' flushers (lowest latency).
+    GATEWAY_RUN_FLUSHER = env_bool("GATEWAY_RUN_FLUSHER", True)
 
     # Payments and mail
     STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")

@@ -58,3 +58,26 @@ def worker_command(queues, burst):
     connection = current_app.extensions["tollgate_redis"].client
     # Jobs run in a forked work horse; the app context pushed here is inherited by it.
     Worker(names, connection=connection).work(with_scheduler=True, burst=burst)
+
+
+@tollgate_cli.command("settle")
+def settle_command():
+    """Write settled usage from Redis to the database until stopped; SIGTERM drains first.
+
+    Gateway processes started with GATEWAY_RUN_FLUSHER=false leave this work to
+    processes like this one (or to the RQ workers' flushers).
+    """
+    import signal
+    import threading
+
+    from .billing.settlement import Flusher
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    flusher = Flusher().start(current_app._get_current_object())
+    click.echo("settling usage; stop with SIGTERM or Ctrl-C")
+    while not stop.wait(1.0):
+        pass
+    flusher.stop(drain=True)
+    click.echo("usage queue drained")

@@ -86,6 +86,7 @@ def derive(run: dict) -> dict:
             "added_open_p50_ms": _sub(opn.get("service_p50_ms"), _get(base, "open", "service_p50_ms")),
             "added_open_p99_ms": _sub(opn.get("service_p99_ms"), _get(base, "open", "service_p99_ms")),
             "cpu_ms_per_req": c50.get("cpu_ms_per_req"),
+            "settler_cpu_ms_per_req": c50.get("settler_cpu_ms_per_req"),
             "peak_rss_mb": _div(_get(arm, "memory", "hwm_kb"), 1024),
         }
         if s1:
@@ -196,7 +197,10 @@ def markdown(run: dict) -> str:
     r = der["ratios"]
     lines += ["", f"Ratios of max RPS: D/B {_f(r['D/B'])}, D/C {_f(r['D/C'])}, D/F {_f(r['D/F'])}; "
               f"E vs A time to first token: +{_f(r['E_added_ttft_p50_ms'])} ms p50 (x{_f(r['E/A_ttft_p50'])}). "
-              f"Mock headroom (A max RPS / fastest proxying arm): x{_f(r['mock_headroom'], 1)}.", "",
+              f"Mock headroom (A max RPS / fastest proxying arm): x{_f(r['mock_headroom'], 1)}."
+              + (f" D's usage settler, on the load core, used {_f(der['arms']['D']['settler_cpu_ms_per_req'])} "
+                 "CPU ms per request besides the gateway's."
+                 if der["arms"].get("D", {}).get("settler_cpu_ms_per_req") is not None else ""), "",
               "| target | measured | met |", "|---|---|---|"]
     for t in der["targets"]:
         lines.append(f"| {t['target']} | {_f(t['value'])} | {_f(t['met']) if t['met'] is not None else 'not run'} |")

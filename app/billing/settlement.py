@@ -227,7 +227,7 @@ class Flusher:
         last_sweep = 0.0
         with self.app.app_context():
             while not self._stopping.is_set():
-                self._wake.wait(INTERVAL_S)
+                self._wake.wait(float(self.app.config.get("GATEWAY_FLUSH_INTERVAL_S", INTERVAL_S)))
                 self._wake.clear()
                 try:
                     while not self._stopping.is_set() and flush_batch():

@@ -37,7 +37,7 @@ def _build():
     from ..serving import start_background_settlement
 
     app = create_gateway_app()
-    if not app.config.get("GATEWAY_SYNC_SETTLE"):
+    if not app.config.get("GATEWAY_SYNC_SETTLE") and app.config["GATEWAY_RUN_FLUSHER"]:
         start_background_settlement(app)
     return app
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..servers import GATEWAY_CPU, GUNICORN_GATEWAY_FLAGS, Server, StartError, free_port
+from ..servers import GATEWAY_CPU, GUNICORN_GATEWAY_FLAGS, LOAD_CPU, Server, StartError, free_port
 
 DB_NAME = "tollgate_bench"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -99,9 +99,26 @@ def start_tollgate(repo: Path, mock_url: str, log_dir: Path) -> tuple[Server, st
         _run([sys.executable, "-c", _BOOST], env, repo, log_dir, "demo boost", timeout=120)
     except StartError as exc:
         notes.append(f"demo org left on its seeded plan and credits ({exc})")
+    # As deployed for low latency: the gateway leaves usage writing to a settler process,
+    # which runs with the load generators on the other core (its CPU is reported apart).
+    settler = Settler("tollgate-settler", [*flask, "tollgate", "settle"], 0, LOAD_CPU, log_dir, env=env,
+                      cwd=str(repo))
+    settler.start(timeout=30)
     cmd = [sys.executable, "-m", "gunicorn", *GUNICORN_GATEWAY_FLAGS, "-b", f"127.0.0.1:{port}",
            "app.gateway.wsgi:application"]
     # gunicorn's master listens before its worker has loaded the app, so readiness is an
     # HTTP answer (401 without a key is fine), not an open port.
-    server = Server("tollgate", cmd, port, GATEWAY_CPU, log_dir, env=env, cwd=str(repo), health="/v1/models")
+    server = Server("tollgate", cmd, port, GATEWAY_CPU, log_dir, env={**env, "GATEWAY_RUN_FLUSHER": "false"},
+                    cwd=str(repo), health="/v1/models")
+    server.settler = settler
     return server.start(timeout=60), key, notes
+
+
+class Settler(Server):
+    """A process without a port: ready once it has printed that it runs."""
+
+    def _ready(self) -> bool:
+        try:
+            return b"settling usage" in self.log_path.read_bytes()
+        except OSError:
+            return False
