@@ -42,6 +42,9 @@ def main(argv=None) -> int:
           "-H 'Content-Type: application/json' -d '{\"model\": \"gpt-5-4\", \"messages\": "
           "[{\"role\": \"user\", \"content\": \"Hello\"}]}'")
     sys.stdout.flush()
+    from app.jobs.periodic import run_in_thread
+
+    run_in_thread(app)  # no cron scheduler here: rollups and alerts run in this process
     serve(app, args.host, args.port)
     return 0
 

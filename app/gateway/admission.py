@@ -159,16 +159,21 @@ def refusal(result) -> GatewayError:
         return GatewayError(429, "rate_limit_error", f"this key's limit of {result.limit} {unit} per minute is "
                             f"reached; retry in {result.retry_after} s", code=f"{err}_limit_exceeded",
                             headers={"Retry-After": result.retry_after or 1})
+    if err == "plan_window":
+        return GatewayError(429, "rate_limit_error", f"the {CAP_NAMES[err]} ({result.limit} messages) is used up",
+                            code="plan_window_exhausted", headers=_retry_after(result))
     if err in CAP_NAMES:
-        headers = {"Retry-After": result.retry_after} if result.retry_after else {}
-        return GatewayError(429, "rate_limit_error", f"this key's {CAP_NAMES[err]} is exhausted "
-                            f"({result.used} of {result.limit} credits used or held)" if err != "plan_window" else
-                            f"the {CAP_NAMES[err]} ({result.limit} messages) is used up", code=f"{err}_exhausted",
-                            headers=headers)
+        return GatewayError(429, "rate_limit_error", f"this key's {CAP_NAMES[err]} is exhausted ({result.used} of "
+                            f"{result.limit} credits used or held)", code=f"{err}_exhausted",
+                            headers=_retry_after(result))
     if err == "insufficient_funds":
         return GatewayError(402, "insufficient_quota", f"the wallet cannot cover this request's hold of "
                             f"{result.limit} credits ({result.used} available)", code="insufficient_quota")
     return GatewayError(500, "api_error", f"unexpected admission result {err!r}")
+
+
+def _retry_after(result) -> dict:
+    return {"Retry-After": result.retry_after} if result.retry_after else {}
 
 
 def parse_body(call: Call) -> dict:

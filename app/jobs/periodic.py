@@ -1,0 +1,41 @@
+"""The periodic jobs, as data. `app.jobs.schedule` hands them to RQ's cron scheduler in
+production; the embedded default runs them in a thread of its own (`run_in_thread`)."""
+import logging
+import threading
+import time
+
+from .alerts import CHECK_EVERY_S, check_low_balances
+from .rollups import REFRESH_EVERY_S, refresh_recent
+
+log = logging.getLogger(__name__)
+
+PERIODIC = [
+    # (function, queue, interval in seconds)
+    (refresh_recent, "default", REFRESH_EVERY_S),
+    (check_low_balances, "default", CHECK_EVERY_S),
+]
+
+# The embedded default is a demo: its dashboards should move within a minute, not five.
+EMBEDDED_MAX_INTERVAL_S = 60
+
+
+def run_in_thread(app) -> threading.Thread:
+    """Run every periodic job in this process, in app context, for the embedded default."""
+
+    def loop():
+        due = {func: 0.0 for func, _, _ in PERIODIC}
+        while True:
+            now = time.monotonic()
+            for func, _, interval in PERIODIC:
+                if due[func] <= now:
+                    due[func] = now + min(interval, EMBEDDED_MAX_INTERVAL_S)
+                    try:
+                        with app.app_context():
+                            func()
+                    except Exception:  # noqa: BLE001 - one failed run must not stop the others
+                        log.exception("periodic job %s failed", func.__name__)
+            time.sleep(max(min(due.values()) - time.monotonic(), 1.0))
+
+    thread = threading.Thread(target=loop, name="tollgate-periodic", daemon=True)
+    thread.start()
+    return thread
