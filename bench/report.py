@@ -10,7 +10,8 @@ from .arms.mock import STREAM_TOKENS
 
 REPO = Path(__file__).resolve().parent.parent
 MARKERS = {False: ("<!-- bench:latest:start -->", "<!-- bench:latest:end -->"),
-           True: ("<!-- bench:soak:start -->", "<!-- bench:soak:end -->")}
+           True: ("<!-- bench:soak:start -->", "<!-- bench:soak:end -->"),
+           "correctness": ("<!-- bench:correctness:start -->", "<!-- bench:correctness:end -->")}
 
 
 def machine() -> dict:
