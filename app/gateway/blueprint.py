@@ -107,14 +107,14 @@ def _tools_text(body: dict) -> str:
 
 def _finish(call: Call, reply) -> Response:
     try:
-        payload = orjson.loads(reply.body())
-    except (orjson.JSONDecodeError, ValueError):
+        out, tokens = forward.response_body(call, reply.route, orjson.loads(reply.body()))
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+        # Not JSON, or JSON of a shape the provider's API does not have: nothing to charge for.
         fail(call, 502, "upstream_error", reply.route.provider.id, _ms(call))
-        return _refuse(call, GatewayError(502, "upstream_error", "the provider sent a response that is not JSON"),
-                       logged=True)
-    out, tokens = forward.response_body(call, reply.route, payload)
+        return _refuse(call, GatewayError(502, "upstream_error", f"the provider's answer could not be read "
+                                          f"({type(exc).__name__})"), logged=True)
     if tokens is None:
-        tokens = local_tokens(call, len(forward.output_text(payload)))
+        tokens = local_tokens(call, len(forward.output_text(out)))
     provider_id, latency = reply.route.provider.id, _ms(call)
     if current_app.config["GATEWAY_SYNC_SETTLE"]:
         _settle_quietly(call, tokens, provider_id, latency)

@@ -17,6 +17,15 @@ def upstream_is_anthropic(route: RouteInfo) -> bool:
 
 
 def request_body(call: Call, route: RouteInfo) -> bytes:
+    try:
+        return _request_body(call, route)
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+        # A shape validation did not foresee: the caller's request, not our failure.
+        raise tr.TranslationError(f"the request cannot be translated for this model's provider "
+                                  f"({type(exc).__name__}: {exc})") from None
+
+
+def _request_body(call: Call, route: RouteInfo) -> bytes:
     body = dict(call.body)
     upstream = route.upstream_name
     if call.op == "embeddings":

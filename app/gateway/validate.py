@@ -31,6 +31,7 @@ def chat(body: dict, max_output: int) -> int | None:
     n = body.get("n")
     if n is not None and n != 1:
         raise invalid("'n' must be 1: Tollgate returns one choice per request", "n")
+    _sampling(body, "stop")
     return limit
 
 
@@ -43,7 +44,13 @@ def messages(body: dict, max_output: int) -> int:
     system = body.get("system")
     if system is not None and not isinstance(system, (str, list)):
         raise invalid("'system' must be a string or a list of text blocks", "system")
+    if isinstance(system, list):
+        for i, block in enumerate(system):
+            if not isinstance(block, dict) or block.get("type") != "text" or not isinstance(block.get("text"), str):
+                raise invalid(f"'system[{i}]' must be a text block: {{\"type\": \"text\", \"text\": ...}}",
+                              f"system[{i}]")
     _optional_bool(body, "stream")
+    _sampling(body, "stop_sequences")
     return limit
 
 
@@ -58,6 +65,25 @@ def embeddings(body: dict) -> list:
         if not isinstance(item, (str, list)):
             raise invalid(f"'input[{i}]' must be a string or an array of token ids", f"input[{i}]")
     return items
+
+
+def _sampling(body: dict, stop_field: str) -> None:
+    """Fields both formats share: tools, stop sequences and sampling numbers."""
+    tools = body.get("tools")
+    if tools is not None:
+        if not isinstance(tools, list):
+            raise invalid("'tools' must be an array", "tools")
+        for i, tool in enumerate(tools):
+            if not isinstance(tool, dict):
+                raise invalid(f"'tools[{i}]' must be an object", f"tools[{i}]")
+    stop = body.get(stop_field)
+    if stop is not None and not (isinstance(stop, str) or (isinstance(stop, list)
+                                                           and all(isinstance(x, str) for x in stop))):
+        raise invalid(f"'{stop_field}' must be a string or an array of strings", stop_field)
+    for name in ("temperature", "top_p"):
+        value = body.get(name)
+        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+            raise invalid(f"'{name}' must be a number", name)
 
 
 def _messages(body: dict, allow_system: bool) -> None:
