@@ -120,3 +120,23 @@ def test_concurrent_debits_never_lose_an_update_nor_overdraw(app, db):
     assert _balance(db, wallet_id) == 0
     ledger_sum = db.session.scalar(sa.select(sa.func.sum(LedgerEntry.amount)).where(LedgerEntry.wallet_id == wallet_id))
     assert ledger_sum == 0
+
+
+def test_debit_cannot_take_credits_promised_to_open_holds(db):
+    from app.billing import holds
+    from tests.factories import make_key, make_user
+
+    user = make_user()
+    org = make_org(balance_usd="10", owner=user)
+    key, _ = make_key(user, org)
+    hold = holds.reserve(holds.HoldRequest(request_id="req_hold_1", wallet_id=org.wallet.id, key_id=key.id,
+                                           org_id=org.id, model="m", amount=6_000_000, est_tokens=1))
+    assert hold.ok
+    with pytest.raises(money.InsufficientFunds):
+        money.post(db.session, money.Posting(org.wallet.id, -5_000_000, TxType.admin_debit))
+    db.session.rollback()
+    money.post(db.session, money.Posting(org.wallet.id, -4_000_000, TxType.admin_debit))
+    db.session.commit()
+    assert _balance(db, org.wallet.id) == 6_000_000
+    holds.release("req_hold_1", {"request_id": "req_hold_1", "wallet_id": org.wallet.id, "api_key_id": key.id,
+                                 "model": "m"})

@@ -58,6 +58,17 @@ def snapshot_key(account: str) -> str:
     return f"{PREFIX}s:{account}"
 
 
+def wallet_reserved(wallet_id: int) -> int:
+    """Credits of a wallet that the database balance does not show as spent yet: open holds
+    plus settled usage still queued. A debit must leave them covered."""
+    try:
+        client = current_app.extensions["tollgate_redis"].client
+    except RuntimeError:
+        return 0  # outside an app (scripts): nothing is held there
+    held, unflushed = client.hmget(account_key(wallet_account(wallet_id)), "held", "unflushed")
+    return int(held or 0) + int(unflushed or 0)
+
+
 def wallet_balance_key(wallet_id: int) -> str:
     return snapshot_key(wallet_account(wallet_id))
 

@@ -185,7 +185,8 @@ def _apply(session: Session, wallet_id: int, amount: int, tx_type: TxType, allow
         values["lifetime_spent"] = Wallet.lifetime_spent - amount
     stmt = update(Wallet).where(Wallet.id == wallet_id)
     if amount < 0 and not allow_negative:
-        stmt = stmt.where(Wallet.balance + amount >= 0)
+        # Open holds and queued usage are already promised: a debit may not take them.
+        stmt = stmt.where(Wallet.balance + amount - _reserved(wallet_id) >= 0)
     balance = session.execute(
         stmt.values(**values).returning(Wallet.balance).execution_options(synchronize_session=False)
     ).scalar()
@@ -193,8 +194,19 @@ def _apply(session: Session, wallet_id: int, amount: int, tx_type: TxType, allow
         exists = session.scalar(select(Wallet.id).where(Wallet.id == wallet_id))
         if exists is None:
             raise MoneyError(f"wallet {wallet_id} does not exist")
-        raise InsufficientFunds(f"wallet {wallet_id} cannot cover {-amount} credits")
+        raise InsufficientFunds(f"wallet {wallet_id} cannot cover {-amount} credits beside its open holds")
     return balance
+
+
+def _reserved(wallet_id: int) -> int:
+    from . import mirror
+    from redis.exceptions import RedisError
+
+    try:
+        return mirror.wallet_reserved(wallet_id)
+    except RedisError as exc:
+        raise MoneyError(f"cannot check wallet {wallet_id}'s open holds (Redis unreachable: {exc}); "
+                         "debits wait until it is back") from None
 
 
 def _entry(posting: Posting, status: TxStatus, balance_after: int | None) -> LedgerEntry:
