@@ -67,7 +67,7 @@ def handle(call: Call) -> Response:
         routes = catalog.ordered_routes(model)
         if call.op == "embeddings":
             routes = [r for r in routes if not forward.upstream_is_anthropic(r)]
-        reply = upstream.call(routes, lambda route: forward.request_body(call, route), call.op, call.stream,
+        reply = upstream.call(routes, lambda route: forward.request_body(call, route), call.op,
                               cfg["GATEWAY_MAX_ATTEMPTS"], cfg["GATEWAY_TOTAL_DEADLINE_S"])
     except TranslationError as exc:
         return _refuse(call, invalid(str(exc)))
@@ -77,7 +77,10 @@ def handle(call: Call) -> Response:
         return _refuse(call, unavailable())
     status = reply.status
     if status >= 400:
-        raw = reply.body()
+        try:
+            raw = reply.body()
+        except OSError:
+            raw = b""  # the rejection's text was lost; its status still tells the caller
         fail(call, status, "upstream_rejected", reply.route.provider.id, _ms(call))
         return _json(call, forward.error_body(call, reply.route, status, raw), status)
     if call.stream:
@@ -108,8 +111,8 @@ def _tools_text(body: dict) -> str:
 def _finish(call: Call, reply) -> Response:
     try:
         out, tokens = forward.response_body(call, reply.route, orjson.loads(reply.body()))
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
-        # Not JSON, or JSON of a shape the provider's API does not have: nothing to charge for.
+    except (OSError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+        # Cut off, not JSON, or JSON of a shape the provider's API does not have: nothing to charge for.
         fail(call, 502, "upstream_error", reply.route.provider.id, _ms(call))
         return _refuse(call, GatewayError(502, "upstream_error", f"the provider's answer could not be read "
                                           f"({type(exc).__name__})"), logged=True)
