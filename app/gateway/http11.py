@@ -58,6 +58,8 @@ class Response:
         self.headers = headers
         self._chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
         length = headers.get(b"content-length")
+        if status in (204, 304):
+            self._chunked, length = False, b"0"  # no body, whatever the headers say
         self._remaining = int(length) if length is not None and not self._chunked else None
         self._keep = headers.get(b"connection", b"").lower() != b"close" and (self._chunked or length is not None)
         self._done = False

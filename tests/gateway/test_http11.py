@@ -86,3 +86,9 @@ def test_refused_connection_is_a_connect_error():
         port = s.getsockname()[1]
     with pytest.raises(http11.UpstreamConnectError):
         http11.post(f"http://127.0.0.1:{port}/", b"{}", {}, 1.0, 1.0)
+
+
+def test_no_content_answer_has_no_body_to_wait_for():
+    server = OneShotServer([[b"HTTP/1.1 204 No Content\r\n\r\n"]])
+    resp = _post(server, timeout=0.5)
+    assert (resp.status, resp.read()) == (204, b"")
