@@ -73,10 +73,6 @@ def wallet_balance_key(wallet_id: int) -> str:
     return snapshot_key(wallet_account(wallet_id))
 
 
-def key_spent_key(api_key_id: int) -> str:
-    return snapshot_key(key_account(api_key_id))
-
-
 @dataclass
 class Scripts:
     """The meter's Lua scripts, registered once per client so calls go by EVALSHA."""
@@ -106,15 +102,6 @@ def scripts(client=None) -> Scripts:
 
 def invalidate_wallets(wallet_ids) -> None:
     _invalidate([wallet_account(w) for w in wallet_ids])
-
-
-def invalidate_keys(api_key_ids) -> None:
-    _invalidate([key_account(k) for k in api_key_ids])
-
-
-def invalidate_key_models(pairs) -> None:
-    """Drop per-model spend snapshots for (key_id, model) pairs after a direct database change."""
-    _invalidate([key_model_account(k, m) for k, m in pairs])
 
 
 def _invalidate(accounts: list[str]) -> None:
