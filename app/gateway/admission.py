@@ -16,11 +16,11 @@ import orjson
 from flask import current_app, request
 
 from ..billing import holds
+from ..models.base import utcnow
 from . import catalog, keycache, pricing, validate
 from .catalog import ModelInfo
 from .errors import GatewayError, invalid
 from .keycache import KeyContext
-from .usage import utcnow
 
 CAP_NAMES = {
     "cap_5h": "rolling 5-hour spend cap",

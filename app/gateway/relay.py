@@ -8,6 +8,7 @@ upstream cuts (input plus the output produced so far, counted locally) or the cl
 goes away (the same). The settled balance follows as an SSE comment line, because the
 headers left before the cost was known.
 """
+import logging
 import time
 
 import orjson
@@ -15,10 +16,12 @@ import orjson
 from . import translate as tr
 from .admission import Call
 from .forward import upstream_is_anthropic
-from .settle import fail, local_tokens, settle
+from .settle import local_tokens, settle
 from .translate import SSEParser, sse_event
 from .upstream import Reply
 from .usage import Tokens, from_anthropic, from_openai
+
+log = logging.getLogger(__name__)
 
 
 class _Meter:
@@ -40,49 +43,54 @@ class _Meter:
 
 
 def stream(call: Call, reply: Reply, app):
-    """A WSGI body generator; it pushes its own app context because Flask's is gone by then."""
+    """A WSGI body generator; it pushes its own app context because Flask's is gone by then.
+
+    The stream is settled exactly once, in ``finally``: after a normal end, a cap, an
+    upstream cut, or the client going away (GeneratorExit at a yield).
+    """
     meter = _Meter(call)
-    anthropic_up = upstream_is_anthropic(reply.route)
-    handler = _handler(call, anthropic_up, meter)
+    handler = _handler(call, upstream_is_anthropic(reply.route), meter)
     parser = SSEParser()
-    settled = False
     with app.app_context():
         try:
-            for raw in reply.chunks():
-                for event, data in parser.feed(raw):
-                    out = handler(event, data)
-                    if out:
-                        yield out
+            try:
+                for raw in reply.chunks():
+                    for event, data in parser.feed(raw):
+                        out = handler(event, data)
+                        if out:
+                            yield out
+                        if meter.done or meter.over_cap():
+                            break
                     if meter.done or meter.over_cap():
                         break
-                if meter.done or meter.over_cap():
-                    break
-            capped = not meter.done and meter.over_cap()
-            if capped:
+            except GeneratorExit:
+                raise
+            except Exception:  # noqa: BLE001 - a read error or an unreadable event is a cut upstream
+                log.warning("stream %s cut upstream", call.request_id, exc_info=True)
+            reply.close()
+            if meter.done:
+                _settle(call, reply, meter)
+            elif meter.over_cap():
                 yield _cap_close(call)
-            tokens = meter.tokens if (meter.done and meter.tokens) else local_tokens(call, meter.text_len, meter.tokens)
-            if not meter.done and not capped:
+                _settle(call, reply, meter)
+            else:
                 yield _cut_notice(call)
-            settle(call, tokens, reply.route.provider.id, _ms(call), meter.ttft_ms)
-            settled = True
+                _settle(call, reply, meter)
             yield _tail(call)
-        except GeneratorExit:
-            raise
-        except Exception:  # noqa: BLE001 - an upstream read error is a cut; it is settled below
-            if not settled:
-                settle(call, local_tokens(call, meter.text_len, meter.tokens), reply.route.provider.id, _ms(call),
-                       meter.ttft_ms)
-                settled = True
-            yield _cut_notice(call)
         finally:
             reply.close()
-            if not settled:
+            if call.held:
                 # The client went away: charge input plus the output produced so far.
-                try:
-                    settle(call, local_tokens(call, meter.text_len, meter.tokens), reply.route.provider.id,
-                           _ms(call), meter.ttft_ms)
-                except Exception:  # noqa: BLE001 - the hold expires and is swept; never charged twice
-                    fail(call, 499, "client_closed", reply.route.provider.id, _ms(call))
+                _settle(call, reply, meter)
+
+
+def _settle(call: Call, reply: Reply, meter: _Meter) -> None:
+    tokens = meter.tokens if (meter.done and meter.tokens) else local_tokens(call, meter.text_len, meter.tokens)
+    try:
+        settle(call, tokens, reply.route.provider.id, _ms(call), meter.ttft_ms)
+    except Exception:  # noqa: BLE001 - unsettled, the hold expires and is swept: never charged twice
+        call.held = False
+        log.exception("stream %s not settled", call.request_id)
 
 
 def _ms(call: Call) -> int:

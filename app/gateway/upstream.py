@@ -6,8 +6,6 @@ are the caller's answer and are returned as they are. Connections come from http
 per-process pools.
 """
 import time
-from dataclasses import dataclass
-
 from . import http11
 from .catalog import RouteInfo
 from .errors import GatewayError
@@ -47,20 +45,12 @@ def endpoint(route: RouteInfo, op: str) -> tuple[str, dict]:
     return f"{p.base_url}{path}", {"authorization": f"Bearer {p.api_key or ''}", "content-type": "application/json"}
 
 
-@dataclass
-class _Deadline:
-    at: float
-
-    def left(self) -> float:
-        return self.at - time.monotonic()
-
-
 def call(routes: list[RouteInfo], build_body, op: str, max_attempts: int, deadline_s: float) -> Reply:
     """Try routes in order until one answers; ``build_body(route)`` gives the bytes for that route."""
-    deadline = _Deadline(time.monotonic() + deadline_s)
+    give_up_at = time.monotonic() + deadline_s
     last: GatewayError | None = None
     for route in routes[:max_attempts]:
-        remaining = deadline.left()
+        remaining = give_up_at - time.monotonic()
         if remaining <= 0:
             break
         url, headers = endpoint(route, op)

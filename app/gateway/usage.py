@@ -1,5 +1,4 @@
 """Reading token usage out of upstream payloads, and the usage record each request leaves."""
-import datetime as dt
 from dataclasses import dataclass
 
 from .pricing import Charge
@@ -63,7 +62,3 @@ def record(call, *, status: str = "success", http_status: int = 200, error_type:
         "stream": bool(call.stream),
         "usage_estimated": tokens.estimated,
     }
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)

@@ -130,24 +130,19 @@ def test_upstream_cut_charges_input_plus_output_so_far(client, world, mock_upstr
 
 
 def test_hundred_concurrent_requests_against_a_wallet_for_ten(app, world, mock_upstream, live_tollgate):
-    """Each request holds 1 + ~100 credits; the wallet covers ten holds and never goes below zero."""
+    """The wallet covers exactly ten worst-case holds; 100 at once never take it below zero."""
     import requests
 
+    from app.gateway import catalog, pricing
+    from tests.factories import fund
+
     user = make_user("tight")
-    hold_each = None
     org = make_org("Tight", owner=user)
     _, secret = make_key(user, org)
-    # One probe request sizes the hold; fund exactly ten of them.
-    from app.gateway import pricing
-    from app.gateway.catalog import ModelInfo  # noqa: F401
-
-    with app.app_context():
-        from app.gateway import catalog
-        catalog.invalidate()
-        model = catalog.current().models["gpt-test"]
-        bound = pricing.prompt_bound([{"role": "user", "content": "Hello there"}])
-        hold_each = pricing.hold_amount(model, Decimal(1), bound, 50)
-    from tests.factories import fund
+    # Size one request's hold and fund exactly ten of them.
+    model = catalog.current().models["gpt-test"]
+    bound = pricing.prompt_bound([{"role": "user", "content": "Hello there"}])
+    hold_each = pricing.hold_amount(model, Decimal(1), bound, 50)
     fund(org.wallet.id, Decimal(hold_each * 10) / 1_000_000)
     statuses = []
     lock = threading.Lock()

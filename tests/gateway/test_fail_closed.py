@@ -27,4 +27,4 @@ def test_redis_outage_is_503_then_recovers_by_itself(app, client, world, mock_up
 def mock_upstream_count(mock):
     import requests
 
-    return requests.get(f"{mock.url}/_control", timeout=5).json().get("counts", {}).get("chat_completions")
+    return requests.get(f"{mock.url}/_control", timeout=5).json()["requests"]["chat_completions"]
