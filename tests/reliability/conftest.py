@@ -1,0 +1,66 @@
+"""Two production gateways (real gunicorn processes) on the test database, a Redis of their
+own and the mock upstream in its own process; a funded org, a key and a model to call."""
+import json
+import time
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import redis
+
+from app.models import ProviderKind
+from tests.factories import make_group, make_key, make_model, make_org, make_provider, make_user
+
+from .procs import Gateway, MockUpstream, RedisServer, gateway_env
+
+FIGURES = Path(os.environ.get("TOLLGATE_RELIABILITY_FIGURES", "/tmp/tollgate-reliability.json"))
+
+
+@pytest.fixture(scope="module")
+def meter_redis():
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    server = MockUpstream()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def gateways(app, meter_redis, upstream):
+    env = gateway_env(app.config["SQLALCHEMY_DATABASE_URI"], meter_redis.url, app.config["SECRET_KEY"])
+    started = []
+    try:
+        for _ in range(2):
+            started.append(Gateway(env))
+        yield started
+    finally:
+        for gw in started:
+            gw.stop()
+
+
+@pytest.fixture
+def cluster(db, gateways, meter_redis, upstream):
+    """Fresh meter state per test: the tables are emptied between tests, so ids repeat."""
+    redis.Redis.from_url(meter_redis.url).flushdb()
+    owner = make_user("owner")
+    org = make_org("Load Co", plan="pro", owner=owner)
+    provider = make_provider(f"{upstream.url}/v1", ProviderKind.openai, name="mock-openai")
+    model = make_model("gpt-load", [provider], [make_group("public")], upstream_name="gpt-upstream",
+                       max_output_tokens=1000)
+    time.sleep(1.1)  # the gateways re-read the catalog every second
+    return SimpleNamespace(owner=owner, org=org, model=model, provider=provider, gateways=gateways,
+                           redis=redis.Redis.from_url(meter_redis.url), upstream=upstream,
+                           key=lambda **limits: make_key(owner, org, **limits))
+
+
+def record_figures(scenario: str, **figures) -> None:
+    """Keep the last run's figures for docs/reliability.md."""
+    data = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
+    data[scenario] = figures
+    FIGURES.write_text(json.dumps(data, indent=2, sort_keys=True))
