@@ -49,7 +49,7 @@ def cluster(db, gateways, meter_redis, upstream):
     """Fresh meter state per test: the tables are emptied between tests, so ids repeat."""
     redis.Redis.from_url(meter_redis.url).flushdb()
     owner = make_user("owner")
-    org = make_org("Load Co", plan="pro", owner=owner)
+    org = make_org("Load Co", plan="enterprise", owner=owner)  # no message allowance
     provider = make_provider(f"{upstream.url}/v1", ProviderKind.openai, name="mock-openai")
     model = make_model("gpt-load", [provider], [make_group("public")], upstream_name="gpt-upstream",
                        max_output_tokens=1000)

@@ -65,12 +65,18 @@ class Process:
 
 
 class RedisServer(Process):
-    """A Redis of the test's own, so it can be stopped and started again mid-load."""
+    """A Redis of the test's own, so it can be stopped and started again mid-load.
 
-    def __init__(self, port: int | None = None):
+    It keeps an append-only file synced on every write, as production's Redis should
+    (docs/deployment.md): a restart then loses no queued usage.
+    """
+
+    def __init__(self, port: int | None = None, data_dir: str | None = None):
         self.port = port or free_port()
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="tollgate-redis-")
         super().__init__(f"redis-{self.port}", ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
-                                                 "--save", "", "--appendonly", "no"])
+                                                 "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+                                                 "--dir", self.data_dir])
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.wait_until(self._pong, "ready")
 
@@ -80,8 +86,8 @@ class RedisServer(Process):
             return s.recv(16).startswith(b"+PONG")
 
     def restart(self) -> "RedisServer":
-        self.stop()
-        return RedisServer(self.port)
+        """Start again on the same port and data after ``stop``."""
+        return RedisServer(self.port, self.data_dir)
 
 
 class MockUpstream(Process):
