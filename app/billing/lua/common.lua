@@ -71,6 +71,7 @@ local function rate_trim(kid, now)
     redis.call('HDEL', tok, unpack(gone))
     redis.call('ZREM', log, unpack(gone))
     redis.call('HINCRBY', tok, '_sum', -freed)
+    if #gone < 500 then break end
   end
   local n = redis.call('ZCARD', log)
   if n == 0 then
@@ -106,6 +107,7 @@ end
 -- Counts a finished request's tokens in place of its bound while it is in the trailing
 -- minute; never more than the bound it was admitted with. Released and swept: 0 tokens.
 local function rate_settle(kid, rid, tokens)
+  if not kid then return end
   local _, tok = rate_keys(kid)
   local was = tonumber(redis.call('HGET', tok, rid))
   if not was then return end
