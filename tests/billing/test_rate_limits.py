@@ -7,7 +7,7 @@ MINUTE = 60_000
 BOUNDARY = T0 + MINUTE  # T0 is minute-aligned: a fixed-minute counter would reset here
 
 
-def _passes_at_retry_after_and_not_a_second_before(meter, make, now):
+def _passes_at_retry_after_and_not_a_second_before(make, now):
     refused = holds.reserve(make(), now_ms=now)
     assert not refused.ok and refused.retry_after
     later = now + refused.retry_after * SECOND
@@ -30,7 +30,7 @@ def test_rpm_retry_after_waits_for_enough_requests_to_leave(meter):
     for offset in (0, 10, 20, 30):
         assert holds.reserve(meter.hold(1, rpm_limit=4), now_ms=T0 + offset * SECOND).ok
     refused = _passes_at_retry_after_and_not_a_second_before(
-        meter, lambda: meter.hold(1, rpm_limit=4), T0 + 45 * SECOND)
+        lambda: meter.hold(1, rpm_limit=4), T0 + 45 * SECOND)
     assert refused.retry_after == 15
 
 
@@ -66,7 +66,7 @@ def test_tpm_retry_after_waits_for_enough_tokens_to_leave(meter):
     for offset in (0, 10, 20):
         assert holds.reserve(meter.hold(1, tpm_limit=1_000, est_tokens=300), now_ms=T0 + offset * SECOND).ok
     refused = _passes_at_retry_after_and_not_a_second_before(
-        meter, lambda: meter.hold(1, tpm_limit=1_000, est_tokens=500), T0 + 30 * SECOND)
+        lambda: meter.hold(1, tpm_limit=1_000, est_tokens=500), T0 + 30 * SECOND)
     assert (refused.error, refused.used, refused.retry_after) == ("tpm", 900, 40)  # two must leave: at 70 s
 
 
@@ -84,7 +84,7 @@ def test_rolling_cap_retry_after_waits_until_enough_spend_has_left(meter):
         holds.settle(req.request_id, cost, 10, meter.record(req.request_id, cost), now_ms=at)
     # 800 settled; 800 more needs both charges gone: the second leaves with its 5-minute bucket.
     refused = _passes_at_retry_after_and_not_a_second_before(
-        meter, lambda: meter.hold(800, cap_5h=1_000), T0 + 2 * 3_600_000)
+        lambda: meter.hold(800, cap_5h=1_000), T0 + 2 * 3_600_000)
     assert refused.retry_after == (3_600_000 + 5 * 3_600_000 + 5 * MINUTE - 2 * 3_600_000) // SECOND
 
 
@@ -94,7 +94,7 @@ def test_retry_after_is_the_latest_of_all_failing_limits(meter):
     holds.settle(req.request_id, 600, 10, meter.record(req.request_id, 600), now_ms=T0)
     # RPM alone would pass again in 59 s; the 5-hour cap only once the 600 has left it.
     refused = _passes_at_retry_after_and_not_a_second_before(
-        meter, lambda: meter.hold(600, rpm_limit=1, cap_5h=1_000), T0 + SECOND)
+        lambda: meter.hold(600, rpm_limit=1, cap_5h=1_000), T0 + SECOND)
     assert refused.error == "rpm" and refused.retry_after > 5 * 3600
 
 

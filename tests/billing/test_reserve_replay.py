@@ -31,13 +31,16 @@ def test_a_reserve_whose_reply_times_out_is_retried_by_redis_py_and_holds_once(a
     client = redis.Redis(host="127.0.0.1", port=proxy.port, db=int(target.path.strip("/") or 0),
                          socket_timeout=0.5, retry=Retry(NoBackoff(), 1))  # as the app's client retries
     monkeypatch.setattr(redis_conn, "client", client)
-    assert holds.reserve(meter.hold(1), now_ms=T0).ok  # loads the wallet snapshot
-    proxy.drop_next_ok = True
-    result = holds.reserve(meter.hold(2_000_000), now_ms=T0)
-    assert proxy.dropped == 1  # the script ran, its reply was lost, redis-py sent it again
-    assert (result.ok, result.wallet_available) == (True, 10_000_000 - 1 - 2_000_000)
-    assert holds.balances(meter.wallet_id, meter.key_id, None) == (10_000_000 - 1 - 2_000_000, None)
-    proxy.close()
+    try:
+        assert holds.reserve(meter.hold(1), now_ms=T0).ok  # loads the wallet snapshot
+        proxy.drop_next_ok = True
+        result = holds.reserve(meter.hold(2_000_000), now_ms=T0)
+        assert proxy.dropped == 1  # the script ran, its reply was lost, redis-py sent it again
+        assert (result.ok, result.wallet_available) == (True, 10_000_000 - 1 - 2_000_000)
+        assert holds.balances(meter.wallet_id, meter.key_id, None) == (10_000_000 - 1 - 2_000_000, None)
+    finally:
+        proxy.close()
+        client.close()
 
 
 class _ReplyDroppingProxy:
