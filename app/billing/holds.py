@@ -3,6 +3,9 @@
 ``reserve`` runs lua/reserve.lua: RPM, TPM, plan window, rolling 5h/1d/7d caps, lifetime
 quota, per-model cap and wallet, in that order; when all pass it counts the request and
 places a hold of the worst-case cost on the wallet, the key and the key-model account.
+A replay of an admitted request id answers the first result and holds nothing more (redis-py
+resends a script whose reply timed out). A refusal's ``retry_after`` is the time at which
+every failing check passes, or None when no time will (docs/billing.md "Limits and windows").
 ``settle`` releases the hold, books the actual cost and queues the usage record, which
 ``settlement`` writes to PostgreSQL in batches. Key names: see ``mirror``.
 
@@ -39,7 +42,7 @@ class HoldRequest:
     org_id: int | None
     model: str
     amount: int
-    est_tokens: int
+    est_tokens: int  # counted in TPM while in flight: prompt bound + maximum output
     rpm_limit: int | None = None
     tpm_limit: int | None = None
     quota: int | None = None

@@ -13,8 +13,9 @@ Available = snapshot - unflushed - held (wallet); limit - snapshot - unflushed -
 
 Other keys: ``tg:h:{request_id}`` hold record, ``tg:holds`` ZSET of holds by expiry ms,
 ``tg:hs:{request_id}`` settled marker (24 h), ``tg:rw:{key_id}:{5h|1d|7d}`` rolling
-window buckets, ``tg:rpm:{key_id}:{minute}`` / ``tg:tpm:{key_id}:{minute}`` rate
-counters, ``tg:pm:{org_id}:{12h index}`` plan message counter, ``tg:usage:q`` queue of
+window buckets, ``tg:rl:{key_id}`` (ZSET of request ids by admission ms) and
+``tg:rt:{key_id}`` (tokens per request id and their ``_sum``): the trailing-minute rate
+log of a key with an RPM or TPM limit, ``tg:pm:{org_id}:{12h index}`` plan message counter, ``tg:usage:q`` queue of
 settled usage records, ``tg:usage:b:{batch_id}`` claimed batches, ``tg:usage:batches``
 ZSET of batches by claim time, ``tg:usage:began``, ``tg:usage:seq``.
 

@@ -139,26 +139,34 @@ def size_request(call: Call, requested_output: int | None, prompt_bound: int) ->
 
 def reserve(call: Call) -> None:
     key = call.key
+    # TPM counts what the request may use while it is in flight; settlement corrects it.
+    tokens = call.prompt_bound + (0 if call.op == "embeddings" else call.max_output)
     result = holds.reserve(holds.HoldRequest(
         request_id=call.request_id, wallet_id=key.wallet_id, key_id=key.key_id, org_id=key.org_id,
-        model=call.model_name, amount=call.hold, est_tokens=call.prompt_bound,
+        model=call.model_name, amount=call.hold, est_tokens=tokens,
         rpm_limit=key.rpm_limit, tpm_limit=key.tpm_limit, quota=key.quota,
         cap_5h=key.cap_5h, cap_1d=key.cap_1d, cap_7d=key.cap_7d,
         model_cap=key.model_caps.get(call.model_name), messages_per_12h=key.messages_per_12h,
     ))
     if not result.ok:
-        raise refusal(result)
+        raise refusal(result, tokens)
     call.held = True
     call.wallet_available, call.key_remaining = result.wallet_available, result.key_remaining
 
 
-def refusal(result) -> GatewayError:
+def refusal(result, tokens: int = 0) -> GatewayError:
+    """The caller's error for a refused hold; ``tokens`` is what the request counts in TPM."""
     err = result.error
+    if err == "tpm" and tokens > result.limit:
+        return GatewayError(429, "rate_limit_error", f"this request may use up to {tokens} tokens (its prompt "
+                            f"plus its maximum output), above this key's limit of {result.limit} tokens per "
+                            f"minute; lower max_tokens or shorten the prompt", code="tpm_limit_exceeded")
     if err in ("rpm", "tpm"):
         unit = "requests" if err == "rpm" else "tokens"
-        return GatewayError(429, "rate_limit_error", f"this key's limit of {result.limit} {unit} per minute is "
-                            f"reached; retry in {result.retry_after} s", code=f"{err}_limit_exceeded",
-                            headers={"Retry-After": result.retry_after or 1})
+        wait = f"; retry in {result.retry_after} s" if result.retry_after else ""
+        return GatewayError(429, "rate_limit_error", f"this key's limit of {result.limit} {unit} per minute "
+                            f"(any 60 s) is reached{wait}", code=f"{err}_limit_exceeded",
+                            headers=_retry_after(result))
     if err == "plan_window":
         return GatewayError(429, "rate_limit_error", f"the {CAP_NAMES[err]} ({result.limit} messages) is used up",
                             code="plan_window_exhausted", headers=_retry_after(result))

@@ -27,13 +27,14 @@ def test_key_without_quota_reports_unlimited(meter):
     assert result.ok and result.key_remaining is None
 
 
-def test_rpm_refuses_the_next_request_in_the_minute_with_retry_after(meter):
-    now = T0 + 15_000  # 45 s before the next minute
+def test_rpm_refuses_the_next_request_within_60_s_with_retry_after(meter):
+    now = T0 + 15_000  # 45 s before the next minute: the window slides past it
     assert holds.reserve(meter.hold(1, rpm_limit=2), now_ms=now).ok
     assert holds.reserve(meter.hold(1, rpm_limit=2), now_ms=now).ok
     refused = holds.reserve(meter.hold(1, rpm_limit=2), now_ms=now)
-    assert (refused.ok, refused.error, refused.limit, refused.used, refused.retry_after) == (False, "rpm", 2, 2, 45)
-    assert holds.reserve(meter.hold(1, rpm_limit=2), now_ms=now + 45_000).ok  # next minute
+    assert (refused.ok, refused.error, refused.limit, refused.used, refused.retry_after) == (False, "rpm", 2, 2, 60)
+    assert holds.reserve(meter.hold(1, rpm_limit=2), now_ms=now + 45_000).error == "rpm"
+    assert holds.reserve(meter.hold(1, rpm_limit=2), now_ms=now + MINUTE).ok
 
 
 def test_tpm_counts_estimated_tokens_and_is_corrected_at_settle(meter):

@@ -159,6 +159,18 @@ def test_tpm_limit_answers_429(client, world):
     assert_nothing_charged(world)
 
 
+def test_tpm_counts_max_tokens_of_a_request_until_it_settles(client, world):
+    _, secret = make_key(world.owner, world.org, tpm_limit=100)
+    headers = {"Authorization": f"Bearer {secret}"}
+    resp = chat(client, headers, max_tokens=90)  # a 19-token prompt bound plus 90 tokens of output
+    assert resp.status_code == 429
+    assert resp.json["error"]["code"] == "tpm_limit_exceeded"
+    assert "max_tokens" in resp.json["error"]["message"] and "Retry-After" not in resp.headers
+    # Settled at its actual tokens, so a second request of the same bound fits in the minute.
+    assert [chat(client, headers, max_tokens=50).status_code for _ in range(2)] == [200, 200]
+    assert usage_rows()[-1].prompt_tokens + usage_rows()[-1].completion_tokens < 100 - 69
+
+
 @pytest.mark.parametrize("limits, cap_words", [
     ({"cap_5h": 10}, "5-hour"), ({"cap_1d": 10}, "1-day"), ({"cap_7d": 10}, "7-day"),
     ({"quota": 10}, "lifetime quota"), ({"model_caps": {"gpt-test": 10}}, "per-model"),

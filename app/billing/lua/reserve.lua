@@ -10,6 +10,13 @@ local caps = {opt(ARGV[11]), opt(ARGV[12]), opt(ARGV[13])}
 local model_cap, msgs = opt(ARGV[14]), opt(ARGV[15])
 local now, ttl = tonumber(ARGV[16]), tonumber(ARGV[17])
 local W, K, KM = 'w:' .. wid, 'k:' .. kid, 'km:' .. kid .. ':' .. model
+local hold = P .. 'h:' .. rid
+
+-- A replay of an admitted request (redis-py retries a script whose reply was lost)
+-- answers what the first run answered and holds nothing more.
+local first = redis.call('HMGET', hold, 'ra', 'rk')
+if first[1] then return {'ok', first[1], first[2]} end
+if redis.call('EXISTS', P .. 'hs:' .. rid) == 1 then return {'duplicate', 0, 0, 0} end
 
 -- Nothing is checked against a balance that is not loaded: ask the caller to load it.
 local ws, wu, wh = account(W)
@@ -20,19 +27,23 @@ if not ws then missing[#missing + 1] = W end
 if quota and not ks then missing[#missing + 1] = K end
 if model_cap and not ms then missing[#missing + 1] = KM end
 if #missing > 1 then return missing end
-if redis.call('EXISTS', P .. 'h:' .. rid) == 1 then return {'duplicate', 0, 0, 0} end
 
-local minute = math.floor(now / 60000)
-local to_next_minute = math.ceil(((minute + 1) * 60000 - now) / 1000)
-local rpm_key = P .. 'rpm:' .. kid .. ':' .. minute
-local tpm_key = P .. 'tpm:' .. kid .. ':' .. minute
-if rpm then
-  local used = num(redis.call('GET', rpm_key))
-  if used + 1 > rpm then return {'rpm', rpm, used, to_next_minute} end
+-- The first failing check names the refusal; the later ones still run so that Retry-After
+-- is the time at which every one of them passes (-1: no time will, it is left out).
+local refused, wait = nil, 0
+local function fail(err, limit, used, at)
+  if not refused then refused = {err, limit, used} end
+  if at == nil then wait = -1 elseif wait >= 0 then wait = math.max(wait, at - now) end
 end
-if tpm then
-  local used = num(redis.call('GET', tpm_key))
-  if used + est > tpm then return {'tpm', tpm, used, to_next_minute} end
+
+local logged = rpm or tpm
+local requests, tokens = 0, 0
+if logged then requests, tokens = rate_trim(kid, now) end
+if rpm and requests + 1 > rpm then
+  fail('rpm', rpm, requests, wait >= 0 and rate_free_at(kid, requests + 1 - rpm, false) or nil)
+end
+if tpm and tokens + est > tpm then
+  fail('tpm', tpm, tokens, (wait >= 0 and est <= tpm) and rate_free_at(kid, tokens + est - tpm, true) or nil)
 end
 
 -- Plan allowance: fixed 12-hour windows aligned to the Unix epoch.
@@ -42,47 +53,56 @@ if org ~= '' then
   pm_key = P .. 'pm:' .. org .. ':' .. idx
   if msgs then
     local used = num(redis.call('GET', pm_key))
-    if used + 1 > msgs then
-      return {'plan_window', msgs, used, math.ceil(((idx + 1) * 43200000 - now) / 1000)}
-    end
+    if used + 1 > msgs then fail('plan_window', msgs, used, msgs > 0 and (idx + 1) * 43200000 or nil) end
   end
 end
 
+-- Open holds count too; they are assumed to stay, so only settled spend can free room.
 for i, w in ipairs(WINDOWS) do
   local cap = caps[i]
   if cap then
-    local sum, retry = window_sum(kid, w[1], w[2], now)
+    local sum, buckets = window_sum(kid, w[1], w[2], now)
     local used = sum + kh
-    if used + amount > cap then return {'cap_' .. w[1], cap, used, retry} end
+    if used + amount > cap then
+      fail('cap_' .. w[1], cap, used, wait >= 0 and window_free_at(buckets, w[2], used + amount - cap) or nil)
+    end
   end
 end
 
 local key_remaining = -1
 if quota then
   local used = ks + ku + kh
-  if used + amount > quota then return {'quota', quota, used, 0} end
+  if used + amount > quota then fail('quota', quota, used, nil) end
   key_remaining = quota - used - amount
 end
 if model_cap then
   local used = ms + mu + mh
-  if used + amount > model_cap then return {'model_cap', model_cap, used, 0} end
+  if used + amount > model_cap then fail('model_cap', model_cap, used, nil) end
 end
 local available = ws - wu - wh
-if amount > available then return {'insufficient_funds', amount, available, 0} end
+if amount > available then fail('insufficient_funds', amount, available, nil) end
+if refused then
+  local retry = 0
+  if wait > 0 then retry = math.ceil(wait / 1000) end
+  return {refused[1], refused[2], refused[3], retry}
+end
 
 -- Every check passed: count the request and place the hold.
-redis.call('INCR', rpm_key)
-redis.call('EXPIRE', rpm_key, 120)
-redis.call('INCRBY', tpm_key, est)
-redis.call('EXPIRE', tpm_key, 120)
+if logged then
+  local log, tok = rate_keys(kid)
+  redis.call('ZADD', log, now, rid)
+  redis.call('HSET', tok, rid, est)
+  redis.call('HINCRBY', tok, '_sum', est)
+  redis.call('PEXPIRE', log, 2 * RATE_SPAN)
+  redis.call('PEXPIRE', tok, 2 * RATE_SPAN)
+end
 if pm_key then
   redis.call('INCR', pm_key)
   redis.call('EXPIRE', pm_key, 43260)
 end
 for _, n in ipairs({W, K, KM}) do redis.call('HINCRBY', P .. 'a:' .. n, 'held', amount) end
-local hold = P .. 'h:' .. rid
 redis.call('HSET', hold, 'acc', W .. '\n' .. K .. '\n' .. KM, 'amt', amount, 'kid', kid,
-           'model', model, 'tpm', tpm_key, 'est', est, 'q', ARGV[10])
+           'model', model, 'q', ARGV[10], 'ra', available - amount, 'rk', key_remaining)
 -- The record outlives its expiry by an hour so the sweep always finds what to release.
 redis.call('PEXPIRE', hold, ttl + 3600000)
 redis.call('ZADD', P .. 'holds', now + ttl, rid)

@@ -1,6 +1,7 @@
 -- Settlement of one request, at most once: releases its hold, books the cost as
--- unflushed spend on each account and in the key's rolling windows, corrects TPM, and
--- queues the usage record for the flusher. Release is a settlement with cost 0.
+-- unflushed spend on each account and in the key's rolling windows, counts its actual
+-- tokens in TPM in place of its bound, and queues the usage record for the flusher.
+-- Release is a settlement with cost 0 and no tokens.
 -- ARGV: request_id, cost, actual_tokens, record_json, now_ms, wallet_id, key_id,
 --       model (raw), model (JSON string)
 local rid, cost, actual = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -25,7 +26,7 @@ if not redis.call('SET', P .. 'hs:' .. rid, '1', 'NX', 'EX', 86400) then
 end
 
 local hold = P .. 'h:' .. rid
-local h = redis.call('HMGET', hold, 'acc', 'amt', 'tpm', 'est', 'q')
+local h = redis.call('HMGET', hold, 'acc', 'amt', 'q')
 local clamped, held, quota = 0, h[2] ~= false, nil
 if cost < 0 then cost = 0 end
 if held then
@@ -35,8 +36,8 @@ if held then
   for _, n in ipairs(split_lines(h[1])) do redis.call('HINCRBY', P .. 'a:' .. n, 'held', -amt) end
   redis.call('DEL', hold)
   redis.call('ZREM', P .. 'holds', rid)
-  if redis.call('EXISTS', h[3]) == 1 then redis.call('INCRBY', h[3], actual - tonumber(h[4])) end
-  quota = opt(h[5])
+  rate_settle(kid, rid, actual)
+  quota = opt(h[3])
 end
 
 if cost > 0 then
@@ -58,4 +59,4 @@ local envelope = '{"cost":' .. string.format('%d', cost) .. ',"clamped":' .. (cl
   .. ',"r":' .. ARGV[4] .. '}'
 local waiting = redis.call('RPUSH', P .. 'usage:q', envelope)
 local wallet, key = balances(quota)
-return {'ok', wallet, key, waiting, clamped, h[5] or ''}
+return {'ok', wallet, key, waiting, clamped, h[3] or ''}
