@@ -25,11 +25,11 @@ from decimal import Decimal
 from flask import Flask, current_app
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ..extensions import db
 from ..models import ApiKey, KeyModelSpend, UsageLog
-from . import holds, mirror, money
+from . import holds, mirror, money, parking
 
 INTERVAL_S = 0.15
 SWEEP_EVERY_S = 3.0
@@ -65,16 +65,15 @@ def flush_batch(now_ms: int | None = None) -> int:
     if not scripts.begin(args=[batch_id, *costs]):
         return len(envelopes)  # another flusher finished it meanwhile
     try:
-        _write(envelopes)
+        write_records(envelopes)
         db.session.commit()
-    except (IntegrityError, DataError):
+    except Exception as exc:  # noqa: BLE001 - whatever one record does, the others must still be written
         db.session.rollback()
-        # One bad record (say, its provider was deleted) must not hold back the others.
-        dead = _write_one_by_one(envelopes)
-        costs = _account_costs([env for env in envelopes if id(env) not in dead])
-    except Exception:
-        db.session.rollback()
-        raise  # the batch stays claimed and is retried after STALE_MS
+        if unreachable(exc):
+            raise  # the batch stays claimed and is retried after STALE_MS
+        parked = _write_one_by_one(envelopes)
+        costs = _account_costs([env for env in envelopes if id(env) not in parked])
+        parking.mark_phantoms(batch_id, [env for env in envelopes if id(env) in parked])
     finish_args = [batch_id]
     for account, cost in costs.items():
         finish_args += [account, cost]
@@ -82,39 +81,53 @@ def flush_batch(now_ms: int | None = None) -> int:
     return len(envelopes)
 
 
+def unreachable(exc: BaseException) -> bool:
+    """The database itself failed (connection lost, server gone), as opposed to refusing one record."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or \
+        (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
 def _write_one_by_one(envelopes: list[dict]) -> set[int]:
-    """Write each record in its own savepoint; park the ones that fail in ``tg:usage:dead``.
+    """Write each record in its own savepoint; park each one that fails, with its reason.
 
     A parked record's cost stays in "unflushed" (the meter keeps counting it, conservatively)
-    until someone repairs and replays it.
+    until the reconciler replays or writes it off (app.billing.reconcile).
     """
-    dead: set[int] = set()
+    parked: set[int] = set()
     for env in envelopes:
         try:
             with db.session.begin_nested():
-                _write([env])
-        except (IntegrityError, DataError) as exc:
-            dead.add(id(env))
-            log.error("usage record %s cannot be written and was parked: %s", env["r"].get("request_id"), exc)
-            current_app.extensions["tollgate_redis"].client.rpush(
-                mirror.PREFIX + "usage:dead", json.dumps({"error": str(exc)[:500], **env}))
+                write_records([env])
+        except Exception as exc:  # noqa: BLE001 - see flush_batch
+            if unreachable(exc):
+                raise
+            parked.add(id(env))
+            reason = f"{type(exc).__name__}: {exc}"
+            log.error("usage record %r cannot be written and was parked: %s", env["r"].get("request_id"), reason)
+            try:
+                parking.park(db.session, env, reason)
+            except Exception as park_exc:  # noqa: BLE001 - keep it in Redis rather than lose it
+                if unreachable(park_exc):
+                    raise
+                parking.park_in_redis(env, reason)
     db.session.commit()
-    return dead
+    return parked
 
 
 def _account_costs(envelopes: list[dict]) -> dict[str, int]:
     # Exactly the accounts settle.lua added the costs to (zero-cost ones still need begin/finish).
     costs: dict[str, int] = defaultdict(int)
     for env in envelopes:
-        if env.get("w") is None:
-            continue
-        for account in (mirror.wallet_account(env["w"]), mirror.key_account(env["k"]),
-                        mirror.key_model_account(env["k"], env["m"])):
+        for account in mirror.envelope_accounts(env):
             costs[account] += int(env["cost"])
     return dict(costs)
 
 
-def _write(envelopes: list[dict]) -> None:
+def write_records(envelopes: list[dict]) -> None:
+    """Usage rows, ledger charges and key spend for these records, in the caller's transaction.
+
+    Idempotent on the request id: a record whose usage row exists already is not charged again.
+    """
     session = db.session
     rows = [_usage_row(env) for env in envelopes]
     fresh = _insert_usage(session, rows)
