@@ -36,8 +36,8 @@ class Replay:
     adopted: int = 0  # records moved from tg:usage:dead into PostgreSQL
 
 
-def replay_all(limit: int = 500) -> Replay:
-    """Replay every open record (up to ``limit``); raises only if PostgreSQL is unreachable."""
+def replay_all(limit: int | None = 500) -> Replay:
+    """Replay the open records (up to ``limit``, None = all); raises only if PostgreSQL is unreachable."""
     session = db.session
     result = Replay(adopted=adopt_dead_list())
     rows = session.scalars(select(UnsettledUsage).where(UnsettledUsage.status == OPEN)

@@ -81,6 +81,21 @@ def flush_batch(now_ms: int | None = None) -> int:
     return len(envelopes)
 
 
+def still_queued(app: Flask) -> int | None:
+    """Records waiting in Redis: the queue plus every claimed, unfinished batch (None if Redis is away)."""
+    with app.app_context():
+        client = app.extensions["tollgate_redis"].client
+        try:
+            batches = client.zrange(mirror.PREFIX + "usage:batches", 0, -1)
+            pipe = client.pipeline(transaction=False)
+            pipe.llen(mirror.USAGE_QUEUE)
+            for batch_id in batches:
+                pipe.llen(mirror.PREFIX + "usage:b:" + batch_id.decode())
+            return sum(pipe.execute())
+        except holds._REDIS_DOWN:
+            return None
+
+
 def unreachable(exc: BaseException) -> bool:
     """The database itself failed (connection lost, server gone), as opposed to refusing one record."""
     return isinstance(exc, (OperationalError, InterfaceError)) or \
@@ -220,8 +235,13 @@ class Flusher:
     def wake(self) -> None:
         self._wake.set()
 
-    def stop(self, drain: bool = True, timeout: float = 30.0) -> None:
-        """Stop the loop; with ``drain``, write everything still queued before returning."""
+    def stop(self, drain: bool = True, timeout: float = 30.0) -> int | None:
+        """Stop the loop; with ``drain``, write everything still queued before returning.
+
+        Returns how many records are still in Redis afterwards (queued or in a claimed
+        batch), None when Redis cannot tell. Records parked meanwhile are not counted:
+        they are in PostgreSQL (``reconcile.summary``).
+        """
         global _current
         if _current is not None and _current[1] is self:
             _current = None
@@ -235,6 +255,7 @@ class Flusher:
                 flush_all(self.app)
             except Exception:  # noqa: BLE001 - at exit, what is left stays queued in Redis for the next process
                 log.exception("could not drain the usage queue at stop; it stays queued in Redis")
+        return still_queued(self.app) if self.app is not None else None
 
     def _run(self) -> None:
         last_sweep = 0.0
