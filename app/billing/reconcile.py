@@ -137,6 +137,12 @@ def summary() -> dict:
     return out
 
 
+def open_records(limit: int) -> list[UnsettledUsage]:
+    """The oldest open records first: those waiting longest need a look."""
+    return list(db.session.scalars(select(UnsettledUsage).where(UnsettledUsage.status == OPEN)
+                                   .order_by(UnsettledUsage.id).limit(limit)))
+
+
 def _repaired(envelope: dict) -> dict:
     record = dict(envelope["r"])
     for name, limit in _TEXT_LIMITS.items():
