@@ -48,7 +48,7 @@ _AUDITOR = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),
     ORGS: READ + ("can_detail",), USERS: READ, GROUPS: READ, MODELS: READ, PROVIDERS: READ,
     DISCOUNTS: READ, TRANSACTIONS: READ + ("can_export",), SETTINGS: ("can_index",),
-    AUDIT: READ + ("can_export",),
+    AUDIT: READ + ("can_export",), UNSETTLED: ("can_index",),
 }
 ROLE_GRANTS = {"Support": _SUPPORT, "Finance": _FINANCE, "Auditor": _AUDITOR}
 PLATFORM_ROLES = ("Admin", *ROLE_GRANTS)

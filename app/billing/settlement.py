@@ -6,7 +6,9 @@ up to ``GATEWAY_FLUSH_BATCH`` records (lua/claim.lua), writes them in ONE transa
 then finishes the batch in Redis (lua/finish.lua) so "available" stays exact without a
 reload. A batch claimed but not finished within ``STALE_MS`` is claimed again by any
 flusher; every write is idempotent on the request id, so a crash can neither lose nor
-double a charge.
+double a charge. When a batch fails for any reason but a lost database connection, its
+records are written one by one and each one PostgreSQL refuses is parked with its reason
+(``parking``), to be replayed by the reconciler (``reconcile``); the others are booked.
 
 ``Flusher`` runs this in a daemon thread (a greenlet under gevent) every ``INTERVAL_S``,
 or at once when ``GATEWAY_FLUSH_BATCH`` records wait, and sweeps expired holds every
