@@ -62,15 +62,18 @@ def park_in_redis(envelope: dict, reason: str) -> None:
         mirror.USAGE_DEAD, json.dumps({"error": storable(reason, 500), **envelope}))
 
 
-def mark_phantoms(batch_id: str, envelopes: list[dict]) -> None:
-    """Remember the parked records' costs, still counted as unflushed, for unpark.lua to take out once."""
+def mark_phantoms(batch_id: str, envelopes: list[dict], client) -> None:
+    """Remember the parked records' costs, still counted as unflushed, for unpark.lua to take out once.
+
+    ``client`` is the flusher's MULTI pipeline, which finishes the batch in the same step.
+    """
     args = [batch_id]
     for env in envelopes:
         accounts = mirror.envelope_accounts(env)
         if accounts and int(env.get("cost") or 0) > 0:
             args += [env["r"]["request_id"], "\n".join([str(int(env["cost"])), *accounts])]
     if len(args) > 1:
-        mirror.scripts().park(args=args)
+        mirror.scripts().park(args=args, client=client)
 
 
 def record_unsettled(record: dict, cost: int, reason: str) -> bool:

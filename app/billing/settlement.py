@@ -66,6 +66,7 @@ def flush_batch(now_ms: int | None = None) -> int:
     costs = _account_costs(envelopes)
     if not scripts.begin(args=[batch_id, *costs]):
         return len(envelopes)  # another flusher finished it meanwhile
+    parked: set[int] = set()
     try:
         write_records(envelopes)
         db.session.commit()
@@ -75,11 +76,20 @@ def flush_batch(now_ms: int | None = None) -> int:
             raise  # the batch stays claimed and is retried after STALE_MS
         parked = _write_one_by_one(envelopes)
         costs = _account_costs([env for env in envelopes if id(env) not in parked])
-        parking.mark_phantoms(batch_id, [env for env in envelopes if id(env) in parked])
     finish_args = [batch_id]
     for account, cost in costs.items():
         finish_args += [account, cost]
-    scripts.finish(args=finish_args)
+    try:
+        if not parked:
+            scripts.finish(args=finish_args)
+            return len(envelopes)
+        # One MULTI: a batch is never finished without its parked costs recorded as phantoms.
+        pipe = current_app.extensions["tollgate_redis"].client.pipeline(transaction=True)
+        parking.mark_phantoms(batch_id, [env for env in envelopes if id(env) in parked], pipe)
+        scripts.finish(args=finish_args, client=pipe)
+        pipe.execute()
+    except holds._REDIS_DOWN as exc:  # committed: the stale batch is redone, idempotently, then finished
+        raise holds.MeterUnavailable(f"Redis is unreachable: {exc}") from exc
     return len(envelopes)
 
 
