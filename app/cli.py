@@ -1,4 +1,6 @@
-"""`flask tollgate ...` commands: set up a deployment and seed a demo."""
+"""`flask tollgate ...` commands: set up a deployment, seed a demo, run and reconcile settlement."""
+import sys
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -79,5 +81,76 @@ def settle_command():
     click.echo("settling usage; stop with SIGTERM or Ctrl-C")
     while not stop.wait(1.0):
         pass
-    flusher.stop(drain=True)
+    left = flusher.stop(drain=True)
+    _report_unbooked()
+    if left is None:
+        raise click.ClickException("usage queue NOT drained: Redis is unreachable, so what is left is unknown")
+    if left:
+        raise click.ClickException(f"usage queue NOT drained: {left} record(s) are still in Redis")
     click.echo("usage queue drained")
+
+
+def _report_unbooked() -> int:
+    """Print what is parked or unsettled (not charged); returns how many such records are open."""
+    from .billing import reconcile
+    from .billing.units import credits_to_usd
+
+    try:
+        totals = reconcile.summary()
+    except Exception as exc:  # noqa: BLE001 - the report must still say it could not look
+        click.echo(f"could not read parked usage records: {exc}", err=True)
+        return 1
+    open_count = totals["parked"]["count"] + totals["unsettled"]["count"]
+    if open_count:
+        cost = totals["parked"]["cost"] + totals["unsettled"]["cost"]
+        click.echo(f"{totals['parked']['count']} usage record(s) could not be written and are parked, "
+                   f"{totals['unsettled']['count']} could not be settled; {cost} credits "
+                   f"(${credits_to_usd(cost)}) not charged yet: run `flask tollgate usage replay`", err=True)
+    if totals["redis_dead"]:
+        click.echo(f"{totals['redis_dead']} record(s) parked in Redis (tg:usage:dead): "
+                   "`flask tollgate usage replay` moves them to the database", err=True)
+        open_count += totals["redis_dead"]
+    return open_count
+
+
+@tollgate_cli.group("usage")
+def usage_cli():
+    """Book usage the settlement could not: parked or unsettled records."""
+
+
+@usage_cli.command("replay")
+def usage_replay_command():
+    """Replay every open parked or unsettled record, each charged at most once; safe to repeat."""
+    from .billing import reconcile
+
+    result = reconcile.replay_all(limit=None)
+    click.echo(f"replayed {result.replayed} record(s) ({result.cost} credits); "
+               f"{result.adopted} adopted from tg:usage:dead")
+    for request_id, reason in result.failed:
+        click.echo(f"still open: {request_id}: {reason}", err=True)
+    if result.failed:
+        sys.exit(1)
+
+
+@usage_cli.command("write-off")
+@click.argument("request_id")
+@click.option("--note", required=True, help="Why it is written off (kept with the record).")
+def usage_write_off_command(request_id, note):
+    """Give up on one open record: nothing is charged for it."""
+    from .billing import reconcile
+
+    if not reconcile.write_off(request_id, note):
+        raise click.ClickException(f"no open parked or unsettled record has request id {request_id!r}")
+    click.echo(f"{request_id} written off")
+
+
+@usage_cli.command("status")
+def usage_status_command():
+    """Counts and credit totals of parked, unsettled, replayed, written-off and sweep-settled usage."""
+    from .billing import reconcile
+
+    for name, value in reconcile.summary().items():
+        if isinstance(value, dict):
+            click.echo(f"{name}: {value['count']} record(s), {value['cost']} credits")
+        else:
+            click.echo(f"{name}: {'unknown' if value is None else value} record(s)")

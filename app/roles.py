@@ -21,12 +21,14 @@ DISCOUNTS = "DiscountView"
 TRANSACTIONS = "TransactionView"
 SETTINGS = "SettingsView"
 AUDIT = "AuditLogView"
+UNSETTLED = "UnsettledUsageView"
 
 # Menu entries (FAB checks "menu_access" on the entry's name).
 MENU = {
     OVERVIEW: "Overview", PLATFORM: "Platform metrics", USAGE: "Usage", ORGS: "Organizations",
     USERS: "Users", GROUPS: "Model groups", MODELS: "Available models", PROVIDERS: "Providers",
     DISCOUNTS: "Discounts", TRANSACTIONS: "Transactions", SETTINGS: "Settings", AUDIT: "Audit log",
+    UNSETTLED: "Unsettled usage",
 }
 CATEGORY_MENUS = ["Dashboards", "Customers", "Catalog", "Billing", "Platform"]
 
@@ -40,13 +42,13 @@ _SUPPORT = {
 _FINANCE = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),
     ORGS: READ + ("can_detail", "can_adjust"), TRANSACTIONS: READ + ("can_export", "can_refund"),
-    DISCOUNTS: READ,
+    DISCOUNTS: READ, UNSETTLED: ("can_index",),
 }
 _AUDITOR = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),
     ORGS: READ + ("can_detail",), USERS: READ, GROUPS: READ, MODELS: READ, PROVIDERS: READ,
     DISCOUNTS: READ, TRANSACTIONS: READ + ("can_export",), SETTINGS: ("can_index",),
-    AUDIT: READ + ("can_export",),
+    AUDIT: READ + ("can_export",), UNSETTLED: ("can_index",),
 }
 ROLE_GRANTS = {"Support": _SUPPORT, "Finance": _FINANCE, "Auditor": _AUDITOR}
 PLATFORM_ROLES = ("Admin", *ROLE_GRANTS)

@@ -17,7 +17,9 @@ window buckets, ``tg:rl:{key_id}`` (ZSET of request ids by admission ms) and
 ``tg:rt:{key_id}`` (tokens per request id and their ``_sum``): the trailing-minute rate
 log of a key with an RPM or TPM limit, ``tg:pm:{org_id}:{12h index}`` plan message counter, ``tg:usage:q`` queue of
 settled usage records, ``tg:usage:b:{batch_id}`` claimed batches, ``tg:usage:batches``
-ZSET of batches by claim time, ``tg:usage:began``, ``tg:usage:seq``.
+ZSET of batches by claim time, ``tg:usage:began``, ``tg:usage:seq``, ``tg:usage:phantom``
+(hash of parked records' costs still counted as unflushed, see lua/park.lua),
+``tg:usage:unparked:{request_id}`` (a phantom already cleared, 24 h).
 
 Rolling windows, rate counters and plan windows live only in Redis: losing Redis data
 resets them (holds and unflushed spend too; the database keeps every settled charge that
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 PREFIX = "tg:"
 SNAPSHOT_TTL_S = 300
 USAGE_QUEUE = PREFIX + "usage:q"
+USAGE_DEAD = PREFIX + "usage:dead"  # parked records that could not be kept in PostgreSQL either
+PHANTOMS = PREFIX + "usage:phantom"
 HOLDS = PREFIX + "holds"
 _LUA = Path(__file__).with_name("lua")
 
@@ -49,6 +53,13 @@ def key_account(api_key_id: int) -> str:
 
 def key_model_account(api_key_id: int, model: str) -> str:
     return f"km:{api_key_id}:{model}"
+
+
+def envelope_accounts(envelope: dict) -> list[str]:
+    """The accounts settle.lua added a queued record's cost to (none for a request refused before a hold)."""
+    if envelope.get("w") is None:
+        return []
+    return [wallet_account(envelope["w"]), key_account(envelope["k"]), key_model_account(envelope["k"], envelope["m"])]
 
 
 def account_key(account: str) -> str:
@@ -86,6 +97,8 @@ class Scripts:
     claim: object
     begin: object
     finish: object
+    park: object
+    unpark: object
 
 
 def scripts(client=None) -> Scripts:

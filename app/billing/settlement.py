@@ -6,7 +6,9 @@ up to ``GATEWAY_FLUSH_BATCH`` records (lua/claim.lua), writes them in ONE transa
 then finishes the batch in Redis (lua/finish.lua) so "available" stays exact without a
 reload. A batch claimed but not finished within ``STALE_MS`` is claimed again by any
 flusher; every write is idempotent on the request id, so a crash can neither lose nor
-double a charge.
+double a charge. When a batch fails for any reason but a lost database connection, its
+records are written one by one and each one PostgreSQL refuses is parked with its reason
+(``parking``), to be replayed by the reconciler (``reconcile``); the others are booked.
 
 ``Flusher`` runs this in a daemon thread (a greenlet under gevent) every ``INTERVAL_S``,
 or at once when ``GATEWAY_FLUSH_BATCH`` records wait, and sweeps expired holds every
@@ -25,11 +27,11 @@ from decimal import Decimal
 from flask import Flask, current_app
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ..extensions import db
 from ..models import ApiKey, KeyModelSpend, UsageLog
-from . import holds, mirror, money
+from . import holds, mirror, money, parking
 
 INTERVAL_S = 0.15
 SWEEP_EVERY_S = 3.0
@@ -64,57 +66,95 @@ def flush_batch(now_ms: int | None = None) -> int:
     costs = _account_costs(envelopes)
     if not scripts.begin(args=[batch_id, *costs]):
         return len(envelopes)  # another flusher finished it meanwhile
+    parked: set[int] = set()
     try:
-        _write(envelopes)
+        write_records(envelopes)
         db.session.commit()
-    except (IntegrityError, DataError):
+    except Exception as exc:  # noqa: BLE001 - whatever one record does, the others must still be written
         db.session.rollback()
-        # One bad record (say, its provider was deleted) must not hold back the others.
-        dead = _write_one_by_one(envelopes)
-        costs = _account_costs([env for env in envelopes if id(env) not in dead])
-    except Exception:
-        db.session.rollback()
-        raise  # the batch stays claimed and is retried after STALE_MS
+        if unreachable(exc):
+            raise  # the batch stays claimed and is retried after STALE_MS
+        parked = _write_one_by_one(envelopes)
+        costs = _account_costs([env for env in envelopes if id(env) not in parked])
     finish_args = [batch_id]
     for account, cost in costs.items():
         finish_args += [account, cost]
-    scripts.finish(args=finish_args)
+    try:
+        if not parked:
+            scripts.finish(args=finish_args)
+            return len(envelopes)
+        # One MULTI: a batch is never finished without its parked costs recorded as phantoms.
+        pipe = current_app.extensions["tollgate_redis"].client.pipeline(transaction=True)
+        parking.mark_phantoms(batch_id, [env for env in envelopes if id(env) in parked], pipe)
+        scripts.finish(args=finish_args, client=pipe)
+        pipe.execute()
+    except holds._REDIS_DOWN as exc:  # committed: the stale batch is redone, idempotently, then finished
+        raise holds.MeterUnavailable(f"Redis is unreachable: {exc}") from exc
     return len(envelopes)
 
 
+def still_queued(app: Flask) -> int | None:
+    """Records waiting in Redis: the queue plus every claimed, unfinished batch (None if Redis is away)."""
+    with app.app_context():
+        client = app.extensions["tollgate_redis"].client
+        try:
+            batches = client.zrange(mirror.PREFIX + "usage:batches", 0, -1)
+            pipe = client.pipeline(transaction=False)
+            pipe.llen(mirror.USAGE_QUEUE)
+            for batch_id in batches:
+                pipe.llen(mirror.PREFIX + "usage:b:" + batch_id.decode())
+            return sum(pipe.execute())
+        except holds._REDIS_DOWN:
+            return None
+
+
+def unreachable(exc: BaseException) -> bool:
+    """The database itself failed (connection lost, server gone), as opposed to refusing one record."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or \
+        (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
 def _write_one_by_one(envelopes: list[dict]) -> set[int]:
-    """Write each record in its own savepoint; park the ones that fail in ``tg:usage:dead``.
+    """Write each record in its own savepoint; park each one that fails, with its reason.
 
     A parked record's cost stays in "unflushed" (the meter keeps counting it, conservatively)
-    until someone repairs and replays it.
+    until the reconciler replays or writes it off (app.billing.reconcile).
     """
-    dead: set[int] = set()
+    parked: set[int] = set()
     for env in envelopes:
         try:
             with db.session.begin_nested():
-                _write([env])
-        except (IntegrityError, DataError) as exc:
-            dead.add(id(env))
-            log.error("usage record %s cannot be written and was parked: %s", env["r"].get("request_id"), exc)
-            current_app.extensions["tollgate_redis"].client.rpush(
-                mirror.PREFIX + "usage:dead", json.dumps({"error": str(exc)[:500], **env}))
+                write_records([env])
+        except Exception as exc:  # noqa: BLE001 - see flush_batch
+            if unreachable(exc):
+                raise
+            parked.add(id(env))
+            reason = f"{type(exc).__name__}: {exc}"
+            log.error("usage record %r cannot be written and was parked: %s", env["r"].get("request_id"), reason)
+            try:
+                parking.park(db.session, env, reason)
+            except Exception as park_exc:  # noqa: BLE001 - keep it in Redis rather than lose it
+                if unreachable(park_exc):
+                    raise
+                parking.park_in_redis(env, reason)
     db.session.commit()
-    return dead
+    return parked
 
 
 def _account_costs(envelopes: list[dict]) -> dict[str, int]:
     # Exactly the accounts settle.lua added the costs to (zero-cost ones still need begin/finish).
     costs: dict[str, int] = defaultdict(int)
     for env in envelopes:
-        if env.get("w") is None:
-            continue
-        for account in (mirror.wallet_account(env["w"]), mirror.key_account(env["k"]),
-                        mirror.key_model_account(env["k"], env["m"])):
+        for account in mirror.envelope_accounts(env):
             costs[account] += int(env["cost"])
     return dict(costs)
 
 
-def _write(envelopes: list[dict]) -> None:
+def write_records(envelopes: list[dict]) -> None:
+    """Usage rows, ledger charges and key spend for these records, in the caller's transaction.
+
+    Idempotent on the request id: a record whose usage row exists already is not charged again.
+    """
     session = db.session
     rows = [_usage_row(env) for env in envelopes]
     fresh = _insert_usage(session, rows)
@@ -207,8 +247,13 @@ class Flusher:
     def wake(self) -> None:
         self._wake.set()
 
-    def stop(self, drain: bool = True, timeout: float = 30.0) -> None:
-        """Stop the loop; with ``drain``, write everything still queued before returning."""
+    def stop(self, drain: bool = True, timeout: float = 30.0) -> int | None:
+        """Stop the loop; with ``drain``, write everything still queued before returning.
+
+        Returns how many records are still in Redis afterwards (queued or in a claimed
+        batch), None when Redis cannot tell. Records parked meanwhile are not counted:
+        they are in PostgreSQL (``reconcile.summary``).
+        """
         global _current
         if _current is not None and _current[1] is self:
             _current = None
@@ -222,6 +267,7 @@ class Flusher:
                 flush_all(self.app)
             except Exception:  # noqa: BLE001 - at exit, what is left stays queued in Redis for the next process
                 log.exception("could not drain the usage queue at stop; it stays queued in Redis")
+        return still_queued(self.app) if self.app is not None else None
 
     def _run(self) -> None:
         last_sweep = 0.0

@@ -143,9 +143,9 @@ def _settle_quietly(call: Call, tokens, provider_id: int, latency: int) -> None:
     try:
         settle(call, tokens, provider_id, latency, None)
     except holds.MeterUnavailable:
-        # Redis went away after the answer was produced: this request's usage is not recorded,
-        # and its hold is released by the expiry sweep. Logged so the gap can be reconciled.
-        log.error("usage of %s not settled: Redis unreachable", call.request_id)
+        # Redis went away after the answer was produced: settle() kept the usage in PostgreSQL
+        # for the reconciler (flask tollgate usage replay); the expiry sweep releases the hold.
+        log.error("usage of %s not settled: Redis unreachable; kept for the reconciler", call.request_id)
 
 
 def _refuse(call: Call, err: GatewayError, logged: bool = False) -> Response:

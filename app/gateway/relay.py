@@ -88,7 +88,7 @@ def _settle(call: Call, reply: Reply, meter: _Meter) -> None:
     tokens = meter.tokens if (meter.done and meter.tokens) else local_tokens(call, meter.text_len, meter.tokens)
     try:
         settle(call, tokens, reply.route.provider.id, _ms(call), meter.ttft_ms)
-    except Exception:  # noqa: BLE001 - unsettled, the hold expires and is swept: never charged twice
+    except Exception:  # noqa: BLE001 - if Redis was the cause, settle() kept the usage for the reconciler
         call.held = False
         log.exception("stream %s not settled", call.request_id)
 

@@ -1,7 +1,7 @@
 """Ending a request: charge what it used (never more than its hold), or release the hold."""
 from flask import current_app
 
-from ..billing import holds
+from ..billing import holds, parking
 from . import pricing
 from .admission import Call
 from .pricing import Charge
@@ -29,7 +29,14 @@ def charge_for(call: Call, tokens: Tokens) -> Charge:
 def settle(call: Call, tokens: Tokens, provider_id: int | None, latency_ms: int, ttft_ms: int | None):
     c = charge_for(call, tokens)
     rec = record(call, tokens=tokens, charge=c, provider_id=provider_id, latency_ms=latency_ms, ttft_ms=ttft_ms)
-    result = holds.settle(call.request_id, c.total_cost, tokens.prompt + tokens.completion, rec)
+    try:
+        result = holds.settle(call.request_id, c.total_cost, tokens.prompt + tokens.completion, rec)
+    except holds.MeterUnavailable as exc:
+        # The answer is out but Redis is gone: keep the charge in PostgreSQL for the reconciler.
+        # Its hold, if Redis still has it, is released by the expiry sweep.
+        call.held = False
+        parking.record_unsettled(rec, c.total_cost, str(exc))
+        raise
     call.held = False
     _sync_flush()
     if result.wallet_available is not None:

@@ -1,6 +1,7 @@
 """Reading token usage out of upstream payloads, and the usage record each request leaves."""
 from dataclasses import dataclass
 
+from ..billing.parking import storable
 from .pricing import Charge
 
 
@@ -42,7 +43,7 @@ def record(call, *, status: str = "success", http_status: int = 200, error_type:
         "api_key_id": key.key_id if key else None,
         "project_id": key.project_id if key else None,
         "wallet_id": key.wallet_id if key else None,
-        "model": call.model_name,
+        "model": storable(call.model_name, 128),  # as the caller sent it, so possibly with a NUL
         "provider_id": provider_id,
         "endpoint": call.op,
         "prompt_tokens": tokens.prompt,

@@ -5,6 +5,7 @@ import threading
 import time
 
 from .alerts import CHECK_EVERY_S, check_low_balances
+from .reconcile import REPLAY_EVERY_S, replay_unsettled
 from .rollups import REFRESH_EVERY_S, refresh_recent
 
 log = logging.getLogger(__name__)
@@ -13,6 +14,7 @@ PERIODIC = [
     # (function, queue, interval in seconds)
     (refresh_recent, "default", REFRESH_EVERY_S),
     (check_low_balances, "default", CHECK_EVERY_S),
+    (replay_unsettled, "billing", REPLAY_EVERY_S),
 ]
 
 # The embedded default is a demo: its dashboards should move within a minute, not five.

@@ -10,6 +10,7 @@ from .notify import Notification, WebhookDelivery, WebhookEndpoint
 from .org import Membership, Organization, Plan, Project
 from .rollup import LedgerDaily, OrgListing, PlatformSetting, UsageDaily, UsageHourly
 from .task import AsyncTask
+from .unsettled import UnsettledUsage
 from .usage import UsageLog
 from .user import TollgateUser
 from .wallet import LedgerEntry, Wallet
@@ -20,6 +21,6 @@ __all__ = [
     "DiscountRedemption", "Subscription", "LlmModel", "ModelGroup", "ModelRoute", "Provider",
     "UserAllowedGroup", "model_group_members", "model_plans", "Notification",
     "WebhookDelivery", "WebhookEndpoint", "Membership", "Organization", "Plan", "Project",
-    "AsyncTask", "UsageLog", "TollgateUser", "LedgerEntry", "Wallet",
+    "AsyncTask", "UnsettledUsage", "UsageLog", "TollgateUser", "LedgerEntry", "Wallet",
     "LedgerDaily", "OrgListing", "PlatformSetting", "UsageDaily", "UsageHourly",
 ]

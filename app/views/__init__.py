@@ -12,7 +12,8 @@ MENU_LABELS = {"Overview": _l("Overview"), "Platform metrics": _l("Platform metr
                "Organizations": _l("Organizations"), "Users": _l("Users"), "Model groups": _l("Model groups"),
                "Available models": _l("Available models"), "Providers": _l("Providers"),
                "Discounts": _l("Discounts"), "Transactions": _l("Transactions"), "Settings": _l("Settings"),
-               "Audit log": _l("Audit log")}
+               "Audit log": _l("Audit log"),
+               "Unsettled usage": _l("Unsettled usage")}
 
 
 def register_admin_views(appbuilder) -> None:
@@ -26,6 +27,7 @@ def register_admin_views(appbuilder) -> None:
     from .providers import ProviderView
     from .settings import SettingsView
     from .transactions import TransactionView
+    from .unsettled import UnsettledUsageView
     from .usage import UsageView
     from .users import UserView
 
@@ -39,6 +41,7 @@ def register_admin_views(appbuilder) -> None:
         (ModelGroupView, "Catalog", "fa-object-group"), (LlmModelView, "Catalog", "fa-cubes"),
         (ProviderView, "Catalog", "fa-plug"),
         (TransactionView, "Billing", "fa-exchange"), (DiscountView, "Billing", "fa-tags"),
+        (UnsettledUsageView, "Billing", "fa-exclamation-triangle"),
         (SettingsView, "Platform", "fa-cog"), (AuditLogView, "Platform", "fa-history"),
     ]
     for view, category, icon in entries:

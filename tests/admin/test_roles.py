@@ -35,6 +35,7 @@ MATRIX = {
     "/admin/transactions/show/{topup}": {F, AU},
     "/admin/transactions/export.csv": {F, AU},
     "/admin/transactions/{topup}/refund": {F},
+    "/admin/unsettled/": {F, AU},
     "/admin/settings/": {AU},
     "/admin/audit/list/": {AU},
     "/admin/audit/export.csv": {AU},

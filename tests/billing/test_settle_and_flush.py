@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.billing import holds, mirror, money, settlement
 from app.extensions import redis_conn
-from app.models import ApiKey, KeyModelSpend, LedgerEntry, TxType, UsageLog, Wallet
+from app.models import ApiKey, KeyModelSpend, LedgerEntry, TxType, UnsettledUsage, UsageLog, Wallet
 from tests.billing.conftest import T0
 from tests.factories import fund
 
@@ -97,7 +97,7 @@ def test_batch_committed_but_not_finished_is_not_charged_twice(app, db, meter):
     reply = mirror.scripts().claim(args=[T0, 500, settlement.STALE_MS])
     envelopes = [json.loads(item) for item in reply[1:]]
     mirror.scripts().begin(args=[reply[0], *settlement._account_costs(envelopes)])
-    settlement._write(envelopes)
+    settlement.write_records(envelopes)
     db.session.commit()  # ...and the process dies before finish.lua
     assert settlement.flush_all(app, now_ms=T0 + settlement.STALE_MS + 1) == 1
     assert _state(db, meter) == (10_000_000 - 7_000, 7_000, 7_000, 1)
@@ -119,7 +119,7 @@ def test_snapshot_loaded_during_a_flush_is_dropped_not_adjusted(app, db, meter):
     reply = mirror.scripts().claim(args=[T0, 500, settlement.STALE_MS])
     envelopes = [json.loads(item) for item in reply[1:]]
     mirror.scripts().begin(args=[reply[0], *settlement._account_costs(envelopes)])
-    settlement._write(envelopes)
+    settlement.write_records(envelopes)
     db.session.commit()
     redis_conn.client.delete(mirror.wallet_balance_key(meter.wallet_id))  # expired meanwhile
     # Reloaded between commit and finish: the database already has the cost, unflushed too.
@@ -147,6 +147,8 @@ def test_a_record_that_cannot_be_written_is_parked_without_blocking_the_batch(ap
     holds.settle(bad.request_id, 500, 10, broken, now_ms=T0)
     assert settlement.flush_all(app) == 2
     assert _state(db, meter) == (10_000_000 - 500, 500, 500, 1)
-    assert redis_conn.client.llen("tg:usage:dead") == 1
+    parked = db.session.scalar(select(UnsettledUsage))
+    assert (parked.request_id, parked.kind, parked.cost) == (bad.request_id, "parked", 500)
+    assert "ForeignKeyViolation" in parked.reason or "foreign key" in parked.reason
     # The parked cost is still counted by the meter (conservative) until it is replayed.
     assert holds.balances(meter.wallet_id, meter.key_id, None) == (10_000_000 - 1_000, None)
