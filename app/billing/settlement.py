@@ -4,8 +4,8 @@
 up to ``GATEWAY_FLUSH_BATCH`` records (lua/claim.lua), writes them in ONE transaction
 (usage rows, one ``usage`` ledger row per charged request, key and key-model spend),
 then finishes the batch in Redis (lua/finish.lua) so "available" stays exact without a
-reload. A batch claimed but not finished within ``STALE_MS`` is claimed again by any
-flusher; every write is idempotent on the request id, so a crash can neither lose nor
+reload. A batch claimed but not finished within ``STALE_MS`` (its flusher died) is claimed
+again by any flusher, and one whose database connection failed is handed out again at once; every write is idempotent on the request id, so a crash can neither lose nor
 double a charge. When a batch fails for any reason but a lost database connection, its
 records are written one by one and each one PostgreSQL refuses is parked with its reason
 (``parking``), to be replayed by the reconciler (``reconcile``); the others are booked.
@@ -73,7 +73,8 @@ def flush_batch(now_ms: int | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - whatever one record does, the others must still be written
         db.session.rollback()
         if unreachable(exc):
-            raise  # the batch stays claimed and is retried after STALE_MS
+            _release_claim(batch_id)
+            raise
         parked = _write_one_by_one(envelopes)
         costs = _account_costs([env for env in envelopes if id(env) not in parked])
     finish_args = [batch_id]
@@ -106,6 +107,15 @@ def still_queued(app: Flask) -> int | None:
             return sum(pipe.execute())
         except holds._REDIS_DOWN:
             return None
+
+
+def _release_claim(batch_id: str) -> None:
+    """The database went away mid-batch: let the next flush (any process's) take the batch at once
+    instead of after STALE_MS, so a restarted or failed-over PostgreSQL books it within seconds."""
+    try:
+        current_app.extensions["tollgate_redis"].client.zadd(mirror.PREFIX + "usage:batches", {batch_id: 0})
+    except holds._REDIS_DOWN:
+        pass  # the claim then goes stale on its own
 
 
 def unreachable(exc: BaseException) -> bool:

@@ -152,3 +152,22 @@ def test_a_record_that_cannot_be_written_is_parked_without_blocking_the_batch(ap
     assert "ForeignKeyViolation" in parked.reason or "foreign key" in parked.reason
     # The parked cost is still counted by the meter (conservative) until it is replayed.
     assert holds.balances(meter.wallet_id, meter.key_id, None) == (10_000_000 - 1_000, None)
+
+
+def test_a_batch_whose_database_connection_died_is_retried_at_once(app, db, meter):
+    req = meter.hold(50_000)
+    holds.reserve(req, now_ms=T0)
+    holds.settle(req.request_id, 2_000, 10, meter.record(req.request_id, 2_000), now_ms=T0)
+    session_pid = db.session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with db.engine.connect() as other:
+        other.exec_driver_sql(f"SELECT pg_terminate_backend({session_pid})")
+    try:
+        settlement.flush_batch()
+        raise AssertionError("the flush should have failed on its dead connection")
+    except Exception as exc:  # noqa: BLE001
+        assert settlement.unreachable(exc), exc
+    db.session.rollback()
+
+    # Not 60 s later: the very next flush books it.
+    assert settlement.flush_all(app) == 1
+    assert _state(db, meter)[0] == 10_000_000 - 2_000
