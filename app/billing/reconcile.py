@@ -18,7 +18,7 @@ from sqlalchemy import String, func, select
 
 from ..extensions import db
 from ..models import UnsettledUsage, UsageLog, utcnow
-from ..models.unsettled import OPEN, REPLAYED, WRITTEN_OFF
+from ..models.unsettled import OPEN, REPLAYED, UNSETTLED, WRITTEN_OFF
 from . import holds, mirror, parking, settlement
 
 log = logging.getLogger(__name__)
@@ -58,10 +58,12 @@ def replay_all(limit: int | None = 500) -> Replay:
         row.status, row.resolved_at = REPLAYED, utcnow()
         result.replayed += 1
         result.cost += row.cost
-        booked.append((row.request_id, mirror.envelope_accounts(envelope)))
+        booked.append((row.request_id, mirror.envelope_accounts(envelope), row.kind, envelope["r"]))
     session.commit()
-    for request_id, accounts in booked:
+    for request_id, accounts, kind, record in booked:
         _unpark(request_id, accounts)
+        if kind == UNSETTLED:
+            _end_hold(request_id, record)
     clear_resolved_phantoms()
     return result
 
@@ -154,6 +156,16 @@ def _repaired(envelope: dict) -> dict:
         if value is not None and db.session.scalar(select(fk.column).where(fk.column == value)) is None:
             record[fk.parent.key] = None
     return {**envelope, "r": record}
+
+
+def _end_hold(request_id: str, record: dict) -> None:
+    """A request booked here could not settle because Redis went away; if its hold came back with
+    Redis, release it now (a zero settlement: the charge is booked already) instead of leaving
+    its credits blocked until the expiry sweep."""
+    try:
+        holds.release(request_id, record)
+    except holds.MeterUnavailable:
+        log.warning("could not release the hold of %s: Redis unreachable; the expiry sweep will", request_id)
 
 
 def _unpark(request_id: str, accounts: list[str]) -> None:

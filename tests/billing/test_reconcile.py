@@ -3,7 +3,7 @@ import json
 
 from sqlalchemy import func, select
 
-from app.billing import holds, mirror, reconcile, settlement
+from app.billing import holds, mirror, parking, reconcile, settlement
 from app.extensions import redis_conn
 from app.models import LedgerEntry, TxType, UnsettledUsage, UsageLog, Wallet
 from tests.billing.conftest import T0
@@ -102,3 +102,20 @@ def test_summary_counts_and_totals_what_is_not_booked(app, db, meter):
     reconcile.replay_all()
     totals = reconcile.summary()
     assert totals["parked"]["count"] == 0 and totals["replayed"] == {"count": 1, "cost": 500}
+
+
+def test_replaying_a_request_that_could_not_settle_releases_the_hold_redis_kept(app, db, meter):
+    # Redis was away when the answer ended, then came back with the hold still in it.
+    req = meter.hold(3_000)
+    holds.reserve(req, now_ms=T0)
+    parking.record_unsettled(meter.record(req.request_id, 700), 700, "Redis unreachable")
+    assert holds.balances(meter.wallet_id, meter.key_id, None)[0] == 10_000_000 - 3_000
+
+    assert reconcile.replay_all().replayed == 1
+    settlement.flush_all(app)
+
+    assert _usage_ledger(db) == [(f"usage:{req.request_id}", -700)]
+    assert holds.balances(meter.wallet_id, meter.key_id, None) == (10_000_000 - 700, None)
+    assert redis_conn.client.zcard(mirror.HOLDS) == 0
+    # The request's own settle, should it still arrive, changes nothing.
+    assert not holds.settle(req.request_id, 700, 10, meter.record(req.request_id, 700), now_ms=T0).ok
