@@ -90,4 +90,3 @@ def _assign(users, groups, chosen: set[int]) -> None:
             "exclusive_granted": sorted(exclusive[g].name for g in want),
             "public_ticked": sorted(g.name for g in groups if not g.exclusive and g.id in chosen),
         })
-
