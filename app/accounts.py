@@ -1,12 +1,18 @@
-"""Creating orgs, users and keys with the rows they always come with (wallets, memberships)."""
+"""Creating orgs, users and keys with the rows they always come with (wallets, memberships),
+and ending them: keys are revoked, users and orgs soft-deleted.
+
+Nothing here deletes a user, org or wallet row: their wallets, ledger rows and usage logs
+are financial records, and the database refuses such a delete (ON DELETE RESTRICT).
+"""
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from .extensions import appbuilder, db
+from .gateway import keycache
 from .keys import generate_key
-from .models import (ApiKey, Membership, Organization, OrgRole, Plan, TollgateUser, UserTier,
-                     Wallet)
+from .models import (ApiKey, KeyStatus, Membership, Organization, OrgRole, OrgStatus, Plan, TollgateUser,
+                     UserTier, Wallet, utcnow)
 
 
 def create_org(name: str, plan_code: str = "free", billing_email: str | None = None, **fields) -> Organization:
@@ -63,3 +69,35 @@ def _user_wallet_id(user: TollgateUser) -> int:
     if wallet_id is None:
         raise ValueError(f"user {user.username!r} has no wallet")
     return wallet_id
+
+
+def revoke_keys(*criteria) -> list[int]:
+    """Revoke the active keys matching ``criteria``; gateways stop accepting them at commit."""
+    ids = list(db.session.scalars(
+        update(ApiKey).where(ApiKey.status != KeyStatus.revoked, *criteria)
+        .values(status=KeyStatus.revoked, revoked_at=utcnow())
+        .returning(ApiKey.id).execution_options(synchronize_session="fetch")))
+    if ids:
+        keycache.announce_revocation(db.session)
+    return ids
+
+
+def soft_delete_user(user: TollgateUser) -> list[int]:
+    """The user can no longer sign in nor call the API; their wallet, ledger and usage stay.
+
+    Returns the ids of the keys revoked.
+    """
+    user.active, user.deleted_at, user.roles = False, utcnow(), []
+    db.session.execute(delete(Membership).where(Membership.user_id == user.id))
+    return revoke_keys(ApiKey.user_id == user.id)
+
+
+def soft_delete_org(org: Organization) -> list[int]:
+    """The org leaves the lists and its keys stop working; its wallet, ledger and usage stay."""
+    org.status, org.deleted_at = OrgStatus.deleted, utcnow()
+    return revoke_keys(ApiKey.org_id == org.id)
+
+
+def org_status_changed() -> None:
+    """A paused or reactivated org: gateways re-read its keys' status at commit."""
+    keycache.announce_revocation(db.session)

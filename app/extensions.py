@@ -58,3 +58,16 @@ def _embedded_server():
 
 
 redis_conn = RedisConnection()
+
+
+def enforce_sqlite_foreign_keys(engine) -> None:
+    """SQLite ignores foreign keys unless each connection turns them on; PostgreSQL always checks them."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _foreign_keys_on(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

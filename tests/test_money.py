@@ -140,3 +140,13 @@ def test_debit_cannot_take_credits_promised_to_open_holds(db):
     assert _balance(db, org.wallet.id) == 6_000_000
     holds.release("req_hold_1", {"request_id": "req_hold_1", "wallet_id": org.wallet.id, "api_key_id": key.id,
                                  "model": "m"})
+
+
+def test_a_refused_posting_without_external_id_raises_instead_of_returning_another_row(db):
+    """An IntegrityError with no external id is not a duplicate: no unrelated ledger row comes back."""
+    org = make_org(balance_usd="5")  # leaves a funding row whose external_id is NULL
+    with pytest.raises(sa.exc.IntegrityError):
+        money.post(db.session, money.Posting(org.wallet.id, 1_000_000, TxType.credit_gift, actor_id=987654))
+    db.session.rollback()
+    assert _balance(db, org.wallet.id) == 5_000_000
+    assert db.session.scalar(sa.select(sa.func.count(LedgerEntry.id))) == 1

@@ -10,7 +10,7 @@ nor overdraw a wallet.
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,10 @@ class MoneyError(ValueError):
 
 
 class InsufficientFunds(MoneyError):
+    pass
+
+
+class RefundTooLarge(MoneyError):
     pass
 
 
@@ -45,11 +49,26 @@ def post(session: Session, posting: Posting, *, allow_negative: bool = False) ->
     Debits are refused (``InsufficientFunds``) rather than taking the wallet below zero,
     unless ``allow_negative`` (only usage settlement, whose cost was already reserved).
     """
+    return _post(session, posting, allow_negative)[0]
+
+
+def post_once(session: Session, posting: Posting) -> LedgerEntry | None:
+    """Like ``post`` with a required ``external_id``; None when that id was already applied.
+
+    For forms: a double submit of one confirm step finds its own earlier posting and says so.
+    """
+    if not posting.external_id:
+        raise MoneyError("post_once needs an external_id")
+    entry, created = _post(session, posting, False)
+    return entry if created else None
+
+
+def _post(session: Session, posting: Posting, allow_negative: bool) -> tuple[LedgerEntry, bool]:
     _check(posting)
     if posting.external_id:
         existing = session.scalar(select(LedgerEntry).where(LedgerEntry.external_id == posting.external_id))
         if existing is not None:
-            return existing
+            return existing, False
     try:
         with session.begin_nested():
             balance = _apply(session, posting.wallet_id, posting.amount, posting.type, allow_negative)
@@ -57,13 +76,15 @@ def post(session: Session, posting: Posting, *, allow_negative: bool = False) ->
             session.add(entry)
             session.flush()
     except IntegrityError:
+        if posting.external_id is None:
+            raise  # not a duplicate posting: some other constraint refused the row
         # Another transaction recorded the same external id first: that one stands.
         existing = session.scalar(select(LedgerEntry).where(LedgerEntry.external_id == posting.external_id))
         if existing is None:
             raise
-        return existing
+        return existing, False
     _touch(session, posting.wallet_id)
-    return entry
+    return entry, True
 
 
 def post_pending(session: Session, posting: Posting) -> LedgerEntry:
@@ -107,6 +128,33 @@ def fail_pending(session: Session, entry_id: int, reason: str | None = None) -> 
             entry.comment = f"{entry.comment or ''}\n{reason}".strip()
         session.flush()
     return entry
+
+
+def refund(session: Session, topup_id: int, amount: int, *, actor_id: int | None, comment: str,
+           external_id: str) -> LedgerEntry | None:
+    """Take ``amount`` credits of a completed top-up back out as a ``credit_refund``.
+
+    The top-up's ledger row is locked before its earlier refunds are summed, so concurrent
+    refunds of one top-up run one after the other and together never exceed it. Returns
+    None when ``external_id`` (the refund form's token) was already applied.
+    """
+    topup = session.scalar(select(LedgerEntry).where(LedgerEntry.id == topup_id).with_for_update())
+    if topup is None or topup.type != TxType.credit_topup or topup.status != TxStatus.completed:
+        raise MoneyError("only completed top-ups can be refunded")
+    if session.scalar(select(LedgerEntry.id).where(LedgerEntry.external_id == external_id)) is not None:
+        return None
+    left = topup.amount - refunded(session, topup_id)
+    if amount > left:
+        raise RefundTooLarge(f"top-up {topup_id} has {left} credits left to refund, {amount} asked")
+    return post_once(session, Posting(wallet_id=topup.wallet_id, amount=-amount, type=TxType.credit_refund,
+                                      actor_id=actor_id, comment=comment, external_id=external_id,
+                                      details={"refund_of": topup_id}))
+
+
+def refunded(session: Session, topup_id: int) -> int:
+    """Credits already refunded from one top-up (a positive number)."""
+    return -session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+        LedgerEntry.type == TxType.credit_refund, LedgerEntry.details["refund_of"].as_integer() == topup_id))
 
 
 @dataclass(frozen=True)

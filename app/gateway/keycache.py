@@ -1,18 +1,24 @@
 """API key lookup by SHA-256, cached in-process for a few seconds.
 
 The cache holds a frozen snapshot of everything the checks need about the key, its
-owner, org and plan, so a cached request touches neither PostgreSQL nor Redis for
-authentication. Entries live GATEWAY_KEY_CACHE_SECONDS (<= 5 s), so a revoked key or a
-paused org stops working within that time on every process.
+owner, org and plan, so a cached request never touches PostgreSQL for authentication.
+Entries live GATEWAY_KEY_CACHE_SECONDS (<= 5 s). Revoking keys (a revoke, a deleted user
+or org, an org's status change) bumps a generation number in Redis when its transaction
+commits; a cached entry is served only while the generation it was loaded under is
+current, so revocations take effect at once on every process for one Redis GET per
+cached request. Without Redis the cache is bypassed, never trusted.
 """
 import datetime as dt
+import logging
 import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from redis.exceptions import RedisError
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
-from ..extensions import db
+from ..extensions import db, redis_conn
 from ..keys import hash_key
 from ..models import ApiKey, Organization, OrgStatus, Plan, UserAllowedGroup
 
@@ -41,28 +47,64 @@ class KeyContext:
     granted_groups: frozenset
 
 
-_cache: dict[str, tuple[float, KeyContext | None]] = {}
+GENERATION_KEY = "tg:keycache:gen"  # same "tg:" namespace as the billing mirror
+log = logging.getLogger(__name__)
+
+# digest -> (monotonic expiry, context, generation it was loaded under)
+_cache: dict[str, tuple[float, KeyContext | None, bytes]] = {}
 _lock = threading.Lock()
 
 
 def lookup(secret: str, ttl: float) -> KeyContext | None:
     digest = hash_key(secret)
+    if ttl <= 0:
+        return _load(digest)
+    # Read before the database: a revocation committed after this read bumps past it, so
+    # what is loaded below can never be cached under a generation that outlives the revocation.
+    generation = _generation()
     now = time.monotonic()
     hit = _cache.get(digest)
-    if hit is not None and hit[0] > now:
+    if hit is not None and hit[0] > now and hit[2] == generation:
         return hit[1]
     ctx = _load(digest)
-    if ttl > 0:
+    if generation is not None:
         with _lock:
             if len(_cache) > 50_000:  # bounded: unknown keys must not grow it forever
                 _cache.clear()
-            _cache[digest] = (now + ttl, ctx)
+            _cache[digest] = (now + ttl, ctx, generation)
     return ctx
 
 
 def clear() -> None:
     with _lock:
         _cache.clear()
+
+
+def announce_revocation(session: Session) -> None:
+    """After ``session`` commits, every gateway process stops serving its cached keys."""
+    session.info["tollgate_keys_revoked"] = True
+
+
+def _generation() -> bytes | None:
+    try:
+        return redis_conn.client.get(GENERATION_KEY) or b"0"
+    except RedisError:
+        return None
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop("tollgate_keys_revoked", False):
+        try:
+            redis_conn.client.incr(GENERATION_KEY)
+        except RedisError as exc:
+            # The database already refuses the keys; cached copies expire within the TTL.
+            log.warning("could not announce revoked keys to gateway caches: %s", exc)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop("tollgate_keys_revoked", None)
 
 
 def _load(digest: str) -> KeyContext | None:

@@ -17,7 +17,7 @@ class ApiKey(TimestampMixin, Model):
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"), index=True)
     # The wallet this key spends from: the org's, or the user's own for individuals.
-    wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id", ondelete="CASCADE"), index=True)
+    wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id", ondelete="RESTRICT"), index=True)
     allowed_models: Mapped[list | None] = mapped_column(JSON)  # None or [] = every model the user may call
     per_request_cap: Mapped[int | None] = mapped_column(Credits)
     rpm_limit: Mapped[int | None] = mapped_column(Integer)

@@ -45,7 +45,7 @@ class DiscountRedemption(TimestampMixin, Model):
     __table_args__ = (UniqueConstraint("code_id", "wallet_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     code_id: Mapped[int] = mapped_column(ForeignKey("discount_codes.id", ondelete="CASCADE"), index=True)
-    wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id", ondelete="CASCADE"))
+    wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id", ondelete="RESTRICT"))
     ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id", ondelete="SET NULL"))
     amount: Mapped[int] = mapped_column(Credits, default=0)
 

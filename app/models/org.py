@@ -1,6 +1,7 @@
 """Organizations, their projects and members, and the plans they subscribe to."""
+import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Credits, DevPlan, Model, OrgRole, OrgStatus, TimestampMixin, str_enum
@@ -37,6 +38,8 @@ class Organization(TimestampMixin, Model):
     auto_recharge_threshold: Mapped[int | None] = mapped_column(Credits)
     auto_recharge_amount: Mapped[int | None] = mapped_column(Credits)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Set with status "deleted": the org leaves the lists, its wallet and ledger stay.
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     plan: Mapped["Plan"] = relationship(lazy="joined")
     projects: Mapped[list["Project"]] = relationship(back_populates="org", cascade="all, delete-orphan")

@@ -1,6 +1,6 @@
 """Tollgate's user: Flask-AppBuilder's user with a billing tier and alert settings."""
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Column
+from sqlalchemy import Column, DateTime
 from sqlalchemy.orm import relationship
 
 from .base import Credits, UserTier, str_enum
@@ -11,6 +11,8 @@ class TollgateUser(User):
     __tablename__ = "ab_user"
     tier = Column(str_enum(UserTier), default=UserTier.individual, nullable=False)
     low_balance_threshold = Column(Credits)
+    # Soft delete: set with active=False; the user leaves the lists, their wallet and ledger stay.
+    deleted_at = Column(DateTime)
 
     memberships = relationship("Membership", back_populates="user", cascade="all, delete-orphan")
     wallet = relationship("Wallet", back_populates="user", uselist=False)

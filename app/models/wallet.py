@@ -17,8 +17,10 @@ class Wallet(TimestampMixin, Model):
         CheckConstraint("(org_id IS NULL) <> (user_id IS NULL)", name="ck_wallet_one_owner"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), unique=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"), unique=True)
+    # RESTRICT: a wallet and its ledger outlive any attempt to delete their owner's row;
+    # users and orgs are soft-deleted instead (app/accounts.py).
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="RESTRICT"), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="RESTRICT"), unique=True)
     balance: Mapped[int] = mapped_column(Credits, default=0, nullable=False)
     # Running totals kept by the money module so lists can sort on them without scanning the ledger.
     lifetime_added: Mapped[int] = mapped_column(Credits, default=0, nullable=False)
@@ -39,7 +41,7 @@ class LedgerEntry(Model):
     __tablename__ = "ledger_entries"
     __table_args__ = (Index("ix_ledger_wallet_created", "wallet_id", "created_at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id", ondelete="CASCADE"))
+    wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id", ondelete="RESTRICT"))
     type: Mapped[TxType] = mapped_column(str_enum(TxType), index=True)
     status: Mapped[TxStatus] = mapped_column(str_enum(TxStatus), default=TxStatus.completed, index=True)
     amount: Mapped[int] = mapped_column(Credits, nullable=False)  # signed: credits in > 0, out < 0

@@ -9,6 +9,7 @@ from ..billing import money
 from ..extensions import db
 from ..models import Organization, TxType
 from .base import parse_usd, usd
+from .confirm_token import external_id, new_token, submitted_token
 
 
 class CreditFormsMixin:
@@ -31,7 +32,7 @@ class CreditFormsMixin:
         form = {"amount_usd": request.form.get("amount_usd", ""), "comment": request.form.get("comment", "").strip(),
                 "direction": request.form.get("direction", next(iter(directions)))}
         step = request.form.get("step", "edit") if request.method == "POST" else "edit"
-        error = None
+        error, token = None, None
         if step in ("review", "confirm"):
             try:
                 credits = parse_usd(form["amount_usd"], _("Amount (USD)"))
@@ -39,19 +40,24 @@ class CreditFormsMixin:
                     raise ValueError(_("Direction: choose credit or debit"))
                 if comment_required and not form["comment"]:
                     raise ValueError(_("Comment: required for balance adjustments"))
+                token = submitted_token() if step == "confirm" else new_token()
             except ValueError as exc:
                 error, step = str(exc), "edit"
         if step == "confirm":
             tx_type = directions[form["direction"]]
             amount = -credits if tx_type == TxType.admin_debit else credits
             try:
-                entry = money.post(db.session, money.Posting(
+                entry = money.post_once(db.session, money.Posting(
                     wallet_id=org.wallet.id, amount=amount, type=tx_type, actor_id=current_user.id,
-                    comment=form["comment"] or None))
+                    comment=form["comment"] or None, external_id=external_id(kind, token)))
             except money.InsufficientFunds:
                 db.session.rollback()
                 error, step = _("Amount (USD): the wallet holds only %(balance)s", balance=usd(org.wallet.balance)), "edit"
             else:
+                if entry is None:
+                    db.session.rollback()
+                    flash(_("This form was already submitted: nothing was posted twice."), "warning")
+                    return redirect(url_for("OrgView.detail", pk=org.id))
                 action = "wallet.gift" if tx_type == TxType.credit_gift else f"wallet.{tx_type.value}"
                 audit.record(action, org, {"amount": amount, "amount_usd": usd(amount), "comment": form["comment"],
                                            "ledger_entry_id": entry.id, "balance_after": entry.balance_after})
@@ -62,7 +68,8 @@ class CreditFormsMixin:
         if error:
             flash(error, "danger")
         page = self.render_template("admin/credit_form.html", org=org, kind=kind, form=form, step=step,
-                                    directions=list(directions), amount_display=_preview(form, step))
+                                    directions=list(directions), amount_display=_preview(form, step),
+                                    token=token)
         return (page, 400) if error else page
 
 

@@ -1,15 +1,16 @@
 """Organizations: the list (sorted and filtered in SQL over orgs, plans and wallets) and the
 detail page with metrics, credits, subscription, projects, keys, logs and members."""
 from flask import abort, flash, g, redirect, request, url_for
-from flask_appbuilder import expose, has_access
+from flask_appbuilder import ModelView, expose, has_access
+from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import audit
+from .. import accounts, audit
 from ..extensions import db
-from ..models import ApiKey, KeyStatus, Organization, OrgListing, utcnow
+from ..models import ApiKey, KeyStatus, Organization, OrgListing, OrgStatus
 from ..roles import ORG_RECORDS, ORGS
-from flask_appbuilder import ModelView
 
 from .base import AuditedModelView, enum_value, usd
 from .org_credits import CreditFormsMixin
@@ -19,7 +20,7 @@ class OrgView(CreditFormsMixin, ModelView):
     datamodel = SQLAInterface(OrgListing)
     route_base = "/admin/orgs"
     class_permission_name = ORGS
-    base_permissions = ["can_list", "can_detail", "can_gift", "can_adjust", "can_revoke_key"]
+    base_permissions = ["can_list", "can_detail", "can_gift", "can_adjust", "can_revoke_key", "can_delete_org"]
 
     list_title = _l("Organizations")
     list_columns = ["name_and_id", "billing_email", "plan", "dev_plan", "credits", "all_time_credits",
@@ -29,6 +30,7 @@ class OrgView(CreditFormsMixin, ModelView):
     order_columns = ["name_and_id", "billing_email", "plan", "dev_plan", "credits", "all_time_credits",
                      "total_spent", "created_at", "status"]
     base_order = ("created_at", "desc")
+    base_filters = [["status", FilterNotEqual, OrgStatus.deleted]]  # soft-deleted orgs are not listed
     label_columns = {
         "name_and_id": _l("Name"), "name": _l("Name"), "id": _l("Id"), "billing_email": _l("Billing email"),
         "plan": _l("Plan"), "dev_plan": _l("Dev plan"), "credits": _l("Credits"),
@@ -53,12 +55,33 @@ class OrgView(CreditFormsMixin, ModelView):
             abort(404)
         if key.status != KeyStatus.revoked:
             before = key.status.value
-            key.status, key.revoked_at = KeyStatus.revoked, utcnow()
+            accounts.revoke_keys(ApiKey.id == key.id)
             audit.record("key.revoke", key, {"before": {"status": before}, "after": {"status": "revoked"},
                                               "org_id": pk, "prefix": key.prefix})
             db.session.commit()
             flash(_l("Key %(prefix)s revoked.", prefix=key.prefix), "success")
         return redirect(url_for("OrgView.detail", pk=pk))
+
+    @expose("/<int:pk>/delete", methods=["GET", "POST"])
+    @has_access
+    def delete_org(self, pk):
+        """Soft delete after typing the org's name: keys revoked, wallet and ledger kept."""
+        org = db.session.get(Organization, pk) or abort(404)
+        if org.status == OrgStatus.deleted:
+            flash(_("Organization %(name)s is already deleted.", name=org.name), "info")
+            return redirect(url_for("OrgView.detail", pk=pk))
+        if request.method == "POST":
+            if request.form.get("confirm_name", "").strip() != org.name:
+                flash(_("Name: type %(name)s exactly to confirm the deletion", name=org.name), "danger")
+                return self.render_template("admin/org_delete.html", org=org), 400
+            before = org.status.value
+            revoked = accounts.soft_delete_org(org)
+            audit.record("org.delete", org, {"before": {"status": before}, "after": {"status": "deleted"},
+                                             "revoked_key_ids": revoked})
+            db.session.commit()
+            flash(_("Organization %(name)s deleted.", name=org.name), "success")
+            return redirect(url_for("OrgView.list"))
+        return self.render_template("admin/org_delete.html", org=org)
 
 
 class OrgRecordView(AuditedModelView):
@@ -80,7 +103,17 @@ class OrgRecordView(AuditedModelView):
 
     def pre_update(self, item):
         before_plan = g.get("audit_before", {}).get("plan")
+        before_status = g.get("audit_before", {}).get("status")
         super().pre_update(item)
+        status = OrgStatus(getattr(item.status, "value", item.status))
+        if before_status != status.value:
+            # Setting "deleted" here is the same soft delete as the delete page; any other
+            # status change must reach the gateways' key caches at once too.
+            if status == OrgStatus.deleted:
+                accounts.soft_delete_org(item)
+            else:
+                item.deleted_at = None
+                accounts.org_status_changed()
         if before_plan != item.plan.code:
             audit.record("org.plan_change", item, {"before": {"plan": before_plan}, "after": {"plan": item.plan.code}})
 

@@ -8,7 +8,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import audit
 from ..billing import money
@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import LedgerEntry, TxStatus, TxType
 from ..roles import TRANSACTIONS
 from .base import enum_value, parse_usd, usd
+from .confirm_token import external_id, new_token, submitted_token
 from .csv_export import csv_response
 
 _CSV = ["id", "created_at", "wallet_id", "type", "status", "amount_credits", "amount_usd", "balance_after",
@@ -80,27 +81,42 @@ class TransactionView(ModelView):
         if entry.type != TxType.credit_topup or entry.status != TxStatus.completed:
             flash(_("Transaction: only completed top-ups can be refunded"), "danger")
             return redirect(url_for("TransactionView.show", pk=pk))
-        refunded = -db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-            LedgerEntry.type == TxType.credit_refund, LedgerEntry.details["refund_of"].as_integer() == pk))
-        refundable = entry.amount - refunded
-        if request.method == "POST":
-            try:
-                amount = parse_usd(request.form.get("amount_usd"), _("Amount (USD)"))
-                if amount > refundable:
-                    raise ValueError(_("Amount (USD): at most %(max)s is left to refund", max=usd(refundable)))
-                reason = request.form.get("comment", "").strip()
-                if not reason:
-                    raise ValueError(_("Comment: give the reason for the refund"))
-                refund = money.post(db.session, money.Posting(
-                    wallet_id=entry.wallet_id, amount=-amount, type=TxType.credit_refund, actor_id=current_user.id,
-                    comment=reason, details={"refund_of": pk}))
-            except (ValueError, money.InsufficientFunds) as exc:
-                db.session.rollback()
-                flash(str(exc) if isinstance(exc, ValueError) else _("Amount (USD): the wallet balance is too low"), "danger")
-                return self.render_template("admin/refund.html", entry=entry, refundable=refundable), 400
-            audit.record("wallet.refund", entry.wallet, {"amount": -amount, "refund_of": pk, "comment": reason,
-                                                         "ledger_entry_id": refund.id})
-            db.session.commit()
-            flash(_("Refunded %(amount)s.", amount=usd(amount)), "success")
-            return redirect(url_for("TransactionView.show", pk=refund.id))
-        return self.render_template("admin/refund.html", entry=entry, refundable=refundable)
+        if request.method == "GET":
+            return self._refund_page(entry, new_token())
+        token = None
+        try:
+            token = submitted_token()
+            amount = parse_usd(request.form.get("amount_usd"), _("Amount (USD)"))
+            reason = request.form.get("comment", "").strip()
+            if not reason:
+                raise ValueError(_("Comment: give the reason for the refund"))
+            refund = money.refund(db.session, pk, amount, actor_id=current_user.id, comment=reason,
+                                  external_id=external_id("refund", token))
+        except money.RefundTooLarge:
+            db.session.rollback()
+            return self._refund_error(entry, token, _("Amount (USD): at most %(max)s is left to refund",
+                                                      max=usd(entry.amount - money.refunded(db.session, pk))))
+        except money.InsufficientFunds:
+            db.session.rollback()
+            return self._refund_error(entry, token, _("Amount (USD): the wallet balance is too low"))
+        except ValueError as exc:
+            db.session.rollback()
+            return self._refund_error(entry, token, str(exc))
+        if refund is None:
+            db.session.rollback()
+            flash(_("This form was already submitted: nothing was posted twice."), "warning")
+            return redirect(url_for("TransactionView.show", pk=pk))
+        audit.record("wallet.refund", entry.wallet, {"amount": -amount, "refund_of": pk, "comment": reason,
+                                                     "ledger_entry_id": refund.id})
+        db.session.commit()
+        flash(_("Refunded %(amount)s.", amount=usd(amount)), "success")
+        return redirect(url_for("TransactionView.show", pk=refund.id))
+
+    def _refund_page(self, entry, token):
+        refundable = entry.amount - money.refunded(db.session, entry.id)
+        return self.render_template("admin/refund.html", entry=entry, refundable=refundable, token=token)
+
+    def _refund_error(self, entry, token, message):
+        # Nothing was posted, so the same token may confirm the corrected form.
+        flash(message, "danger")
+        return self._refund_page(entry, token or new_token()), 400

@@ -1,11 +1,11 @@
-"""The model-group dialog and the typed-email delete confirmation, mixed into UserView."""
+"""The model-group dialog and the typed-email (soft) delete confirmation, mixed into UserView."""
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
-from .. import audit
+from .. import accounts, audit
 from ..extensions import db
 from ..models import ModelGroup, TollgateUser, UserAllowedGroup
 
@@ -38,6 +38,9 @@ class UserActionsMixin:
     @has_access
     def delete_user(self, pk):
         user = db.session.get(TollgateUser, pk) or abort(404)
+        if user.deleted_at is not None:
+            flash(_("User %(email)s is already deleted.", email=user.email), "info")
+            return redirect(url_for("UserView.list"))
         if request.method == "POST":
             typed = request.form.get("confirm_email", "").strip()
             if typed.lower() != (user.email or "").lower():
@@ -47,8 +50,8 @@ class UserActionsMixin:
                 flash(_("User: you cannot delete your own account"), "danger")
                 return self.render_template("admin/user_delete.html", user=user), 400
             details = {"before": audit.snapshot(user, ["username", "email", "first_name", "last_name", "tier"])}
+            details["revoked_key_ids"] = accounts.soft_delete_user(user)
             audit.record("user.delete", user, details)
-            _delete(user)
             db.session.commit()
             flash(_("User %(email)s deleted.", email=details["before"]["email"]), "success")
             return redirect(url_for("UserView.list"))
@@ -87,13 +90,3 @@ def _assign(users, groups, chosen: set[int]) -> None:
             "exclusive_granted": sorted(exclusive[g].name for g in want),
             "public_ticked": sorted(g.name for g in groups if not g.exclusive and g.id in chosen),
         })
-
-
-def _delete(user: TollgateUser) -> None:
-    # Rows FAB itself keeps about who created or changed a user would block the delete.
-    for column in (TollgateUser.created_by_fk, TollgateUser.changed_by_fk):
-        db.session.execute(update(TollgateUser).where(column == user.id).values({column.key: None}))
-    user.roles = []
-    db.session.flush()
-    db.session.execute(delete(TollgateUser).where(TollgateUser.id == user.id))
-    db.session.expunge(user)

@@ -2,6 +2,7 @@
 from flask import redirect, url_for
 from flask_appbuilder import ModelView
 from flask_appbuilder.actions import action
+from flask_appbuilder.models.sqla.filters import FilterEqualFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
@@ -28,6 +29,7 @@ class UserView(UserActionsMixin, ModelView):
                     "created_on", "last_login", "login_count", "fail_login_count"]
     show_template = "admin/user_show.html"
     base_order = ("created_on", "desc")
+    base_filters = [["deleted_at", FilterEqualFunction, lambda: None]]  # soft-deleted users are not listed
     label_columns = {
         "username": _l("Username"), "email": _l("Email"), "first_name": _l("First name"),
         "last_name": _l("Last name"), "tier": _l("Tier"), "roles": _l("Platform roles"), "active": _l("Active"),

@@ -1,9 +1,13 @@
 """Organizations: SQL sorting and filtering, gifts with a confirm step, adjustments, edits, key revoke."""
+import re
+
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ApiKey, AuditLog, KeyStatus, LedgerEntry, Organization, Plan, TxType
 from tests.factories import make_key, make_org, make_user
+
+TOKEN = "confirm-token-0123456789"  # a confirm step's one-time token, as the review page would give
 
 
 def _audit(action):
@@ -34,7 +38,9 @@ def test_gift_needs_a_confirm_step_then_posts_credit_gift_with_actor_and_audit(a
     assert "credit-confirm" in review.get_data(as_text=True)
     assert db.session.scalars(select(LedgerEntry)).all() == []
 
-    done = admin_client.post(f"/admin/orgs/{org.id}/gift", data={"amount_usd": "12.5", "comment": "outage", "step": "confirm"})
+    token = re.search(r'name="confirm_token" value="([^"]+)"', review.get_data(as_text=True)).group(1)
+    done = admin_client.post(f"/admin/orgs/{org.id}/gift", data={"amount_usd": "12.5", "comment": "outage",
+                                                                 "step": "confirm", "confirm_token": token})
     assert done.status_code == 302
     entry = db.session.scalars(select(LedgerEntry)).one()
     assert (entry.type, entry.amount, entry.actor_id, entry.comment) == (TxType.credit_gift, 12_500_000, admin_user.id, "outage")
@@ -58,7 +64,7 @@ def test_gift_refuses_zero_negative_and_garbage_amounts_naming_the_field(admin_c
 # user in ``g`` would leak from one client to the next.
 def test_support_can_gift(support_client):
     org = make_org()
-    support_client.post(f"/admin/orgs/{org.id}/gift", data={"amount_usd": "5", "step": "confirm"})
+    support_client.post(f"/admin/orgs/{org.id}/gift", data={"amount_usd": "5", "step": "confirm", "confirm_token": TOKEN})
     assert db.session.scalars(select(LedgerEntry.amount)).all() == [5_000_000]
 
 
@@ -71,11 +77,12 @@ def test_auditor_cannot_gift(auditor_client):
 def test_finance_debit_beyond_the_balance_is_refused_and_writes_nothing(finance_client):
     org = make_org(balance_usd="3")
     response = finance_client.post(f"/admin/orgs/{org.id}/adjust",
-                                   data={"amount_usd": "4", "direction": "debit", "comment": "fix", "step": "confirm"})
+                                   data={"amount_usd": "4", "direction": "debit", "comment": "fix", "step": "confirm",
+                                         "confirm_token": TOKEN})
     assert response.status_code == 400 and "Amount (USD)" in response.get_data(as_text=True)
     assert _audit("wallet.admin_debit") == []
-    finance_client.post(f"/admin/orgs/{org.id}/adjust",
-                        data={"amount_usd": "2", "direction": "debit", "comment": "fix", "step": "confirm"})
+    finance_client.post(f"/admin/orgs/{org.id}/adjust", data={"amount_usd": "2", "direction": "debit", "comment": "fix",
+                                                              "step": "confirm", "confirm_token": TOKEN + "2"})
     db.session.refresh(org.wallet)
     assert org.wallet.balance == 1_000_000 and len(_audit("wallet.admin_debit")) == 1
 

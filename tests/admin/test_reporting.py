@@ -106,12 +106,16 @@ def test_refund_takes_credits_back_up_to_the_top_up_and_is_audited(finance_clien
     org = make_org()
     topup = money.post(db.session, money.Posting(wallet_id=org.wallet.id, amount=10_000_000, type=TxType.credit_topup))
     db.session.commit()
-    too_much = finance_client.post(f"/admin/transactions/{topup.id}/refund", data={"amount_usd": "11", "comment": "x"})
+    token = "refund-token-0123456789"
+    too_much = finance_client.post(f"/admin/transactions/{topup.id}/refund",
+                                   data={"amount_usd": "11", "comment": "x", "confirm_token": token})
     assert too_much.status_code == 400
-    finance_client.post(f"/admin/transactions/{topup.id}/refund", data={"amount_usd": "4", "comment": "closure"})
+    finance_client.post(f"/admin/transactions/{topup.id}/refund",
+                        data={"amount_usd": "4", "comment": "closure", "confirm_token": token})
     refund = db.session.scalar(select(LedgerEntry).where(LedgerEntry.type == TxType.credit_refund))
     assert refund.amount == -4_000_000 and refund.details == {"refund_of": topup.id}
-    second = finance_client.post(f"/admin/transactions/{topup.id}/refund", data={"amount_usd": "7", "comment": "x"})
+    second = finance_client.post(f"/admin/transactions/{topup.id}/refund",
+                                 data={"amount_usd": "7", "comment": "x", "confirm_token": token + "2"})
     assert second.status_code == 400  # only $6 is left to refund
     assert db.session.scalar(select(AuditLog.details).where(AuditLog.action == "wallet.refund"))["amount"] == -4_000_000
 

@@ -17,6 +17,7 @@ MATRIX = {
     "/admin/orgs/{org}/": {S, F, AU},
     "/admin/orgs/{org}/gift": {S},
     "/admin/orgs/{org}/adjust": {F},
+    "/admin/orgs/{org}/delete": set(),
     "/admin/org-records/edit/{org}": set(),
     "/admin/users/list/": {S, AU},
     "/admin/users/show/{user}": {S, AU},

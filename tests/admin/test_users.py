@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditLog, TollgateUser, UserAllowedGroup
+from app.models import AuditLog, Membership, TollgateUser, UserAllowedGroup
 from tests.factories import make_group, make_org, make_user
 
 
@@ -53,13 +53,15 @@ def test_delete_with_the_wrong_email_keeps_the_user(admin_client):
     assert db.session.scalars(select(AuditLog).where(AuditLog.action == "user.delete")).all() == []
 
 
-def test_delete_after_typing_the_email_removes_user_wallet_and_memberships(admin_client):
+def test_delete_after_typing_the_email_soft_deletes_the_user_and_removes_memberships(admin_client):
     user = make_user()
-    make_org(owner=user)
+    org = make_org(owner=user)
     response = admin_client.post(f"/admin/users/{user.id}/delete", data={"confirm_email": user.email.upper()})
     assert response.status_code == 302
     db.session.expire_all()
-    assert db.session.get(TollgateUser, user.id) is None
+    kept = db.session.get(TollgateUser, user.id)
+    assert kept is not None and kept.deleted_at is not None and kept.active is False
+    assert db.session.scalars(select(Membership).where(Membership.org_id == org.id)).all() == []
     [row] = db.session.scalars(select(AuditLog).where(AuditLog.action == "user.delete")).all()
     assert row.details["before"]["email"] == user.email
 
