@@ -51,12 +51,13 @@ class HoldRequest:
     cap_7d: int | None = None
     model_cap: int | None = None
     messages_per_12h: int | None = None
+    key_generation: str = ""  # the key cache's revocation generation ("" = not checked)
 
 
 @dataclass(frozen=True)
 class HoldResult:
     ok: bool
-    error: str | None = None  # rpm tpm plan_window cap_5h cap_1d cap_7d quota model_cap insufficient_funds duplicate
+    error: str | None = None  # stale_key rpm tpm plan_window cap_5h cap_1d cap_7d quota model_cap insufficient_funds duplicate
     limit: int | None = None
     used: int | None = None
     retry_after: int | None = None
@@ -74,7 +75,7 @@ def reserve(req: HoldRequest, now_ms: int | None = None) -> HoldResult:
     args = [req.request_id, int(req.wallet_id), int(req.key_id), _opt(req.org_id), req.model, int(req.amount),
             int(req.est_tokens), _opt(req.rpm_limit), _opt(req.tpm_limit), _opt(req.quota), _opt(req.cap_5h),
             _opt(req.cap_1d), _opt(req.cap_7d), _opt(req.model_cap), _opt(req.messages_per_12h),
-            clock_ms() if now_ms is None else now_ms, ttl_ms]
+            clock_ms() if now_ms is None else now_ms, ttl_ms, req.key_generation]
     reply = _run("reserve", args)
     if reply[0] == b"ok":
         return HoldResult(True, wallet_available=int(reply[1]), key_remaining=_remaining(reply[2]))

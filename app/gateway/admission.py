@@ -65,12 +65,12 @@ class Call:
     key_remaining: int | None = None
 
 
-def authenticate(call: Call) -> KeyContext:
+def authenticate(call: Call, fresh: bool = False) -> KeyContext:
     secret = _presented_key()
     if not secret:
         raise GatewayError(401, "authentication_error", "missing API key: send 'Authorization: Bearer <key>' "
                            "or 'x-api-key: <key>'", code="missing_api_key")
-    key = keycache.lookup(secret, current_app.config["GATEWAY_KEY_CACHE_SECONDS"])
+    key = keycache.lookup(secret, current_app.config["GATEWAY_KEY_CACHE_SECONDS"], fresh)
     if key is None:
         raise GatewayError(401, "authentication_error", "invalid API key", code="invalid_api_key")
     if key.status == "revoked":
@@ -138,20 +138,30 @@ def size_request(call: Call, requested_output: int | None, prompt_bound: int) ->
 
 
 def reserve(call: Call) -> None:
-    key = call.key
     # TPM counts what the request may use while it is in flight; settlement corrects it.
     tokens = call.prompt_bound + (0 if call.op == "embeddings" else call.max_output)
-    result = holds.reserve(holds.HoldRequest(
+    result = holds.reserve(_hold_request(call, tokens))
+    if result.error == "stale_key":
+        # A key was revoked somewhere since this process cached the caller's: reload it (a
+        # revoked key, deleted owner or paused org is refused here) and admit on what is true now.
+        authenticate(call, fresh=True)
+        result = holds.reserve(_hold_request(call, tokens))
+    if not result.ok:
+        raise refusal(result, tokens)
+    call.held = True
+    call.wallet_available, call.key_remaining = result.wallet_available, result.key_remaining
+
+
+def _hold_request(call: Call, tokens: int) -> holds.HoldRequest:
+    key = call.key
+    return holds.HoldRequest(
         request_id=call.request_id, wallet_id=key.wallet_id, key_id=key.key_id, org_id=key.org_id,
         model=call.model_name, amount=call.hold, est_tokens=tokens,
         rpm_limit=key.rpm_limit, tpm_limit=key.tpm_limit, quota=key.quota,
         cap_5h=key.cap_5h, cap_1d=key.cap_1d, cap_7d=key.cap_7d,
         model_cap=key.model_caps.get(call.model_name), messages_per_12h=key.messages_per_12h,
-    ))
-    if not result.ok:
-        raise refusal(result, tokens)
-    call.held = True
-    call.wallet_available, call.key_remaining = result.wallet_available, result.key_remaining
+        key_generation=key.generation,
+    )
 
 
 def refusal(result, tokens: int = 0) -> GatewayError:

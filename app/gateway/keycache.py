@@ -4,15 +4,18 @@ The cache holds a frozen snapshot of everything the checks need about the key, i
 owner, org and plan, so a cached request never touches PostgreSQL for authentication.
 Entries live GATEWAY_KEY_CACHE_SECONDS (<= 5 s). Revoking keys (a revoke, a deleted user
 or org, an org's status change) bumps a generation number in Redis when its transaction
-commits; a cached entry is served only while the generation it was loaded under is
-current, so revocations take effect at once on every process for one Redis GET per
-cached request. Without Redis the cache is bypassed, never trusted.
+commits. Each entry carries the generation it was loaded under, and the admission script
+(lua/reserve.lua) compares it with the current one in the round trip it makes anyway: a
+stale entry is reloaded before anything is held or forwarded, so revocations take effect
+at once on every process at no extra Redis call. Requests refused before admission (a bad
+body, an unknown model) may still see a cached entry for up to its lifetime: they are
+neither forwarded nor charged. Without Redis nothing is cached.
 """
 import datetime as dt
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from redis.exceptions import RedisError
 from sqlalchemy import event, select
@@ -45,33 +48,37 @@ class KeyContext:
     plan_id: int | None
     messages_per_12h: int | None
     granted_groups: frozenset
+    generation: str = ""  # the revocation generation it was loaded under ("" = not checked)
 
 
 GENERATION_KEY = "tg:keycache:gen"  # same "tg:" namespace as the billing mirror
 log = logging.getLogger(__name__)
 
-# digest -> (monotonic expiry, context, generation it was loaded under)
-_cache: dict[str, tuple[float, KeyContext | None, bytes]] = {}
+# digest -> (monotonic expiry, context)
+_cache: dict[str, tuple[float, KeyContext | None]] = {}
 _lock = threading.Lock()
 
 
-def lookup(secret: str, ttl: float) -> KeyContext | None:
+def lookup(secret: str, ttl: float, fresh: bool = False) -> KeyContext | None:
+    """The key's context; ``fresh`` skips the cache (admission found the cached one stale)."""
     digest = hash_key(secret)
     if ttl <= 0:
         return _load(digest)
-    # Read before the database: a revocation committed after this read bumps past it, so
-    # what is loaded below can never be cached under a generation that outlives the revocation.
-    generation = _generation()
     now = time.monotonic()
-    hit = _cache.get(digest)
-    if hit is not None and hit[0] > now and hit[2] == generation:
+    hit = None if fresh else _cache.get(digest)
+    if hit is not None and hit[0] > now:
         return hit[1]
+    # Read before the database: a revocation committed after this read bumps past it, so
+    # what is loaded below can never pass admission under a generation that outlives it.
+    generation = _generation()
     ctx = _load(digest)
     if generation is not None:
+        if ctx is not None:
+            ctx = replace(ctx, generation=generation)
         with _lock:
             if len(_cache) > 50_000:  # bounded: unknown keys must not grow it forever
                 _cache.clear()
-            _cache[digest] = (now + ttl, ctx, generation)
+            _cache[digest] = (now + ttl, ctx)
     return ctx
 
 
@@ -85,9 +92,9 @@ def announce_revocation(session: Session) -> None:
     session.info["tollgate_keys_revoked"] = True
 
 
-def _generation() -> bytes | None:
+def _generation() -> str | None:
     try:
-        return redis_conn.client.get(GENERATION_KEY) or b"0"
+        return (redis_conn.client.get(GENERATION_KEY) or b"0").decode()
     except RedisError:
         return None
 

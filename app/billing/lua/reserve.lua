@@ -2,7 +2,7 @@
 -- only when all pass are counters bumped and the hold placed. A refusal changes nothing.
 -- ARGV: request_id, wallet_id, key_id, org_id ('' none), model, amount, est_tokens,
 --       rpm, tpm, quota, cap_5h, cap_1d, cap_7d, model_cap, messages_per_12h ('' = none),
---       now_ms, hold_ttl_ms
+--       now_ms, hold_ttl_ms, key generation ('' = not checked)
 local rid, wid, kid, org, model = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local amount, est = tonumber(ARGV[6]), tonumber(ARGV[7])
 local rpm, tpm, quota = opt(ARGV[8]), opt(ARGV[9]), opt(ARGV[10])
@@ -17,6 +17,10 @@ local hold = P .. 'h:' .. rid
 local first = redis.call('HMGET', hold, 'ra', 'rk')
 if first[1] then return {'ok', first[1], first[2]} end
 if redis.call('EXISTS', P .. 'hs:' .. rid) == 1 then return {'duplicate', 0, 0, 0} end
+-- The caller's cached key predates a revocation (app/gateway/keycache.py): it must reload it.
+if ARGV[18] ~= '' and (redis.call('GET', P .. 'keycache:gen') or '0') ~= ARGV[18] then
+  return {'stale_key', 0, 0, 0}
+end
 
 -- Nothing is checked against a balance that is not loaded: ask the caller to load it.
 local ws, wu, wh = account(W)
