@@ -37,6 +37,21 @@ def settle(call: Call, tokens: Tokens, provider_id: int | None, latency_ms: int,
     return result
 
 
+SETTLED_BY_SWEEP = "settled_by_sweep"
+
+
+def checkpoint(call: Call, tokens: Tokens, provider_id: int | None, latency_ms: int,
+               ttft_ms: int | None) -> tuple[int, int, dict]:
+    """What the sweep charges if this stream's process dies now: (cost, tokens, usage record).
+
+    Priced and capped exactly as ``settle`` would; the row says who settled it.
+    """
+    c = charge_for(call, tokens)
+    rec = record(call, tokens=tokens, charge=c, provider_id=provider_id, latency_ms=latency_ms, ttft_ms=ttft_ms,
+                 error_type=SETTLED_BY_SWEEP)
+    return c.total_cost, tokens.prompt + tokens.completion, rec
+
+
 def fail(call: Call, http_status: int, error_type: str, provider_id: int | None, latency_ms: int) -> None:
     """Record a failed request; a held amount is released in full (nothing charged)."""
     rec = record(call, status="error", http_status=http_status, error_type=error_type, provider_id=provider_id,
