@@ -32,7 +32,7 @@ def _drain_streams_on_sigterm(worker):
     stop = worker.handle_exit
 
     def handle_exit(sig, frame):
-        from app.gateway import stream_clock  # already loaded by then: no import in a signal handler
+        from app.gateway import stream_clock  # loaded with the app by then; not before gevent patches
 
         stream_clock.begin_drain()
         stop(sig, frame)
