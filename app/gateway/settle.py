@@ -7,6 +7,9 @@ from .admission import Call
 from .pricing import Charge
 from .usage import Tokens, record
 
+# The error_type of a usage row the sweep settled at the stream's last checkpoint.
+SETTLED_BY_SWEEP = "settled_by_sweep"
+
 
 def local_tokens(call: Call, output_text_len: int, reported: Tokens | None = None) -> Tokens:
     """Usage counted here when the upstream reported none (or stopped before reporting it)."""
@@ -35,9 +38,6 @@ def settle(call: Call, tokens: Tokens, provider_id: int | None, latency_ms: int,
     if result.wallet_available is not None:
         call.wallet_available, call.key_remaining = result.wallet_available, result.key_remaining
     return result
-
-
-SETTLED_BY_SWEEP = "settled_by_sweep"
 
 
 def checkpoint(call: Call, tokens: Tokens, provider_id: int | None, latency_ms: int,
