@@ -27,6 +27,16 @@ def env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = env_str(name)
     if raw is None:
@@ -101,6 +111,14 @@ class Config:
     GATEWAY_TOTAL_DEADLINE_S = env_int("GATEWAY_TOTAL_DEADLINE_S", 120)
     GATEWAY_MAX_ATTEMPTS = env_int("GATEWAY_MAX_ATTEMPTS", 3)
     GATEWAY_HOLD_TTL_S = env_int("GATEWAY_HOLD_TTL_S", 900)
+    # A live stream extends its hold and checkpoints what it has delivered this often: if its
+    # process dies, the sweep charges it up to the last checkpoint. One Redis call per beat.
+    GATEWAY_HOLD_HEARTBEAT_S = env_float("GATEWAY_HOLD_HEARTBEAT_S", 3.0)
+    # A stream is ended after this long (a terminal event in the caller's format), then settled.
+    GATEWAY_STREAM_MAX_S = env_int("GATEWAY_STREAM_MAX_S", 1800)
+    # On SIGTERM (a deploy), open streams may run this much longer, then are ended and settled.
+    # gunicorn's graceful_timeout is set 10 s above it (app/gunicorn_conf.py).
+    GATEWAY_DRAIN_S = env_int("GATEWAY_DRAIN_S", 20)
     # Models, groups and providers are re-read at most this often by each gateway process.
     GATEWAY_CATALOG_SECONDS = env_int("GATEWAY_CATALOG_SECONDS", 5)
     # True: usage is written to the database before the response ends (embedded default, tests).
@@ -130,6 +148,13 @@ class Config:
     @classmethod
     def validate(cls) -> None:
         """Refuse to start on settings that would fail later, naming the setting."""
+        if not 0 < cls.GATEWAY_HOLD_HEARTBEAT_S < cls.GATEWAY_HOLD_TTL_S:
+            # A stream's hold would expire between two heartbeats and be swept mid-stream.
+            raise ConfigError(f"GATEWAY_HOLD_HEARTBEAT_S must be above 0 and below GATEWAY_HOLD_TTL_S "
+                              f"({cls.GATEWAY_HOLD_TTL_S}), got {cls.GATEWAY_HOLD_HEARTBEAT_S}")
+        for name in ("GATEWAY_STREAM_MAX_S", "GATEWAY_DRAIN_S"):
+            if getattr(cls, name) < 1:
+                raise ConfigError(f"{name} must be at least 1 second, got {getattr(cls, name)}")
 
 
 class DevelopmentConfig(Config):
@@ -154,7 +179,7 @@ class TestingConfig(Config):
     RQ_ASYNC = False
     GATEWAY_KEY_CACHE_SECONDS = 0
     GATEWAY_CATALOG_SECONDS = 0
-    GATEWAY_SYNC_SETTLE = True
+    GATEWAY_SYNC_SETTLE = env_bool("GATEWAY_SYNC_SETTLE", True)  # off: a gateway under test runs its flusher
     ADMIN_PASSWORD = "admin-password"
 
 
@@ -164,6 +189,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def validate(cls) -> None:
+        super().validate()
         for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
             if not env_str(name):
                 raise ConfigError(f"{name} is required in production (TOLLGATE_ENV=production)")

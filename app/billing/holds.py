@@ -7,7 +7,9 @@ A replay of an admitted request id answers the first result and holds nothing mo
 resends a script whose reply timed out). A refusal's ``retry_after`` is the time at which
 every failing check passes, or None when no time will (docs/billing.md "Limits and windows").
 ``settle`` releases the hold, books the actual cost and queues the usage record, which
-``settlement`` writes to PostgreSQL in batches. Key names: see ``mirror``.
+``settlement`` writes to PostgreSQL in batches. A stream's ``heartbeat`` keeps its hold
+alive and checkpoints what it has delivered; ``sweep_expired`` settles an expired hold
+at its checkpoint, or releases it when nothing was delivered. Key names: see ``mirror``.
 
 Fails closed: if Redis, or PostgreSQL while loading a snapshot, is unreachable,
 ``MeterUnavailable`` is raised and the gateway answers 503 without forwarding.
@@ -128,13 +130,38 @@ def balances(wallet_id: int, key_id: int, quota: int | None) -> tuple[int, int |
     return int(reply[1]), _remaining(reply[2])
 
 
-def sweep_expired(now_ms: int | None = None, limit: int = 1000) -> int:
-    """Release holds past their expiry; returns how many. Run by the flusher every few seconds."""
-    when = clock_ms() if now_ms is None else now_ms
+def heartbeat(request_id: str, checkpoint: tuple[int, int, dict] | None = None, now_ms: int | None = None) -> bool:
+    """Keep a live stream's hold from expiring; store what it delivered so far, if anything.
+
+    ``checkpoint`` is (cost so far in credits, tokens so far, usage record): what the sweep
+    charges should this process die. False means the hold is gone (settled, or taken by
+    the sweep): nothing sent from then on could be charged, so the stream must stop.
+    """
+    ttl_ms = int(current_app.config.get("GATEWAY_HOLD_TTL_S", 600)) * 1000
+    cost, tokens, record = ("", "", b"") if checkpoint is None else (
+        int(checkpoint[0]), int(checkpoint[1]), orjson.dumps(checkpoint[2]))
+    args = [request_id, clock_ms() if now_ms is None else now_ms, ttl_ms, cost, tokens, record]
     try:
-        return int(mirror.scripts().sweep(args=[when, limit]))
+        return bool(mirror.scripts().heartbeat(args=args))
     except _REDIS_DOWN as exc:
         raise MeterUnavailable(f"Redis is unreachable: {exc}") from exc
+
+
+def sweep_expired(now_ms: int | None = None, limit: int = 1000) -> int:
+    """End holds past their expiry; returns how many. Run by the flusher every few seconds.
+
+    A hold with a checkpoint is settled at it, exactly as its own settle would have been;
+    one without (nothing was delivered) is released with nothing charged.
+    """
+    when = clock_ms() if now_ms is None else now_ms
+    try:
+        reply = mirror.scripts().sweep(args=[when, limit])
+    except _REDIS_DOWN as exc:
+        raise MeterUnavailable(f"Redis is unreachable: {exc}") from exc
+    for i in range(1, len(reply), 4):
+        request_id, cost, tokens, record = reply[i].decode(), int(reply[i + 1]), int(reply[i + 2]), reply[i + 3]
+        settle(request_id, cost, tokens, orjson.loads(record), now_ms=when)
+    return int(reply[0]) + (len(reply) - 1) // 4
 
 
 def _run(name: str, args: list) -> list:

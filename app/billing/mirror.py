@@ -11,7 +11,9 @@ trip. Each "account" N (``w:{wallet_id}``, ``k:{key_id}``, ``km:{key_id}:{model}
 
 Available = snapshot - unflushed - held (wallet); limit - snapshot - unflushed - held (key).
 
-Other keys: ``tg:h:{request_id}`` hold record, ``tg:holds`` ZSET of holds by expiry ms,
+Other keys: ``tg:h:{request_id}`` hold record (with a live stream's checkpoint: ``ck``
+cost, ``ckt`` tokens, ``ckr`` usage record; ``swept`` once the sweep took it),
+``tg:holds`` ZSET of holds by expiry ms,
 ``tg:hs:{request_id}`` settled marker (24 h), ``tg:rw:{key_id}:{5h|1d|7d}`` rolling
 window buckets, ``tg:rl:{key_id}`` (ZSET of request ids by admission ms) and
 ``tg:rt:{key_id}`` (tokens per request id and their ``_sum``): the trailing-minute rate
@@ -94,6 +96,7 @@ class Scripts:
     load: object
     balances: object
     sweep: object
+    heartbeat: object
     claim: object
     begin: object
     finish: object

@@ -1,22 +1,30 @@
 """Relaying a streamed answer chunk by chunk, metering it, and settling when it ends.
 
 Each upstream SSE event is parsed (usage and generated text must be counted) and sent
-on at once: nothing is buffered. The stream ends in one of four ways, each settled once:
+on at once: nothing is buffered. The stream ends in one of five ways, each settled once:
 the upstream finishes (its reported usage is charged), the per-request cap is reached
 (the stream is closed with finish reason "length" and charged up to there), the
-upstream cuts (input plus the output produced so far, counted locally) or the client
-goes away (the same). The settled balance follows as an SSE comment line, because the
-headers left before the cost was known.
+upstream cuts (input plus the output produced so far, counted locally), the client
+goes away (the same), or the gateway ends it (maximum duration, shutdown, hold lost: a
+terminal error event, then the same). The settled balance follows as an SSE comment
+line, because the headers left before the cost was known.
+
+While it runs, a heartbeat (``stream_clock``) extends the hold every
+GATEWAY_HOLD_HEARTBEAT_S and checkpoints what was delivered, which the sweep charges if
+this process dies before settling.
 """
 import logging
 import time
 
 import orjson
 
+from ..billing import holds
+from . import stream_clock
 from . import translate as tr
 from .admission import Call
 from .forward import upstream_is_anthropic
-from .settle import local_tokens, settle
+from .settle import checkpoint, local_tokens, settle
+from .stream_clock import StreamClock
 from .translate import SSEParser, sse_event
 from .upstream import Reply
 from .usage import Tokens, from_anthropic, from_openai
@@ -49,6 +57,7 @@ def stream(call: Call, reply: Reply, app):
     upstream cut, or the client going away (GeneratorExit at a yield).
     """
     meter = _Meter(call)
+    clock = StreamClock(call.started, app.config)
     handler = _handler(call, upstream_is_anthropic(reply.route), meter)
     parser = SSEParser()
     with app.app_context():
@@ -63,6 +72,10 @@ def stream(call: Call, reply: Reply, app):
                             break
                     if meter.done or meter.over_cap():
                         break
+                    # One clock read per chunk; Redis only when a heartbeat is due.
+                    if time.monotonic() >= clock.due or stream_clock.drain_began is not None:
+                        if _tick(call, reply, meter, clock):
+                            break
             except GeneratorExit:
                 raise
             except Exception:  # noqa: BLE001 - a read error or an unreadable event is a cut upstream
@@ -72,6 +85,9 @@ def stream(call: Call, reply: Reply, app):
                 _settle(call, reply, meter)
             elif meter.over_cap():
                 yield _cap_close(call)
+                _settle(call, reply, meter)
+            elif clock.ended:
+                yield _ended_notice(call, clock.ended, app.config)
                 _settle(call, reply, meter)
             else:
                 yield _cut_notice(call)
@@ -91,6 +107,30 @@ def _settle(call: Call, reply: Reply, meter: _Meter) -> None:
     except Exception:  # noqa: BLE001 - if Redis was the cause, settle() kept the usage for the reconciler
         call.held = False
         log.exception("stream %s not settled", call.request_id)
+
+
+def _tick(call: Call, reply: Reply, meter: _Meter, clock: StreamClock) -> bool:
+    """The clock's duties once it is due: end the stream, or beat. True: end the stream now."""
+    now = time.monotonic()
+    if clock.must_end(now):
+        return True
+    if clock.beat_due(now):
+        try:
+            if not holds.heartbeat(call.request_id, _checkpoint(call, reply, meter)):
+                # Settled or swept meanwhile: nothing sent from now on could be charged.
+                clock.hold_lost()
+                return True
+        except holds.MeterUnavailable:
+            # The hold outlives a short outage (the sweep cannot run without Redis either).
+            log.warning("stream %s: hold not extended, Redis unreachable; trying at the next beat", call.request_id)
+    return False
+
+
+def _checkpoint(call: Call, reply: Reply, meter: _Meter):
+    if not meter.text_len:
+        return None  # nothing delivered yet: should this process die now, nothing is owed
+    tokens = local_tokens(call, meter.text_len, meter.tokens)
+    return checkpoint(call, tokens, reply.route.provider.id, _ms(call), meter.ttft_ms)
 
 
 def _ms(call: Call) -> int:
@@ -207,10 +247,26 @@ def _cap_close(call: Call) -> bytes:
 
 
 def _cut_notice(call: Call) -> bytes:
-    message = "the upstream provider ended the stream early; output so far was charged"
+    return _error_event(call, "api_error", "upstream_error", "stream_cut",
+                        "the upstream provider ended the stream early; output so far was charged")
+
+
+def _ended_notice(call: Call, why: str, config) -> bytes:
+    if why == stream_clock.MAX_DURATION:
+        return _error_event(call, "timeout_error", "timeout", "stream_max_duration",
+                            f"the stream reached the gateway's maximum duration of {config['GATEWAY_STREAM_MAX_S']} s; "
+                            f"output so far was charged")
+    if why == stream_clock.DRAINING:
+        return _error_event(call, "overloaded_error", "server_error", "gateway_restarting",
+                            "the gateway is restarting and ended the stream; output so far was charged; retry")
+    return _error_event(call, "api_error", "server_error", "hold_expired",
+                        "the stream's credit hold expired and the stream was ended")
+
+
+def _error_event(call: Call, anthropic_type: str, openai_type: str, code: str, message: str) -> bytes:
     if call.api == "anthropic":
-        return sse_event({"type": "error", "error": {"type": "api_error", "message": message}}, "error")
-    return sse_event({"error": {"type": "upstream_error", "message": message, "code": "stream_cut"}})
+        return sse_event({"type": "error", "error": {"type": anthropic_type, "message": message}}, "error")
+    return sse_event({"error": {"type": openai_type, "message": message, "code": code}})
 
 
 def _tail(call: Call) -> bytes:

@@ -7,6 +7,9 @@ from .admission import Call
 from .pricing import Charge
 from .usage import Tokens, record
 
+# The error_type of a usage row the sweep settled at the stream's last checkpoint.
+SETTLED_BY_SWEEP = "settled_by_sweep"
+
 
 def local_tokens(call: Call, output_text_len: int, reported: Tokens | None = None) -> Tokens:
     """Usage counted here when the upstream reported none (or stopped before reporting it)."""
@@ -42,6 +45,18 @@ def settle(call: Call, tokens: Tokens, provider_id: int | None, latency_ms: int,
     if result.wallet_available is not None:
         call.wallet_available, call.key_remaining = result.wallet_available, result.key_remaining
     return result
+
+
+def checkpoint(call: Call, tokens: Tokens, provider_id: int | None, latency_ms: int,
+               ttft_ms: int | None) -> tuple[int, int, dict]:
+    """What the sweep charges if this stream's process dies now: (cost, tokens, usage record).
+
+    Priced and capped exactly as ``settle`` would; the row says who settled it.
+    """
+    c = charge_for(call, tokens)
+    rec = record(call, tokens=tokens, charge=c, provider_id=provider_id, latency_ms=latency_ms, ttft_ms=ttft_ms,
+                 error_type=SETTLED_BY_SWEEP)
+    return c.total_cost, tokens.prompt + tokens.completion, rec
 
 
 def fail(call: Call, http_status: int, error_type: str, provider_id: int | None, latency_ms: int) -> None:
