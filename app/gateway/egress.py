@@ -72,6 +72,16 @@ def parse_proxy(url: str) -> tuple[tuple[str, int], str | None]:
     return (parts.hostname, port), auth
 
 
+def redact(url: str | None) -> str | None:
+    """The proxy URL with its password hidden, for pages and the audit log."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":****@", 1)).geturl()
+
+
 def check_ca(ca: str) -> None:
     """Raise ValueError naming the problem when ``ca`` (PEM text or a path) cannot be loaded."""
     _build_context(ca.strip())

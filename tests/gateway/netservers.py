@@ -57,7 +57,8 @@ class KeepAliveServer:
                     conn.close()
                     return
                 head += line
-            length = int(next(ln.split(b":")[1] for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length")))
+            length = int(next(ln.split(b":")[1] for ln in head.split(b"\r\n")
+                              if ln.lower().startswith(b"content-length")))
             f.read(length)
             conn.sendall(self.answer)
 
