@@ -23,8 +23,9 @@ _next_sweep = 0.0
 MAX_IDLE_PER_HOST = 64
 MAX_IDLE_S = 30.0  # set from GATEWAY_UPSTREAM_IDLE_S by configure()
 CONNECT_TIMEOUT_S = 5.0  # set from GATEWAY_CONNECT_TIMEOUT_S by configure()
-MAX_LINE = 65536  # a status, header or chunk-size line
-MAX_HEADERS = 128
+MAX_LINE = 32768  # a status, header, trailer or chunk-size line
+MAX_HEADERS = 128  # lines
+MAX_HEAD = 131072  # bytes of status line and headers together
 _PIECE = 65536
 _HEX = b"0123456789abcdefABCDEF"
 
@@ -196,6 +197,7 @@ def _read_head(conn: Connection, status_line: bytes) -> Response:
     except (IndexError, ValueError):
         raise UpstreamProtocolError(f"not an HTTP status line: {status_line[:80]!r}") from None
     headers = {}
+    size = len(status_line)
     for _ in range(MAX_HEADERS + 1):
         line = conn.file.readline(MAX_LINE)
         if line in (b"\r\n", b"\n"):
@@ -203,6 +205,9 @@ def _read_head(conn: Connection, status_line: bytes) -> Response:
         if not line.endswith(b"\n"):
             raise UpstreamProtocolError("the upstream closed the connection inside the headers" if not line
                                         else f"a header line is longer than {MAX_LINE} bytes")
+        size += len(line)
+        if size > MAX_HEAD:
+            raise UpstreamProtocolError(f"the headers are longer than {MAX_HEAD} bytes")
         name, _, value = line.partition(b":")
         headers[name.strip().lower()] = value.strip()
     raise UpstreamProtocolError(f"more than {MAX_HEADERS} header lines")

@@ -128,6 +128,7 @@ def test_a_malformed_chunked_body_is_an_error(body):
 @pytest.mark.parametrize("head", [
     b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 100_000 + b"\r\nContent-Length: 2\r\n\r\nok",
     b"HTTP/1.1 200 OK\r\n" + b"X-Many: 1\r\n" * 500 + b"Content-Length: 2\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\n" + (b"X-Wide: " + b"w" * 30_000 + b"\r\n") * 10 + b"Content-Length: 2\r\n\r\nok",
     b"HTTP/1.1 200 " + b"O" * 100_000 + b"\r\nContent-Length: 2\r\n\r\nok",
     b"HTTP/1.1 200 OK\r\nContent-Length: two\r\n\r\nok",
     b"HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nok",
