@@ -133,3 +133,13 @@ def test_when_every_route_fails_at_tls_the_caller_gets_502_and_nothing_is_held(c
     assert "tls-first" in resp.json["error"]["message"]
     assert usage_charges() == []
     assert holds.balances(world.org.wallet.id, world.key.id, None)[0] == 10_000_000
+
+
+def test_a_stream_from_a_private_endpoint_is_relayed_and_charged(client, world, tls_upstream):
+    private = _tls_first(world, tls_upstream.url, ca_bundle=tls_upstream.ca_pem)
+    resp = chat(client, world.headers, stream=True, stream_options={"include_usage": True})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "stream_cut" not in body and body.rstrip().endswith("data: [DONE]")
+    assert usage_rows()[-1].provider_id == private.id
+    assert usage_rows()[-1].usage_estimated is False
