@@ -121,3 +121,11 @@ def test_gateway_falls_back_when_the_proxy_refuses(client, world, tls_upstream):
         refusing.stop()
     assert resp.status_code == 200
     assert usage_rows()[-1].provider_id == world.openai_provider.id
+
+
+def test_a_stored_proxy_that_cannot_be_used_fails_that_route_not_the_request(client, world, tls_upstream):
+    # Saved around the admin form's check (e.g. by SQL): the provider is skipped, never reached directly.
+    _first_route(world, tls_upstream.url, proxy_url="socks5://proxy.corp:1080", ca_bundle=tls_upstream.ca_pem)
+    resp = chat(client, world.headers)
+    assert resp.status_code == 200
+    assert usage_rows()[-1].provider_id == world.openai_provider.id
