@@ -10,7 +10,6 @@ a body that ends early is an error, and only a connection whose answer was read 
 exact end goes back to the pool, where it expires after MAX_IDLE_S.
 """
 import socket
-import ssl
 import threading
 import time
 from urllib.parse import urlsplit

@@ -1,7 +1,7 @@
-"""The upstream HTTP/1.1 client: body framings, pooled connections the server dropped, timeouts."""
+"""The upstream HTTP/1.1 client: body framings, pooled connections, timeouts, hostile answers."""
 import socket
-import time
 import threading
+import time
 
 import pytest
 
