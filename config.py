@@ -110,6 +110,13 @@ class Config:
     GATEWAY_UPSTREAM_TIMEOUT_S = env_int("GATEWAY_UPSTREAM_TIMEOUT_S", 60)
     GATEWAY_TOTAL_DEADLINE_S = env_int("GATEWAY_TOTAL_DEADLINE_S", 120)
     GATEWAY_MAX_ATTEMPTS = env_int("GATEWAY_MAX_ATTEMPTS", 3)
+    # DNS, TCP, a proxy's CONNECT and the TLS handshake together; past it the next route is tried.
+    GATEWAY_CONNECT_TIMEOUT_S = float(env_str("GATEWAY_CONNECT_TIMEOUT_S", "5"))
+    # A pooled upstream connection unused this long is closed rather than reused.
+    GATEWAY_UPSTREAM_IDLE_S = float(env_str("GATEWAY_UPSTREAM_IDLE_S", "30"))
+    # Egress proxy for https upstreams (CONNECT), read once at start; a provider's own proxy wins.
+    HTTPS_PROXY = env_str("HTTPS_PROXY") or env_str("https_proxy")
+    NO_PROXY = env_str("NO_PROXY") or env_str("no_proxy")
     GATEWAY_HOLD_TTL_S = env_int("GATEWAY_HOLD_TTL_S", 900)
     # A live stream extends its hold and checkpoints what it has delivered this often: if its
     # process dies, the sweep charges it up to the last checkpoint. One Redis call per beat.
@@ -180,6 +187,8 @@ class TestingConfig(Config):
     GATEWAY_KEY_CACHE_SECONDS = 0
     GATEWAY_CATALOG_SECONDS = 0
     GATEWAY_SYNC_SETTLE = env_bool("GATEWAY_SYNC_SETTLE", True)  # off: a gateway under test runs its flusher
+    GATEWAY_CONNECT_TIMEOUT_S = 1.5
+    HTTPS_PROXY = NO_PROXY = None  # tests set them where they mean to
     ADMIN_PASSWORD = "admin-password"
 
 

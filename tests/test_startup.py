@@ -108,3 +108,10 @@ def test_init_command_creates_the_first_admin_once(app, db):
     assert "already exists" in second.output
     from app.extensions import appbuilder
     assert appbuilder.sm.find_user(username="boss").roles[0].name == "Admin"
+
+
+def test_an_unusable_https_proxy_stops_with_one_line_naming_it():
+    result = _run(_env(HTTPS_PROXY="socks5://proxy.corp:1080"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tollgate: configuration error: HTTPS_PROXY: proxy URL")

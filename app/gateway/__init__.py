@@ -1,10 +1,22 @@
 """The inference gateway: /v1/chat/completions, /v1/messages, /v1/embeddings, /v1/models."""
+import sys
+
 from flask import Flask, request
 
 
 def register_gateway(app: Flask) -> None:
     from ..extensions import csrf, limiter
+    from . import egress, http11
     from .blueprint import bp
+
+    cfg = app.config
+    http11.configure(cfg["GATEWAY_CONNECT_TIMEOUT_S"], cfg["GATEWAY_UPSTREAM_IDLE_S"])
+    if cfg.get("HTTPS_PROXY"):
+        try:
+            egress.parse_proxy(cfg["HTTPS_PROXY"])
+        except ValueError as exc:
+            print(f"tollgate: configuration error: HTTPS_PROXY: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
 
     app.register_blueprint(bp)
     csrf.exempt(bp)

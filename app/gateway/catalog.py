@@ -4,6 +4,7 @@ Admins edit models, groups and providers rarely; requests read them constantly. 
 snapshot per process, rebuilt at most every GATEWAY_CATALOG_SECONDS, keeps those reads off
 the database.
 """
+import logging
 import random
 import threading
 import time
@@ -17,7 +18,10 @@ from sqlalchemy.orm import selectinload
 from ..crypto import decrypt
 from ..extensions import db
 from ..models import LlmModel, ModelGroup, Provider
+from . import egress
+from .egress import Egress
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ProviderInfo:
@@ -27,6 +31,7 @@ class ProviderInfo:
     base_url: str
     api_key: str | None
     timeout_s: int
+    egress: Egress | None = None  # None: direct, system CAs (the plain fast path)
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,15 @@ def ordered_routes(model: ModelInfo) -> list[RouteInfo]:
     return [r for _, _, r in keyed]
 
 
+def _egress_for(p: Provider) -> Egress | None:
+    cfg = current_app.config
+    try:
+        return egress.resolve(p.base_url, p.proxy_url, p.ca_bundle, cfg["HTTPS_PROXY"], cfg["NO_PROXY"])
+    except ValueError as exc:
+        log.warning("provider %s: %s", p.name, exc)
+        return Egress(error=f"provider {p.name}: {exc}")
+
+
 def _load() -> Catalog:
     session = db.session
     try:
@@ -119,7 +133,8 @@ def _load() -> Catalog:
         providers = {}
         for p in session.scalars(select(Provider).where(Provider.enabled.is_(True))):
             providers[p.id] = (p, ProviderInfo(id=p.id, name=p.name, kind=p.kind.value, base_url=p.base_url.rstrip("/"),
-                                               api_key=decrypt(p.api_key_encrypted), timeout_s=p.timeout_s))
+                                               api_key=decrypt(p.api_key_encrypted), timeout_s=p.timeout_s,
+                                               egress=_egress_for(p)))
         models = {}
         stmt = select(LlmModel).options(selectinload(LlmModel.groups), selectinload(LlmModel.plans),
                                         selectinload(LlmModel.routes))

@@ -5,12 +5,15 @@ connection error, a timeout, a 429 or a 5xx. Other statuses (a 400 for a bad req
 are the caller's answer and are returned as they are. Connections come from http11's
 per-process pools.
 """
+import logging
 import time
+
 from . import http11
 from .catalog import RouteInfo
 from .errors import GatewayError
 
 ANTHROPIC_VERSION = "2023-06-01"
+log = logging.getLogger(__name__)
 
 
 class Reply:
@@ -56,12 +59,14 @@ def call(routes: list[RouteInfo], build_body, op: str, max_attempts: int, deadli
         url, headers = endpoint(route, op)
         started = time.monotonic()
         try:
-            resp = http11.post(url, build_body(route), headers, connect_timeout=min(5.0, remaining),
-                               read_timeout=min(route.provider.timeout_s, remaining))
+            resp = http11.post(url, build_body(route), headers,
+                               connect_timeout=min(http11.CONNECT_TIMEOUT_S, remaining),
+                               read_timeout=min(route.provider.timeout_s, remaining), via=route.provider.egress)
         except http11.UpstreamTimeout:
             last = GatewayError(504, "timeout", f"provider {route.provider.name} timed out", code="upstream_timeout")
             continue
-        except (http11.UpstreamConnectError, ConnectionError) as exc:
+        except OSError as exc:  # DNS, refused, proxy, TLS, or an answer that is not HTTP: try the next
+            log.warning("provider %s unreachable: %s", route.provider.name, exc)
             last = GatewayError(502, "upstream_error", f"provider {route.provider.name} unreachable: "
                                 f"{type(exc).__name__}", code="upstream_unreachable")
             continue

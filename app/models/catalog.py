@@ -35,6 +35,10 @@ class Provider(TimestampMixin, Model):
     weight: Mapped[int] = mapped_column(Integer, default=1)  # share among equal priorities
     rpm_limit: Mapped[int | None] = mapped_column(Integer)
     timeout_s: Mapped[int] = mapped_column(Integer, default=60)
+    # Empty: HTTPS_PROXY/NO_PROXY decide; "direct": never a proxy; else http://[user:pass@]host:port.
+    proxy_url: Mapped[str | None] = mapped_column(String(512))
+    # PEM text or a file path; when set, the only CAs this provider's certificate may chain to.
+    ca_bundle: Mapped[str | None] = mapped_column(Text)
 
     routes: Mapped[list["ModelRoute"]] = relationship(back_populates="provider", cascade="all, delete-orphan")
 

@@ -2,9 +2,10 @@
 from flask import request
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField
+from wtforms import PasswordField, SelectField, ValidationError
 
 from .. import crypto
+from ..gateway import egress
 from ..models import Provider, ProviderKind
 from ..roles import PROVIDERS
 from .base import AuditedModelView, checkbox, enum_value
@@ -15,6 +16,30 @@ def _masked(token: str | None) -> str:
         return crypto.mask(crypto.decrypt(token)) if token else "—"
     except ValueError:
         return "(unreadable: encryption key changed)"
+
+
+def _valid_proxy(form, field) -> None:
+    value = (field.data or "").strip()
+    if value and value.lower() != egress.DIRECT:
+        try:
+            egress.parse_proxy(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+def _valid_ca(form, field) -> None:
+    if (field.data or "").strip():
+        try:
+            egress.check_ca(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+def _ca_summary(ca: str | None) -> str:
+    if not ca:
+        return "—"
+    count = ca.count("-----BEGIN CERTIFICATE-----")
+    return _l("%(n)d certificate(s), PEM", n=count) if count else ca
 
 
 class ProviderView(AuditedModelView):
@@ -28,7 +53,7 @@ class ProviderView(AuditedModelView):
                     "api_key_encrypted", "routes"]
     search_columns = ["name", "base_url", "enabled", "priority", "weight"]
     order_columns = ["name", "kind", "enabled", "priority", "weight", "rpm_limit"]
-    _form = ["name", "base_url", "enabled", "priority", "weight", "rpm_limit", "timeout_s"]
+    _form = ["name", "base_url", "enabled", "priority", "weight", "rpm_limit", "timeout_s", "proxy_url", "ca_bundle"]
     add_columns = edit_columns = ["name", "api_format"] + _form[1:] + ["api_key"]
     show_columns = ["name", "kind"] + _form[1:] + ["api_key_encrypted", "routes", "created_at"]
     # FAB's enum field looks members up by value and ProviderKind's values are not its names.
@@ -42,14 +67,26 @@ class ProviderView(AuditedModelView):
         "name": _l("Name"), "kind": _l("API format"), "base_url": _l("Base URL"), "enabled": _l("Enabled"),
         "priority": _l("Priority"), "weight": _l("Weight"), "rpm_limit": _l("Rate limit (requests/min)"),
         "timeout_s": _l("Timeout (s)"), "api_key_encrypted": _l("API key"), "routes": _l("Models served"),
-        "created_at": _l("Created"),
+        "created_at": _l("Created"), "proxy_url": _l("Proxy"), "ca_bundle": _l("CA bundle"),
     }
-    description_columns = {"priority": _l("Lower is tried first."),
-                           "weight": _l("Share of traffic among providers of equal priority.")}
+    description_columns = {
+        "priority": _l("Lower is tried first."),
+        "weight": _l("Share of traffic among providers of equal priority."),
+        "proxy_url": _l("http://[user:password@]host:port, reached with CONNECT. Empty: HTTPS_PROXY and NO_PROXY "
+                        "decide. \"direct\": never through a proxy."),
+        "ca_bundle": _l("For a private endpoint: PEM certificates, or the path of a PEM file on the gateway hosts. "
+                        "When set, only these CAs are trusted for this provider. Empty: the system's CAs."),
+    }
+    validators_columns = {"proxy_url": [_valid_proxy], "ca_bundle": [_valid_ca]}
     formatters_columns = {
-        "api_key_encrypted": _masked, "kind": enum_value,
+        "api_key_encrypted": _masked, "kind": enum_value, "proxy_url": egress.redact, "ca_bundle": _ca_summary,
         "routes": lambda routes: ", ".join(r.model.public_id for r in routes),
     }
+
+    def snapshot(self, item) -> dict:
+        data = super().snapshot(item)
+        data["proxy_url"] = egress.redact(data.get("proxy_url"))  # a proxy password stays out of the log
+        return data
 
     def prefill_form(self, form, pk):
         form.api_format.data = self.datamodel.get(pk).kind.value

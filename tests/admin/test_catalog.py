@@ -86,3 +86,34 @@ def test_discount_created_from_a_percent_and_a_usd_amount(admin_client):
     codes = {d.code: d for d in db.session.scalars(select(DiscountCode))}
     assert codes["TEN"].percent_bps == 1000 and codes["FIVE"].amount == 5_000_000
     assert len(_audit("discount.create")) == 2
+
+
+def test_provider_proxy_and_ca_bundle_are_checked_saved_and_reach_the_gateway_snapshot(app, admin_client):
+    import trustme
+
+    from app.gateway import catalog
+
+    form = {"name": "private", "api_format": "openai-compatible", "base_url": "https://llm.corp.example/v1",
+            "enabled": "y", "priority": "0", "weight": "1", "timeout_s": "60", "api_key": "sk-private-1"}
+    page = admin_client.post("/admin/providers/add", data={**form, "proxy_url": "socks5://proxy:1080"},
+                             follow_redirects=True).get_data(as_text=True)
+    assert "proxy URL" in page and db.session.scalar(select(Provider)) is None
+    page = admin_client.post("/admin/providers/add", data={**form, "ca_bundle": "-----BEGIN CERTIFICATE-----\nxx"},
+                             follow_redirects=True).get_data(as_text=True)
+    assert "CA bundle" in page and db.session.scalar(select(Provider)) is None
+
+    pem = trustme.CA().cert_pem.bytes().decode()
+    admin_client.post("/admin/providers/add", data={**form, "proxy_url": "http://ops:hunter2@proxy.corp:3128",
+                                                    "ca_bundle": pem})
+    provider = db.session.scalar(select(Provider))
+    assert (provider.proxy_url, provider.ca_bundle.strip()) == ("http://ops:hunter2@proxy.corp:3128", pem.strip())
+    shown = admin_client.get(f"/admin/providers/show/{provider.id}").get_data(as_text=True)
+    assert "http://ops:****@proxy.corp:3128" in shown and "hunter2" not in shown and "1 certificate(s)" in shown
+    assert "hunter2" not in str(_audit("provider.create")[0].details)
+
+    make_model("private-model", [provider])
+    with app.app_context():
+        catalog.invalidate()
+        via = catalog.current().models["private-model"].routes[0].provider.egress
+    assert via.proxy == ("proxy.corp", 3128) and via.proxy_auth == "Basic b3BzOmh1bnRlcjI="
+    assert via.ca.strip() == pem.strip()

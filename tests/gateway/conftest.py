@@ -1,24 +1,15 @@
-"""Gateway fixtures: the bundled mock upstream and Tollgate itself on real loopback ports."""
-import threading
+"""Gateway fixtures: the bundled mock upstream (plain and over TLS) and Tollgate itself on real loopback ports."""
+import ssl
 from types import SimpleNamespace
 
 import pytest
 import requests
-from werkzeug.serving import make_server
+import trustme
 
 from app.models import ProviderKind
 from tests.factories import make_group, make_key, make_model, make_org, make_provider, make_user
 
-
-class LiveServer:
-    def __init__(self, wsgi_app):
-        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
+from .netservers import LiveServer
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +19,25 @@ def mock_upstream():
     server = LiveServer(create_mock_app(env={}))
     server.last = lambda endpoint: requests.get(f"{server.url}/_control/last", params={"endpoint": endpoint},
                                                 timeout=5).json()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_ca():
+    """A certificate authority made for this run; providers trust it through their CA bundle."""
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def tls_upstream(tls_ca):
+    """The mock upstream over HTTPS, with a certificate for 127.0.0.1 signed by ``tls_ca``."""
+    from app.gateway.mock_upstream import create_mock_app
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls_ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    server = LiveServer(create_mock_app(env={}), ssl_context=context)
+    server.ca_pem = tls_ca.cert_pem.bytes().decode()
     yield server
     server.stop()
 

@@ -1,10 +1,13 @@
-"""The upstream HTTP/1.1 client: body framings, pooled connections the server dropped, timeouts."""
+"""The upstream HTTP/1.1 client: body framings, pooled connections, timeouts, hostile answers."""
 import socket
 import threading
+import time
 
 import pytest
 
 from app.gateway import http11
+
+from .netservers import KeepAliveServer
 
 
 class OneShotServer:
@@ -92,3 +95,56 @@ def test_no_content_answer_has_no_body_to_wait_for():
     server = OneShotServer([[b"HTTP/1.1 204 No Content\r\n\r\n"]])
     resp = _post(server, timeout=0.5)
     assert (resp.status, resp.read()) == (204, b"")
+
+
+def _idle(server) -> int:
+    return len(http11._pools.get(("http", "127.0.0.1", server.port, None), ()))
+
+
+def test_eof_inside_a_chunked_body_is_an_error_and_the_socket_is_not_pooled():
+    server = OneShotServer([[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"]])
+    resp = _post(server)
+    with pytest.raises(ConnectionError, match="chunked"):
+        list(resp.chunks())
+    resp.close()
+    assert _idle(server) == 0
+
+
+@pytest.mark.parametrize("body", [
+    b"zz\r\nhello\r\n0\r\n\r\n",  # not hex
+    b"5\r\nhelloXX0\r\n\r\n",  # the chunk runs past its size
+    b"fffffffffffff\r\nhello",  # a size no answer has; must not be allocated up front
+    b"5\r\nhello\r\n0\r\nX-Trailer: 1\r\n",  # EOF among the trailers
+])
+def test_a_malformed_chunked_body_is_an_error(body):
+    server = OneShotServer([[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body]])
+    resp = _post(server)
+    with pytest.raises(ConnectionError):
+        resp.read()
+    resp.close()
+    assert _idle(server) == 0
+
+
+@pytest.mark.parametrize("head", [
+    b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 100_000 + b"\r\nContent-Length: 2\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\n" + b"X-Many: 1\r\n" * 500 + b"Content-Length: 2\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\n" + (b"X-Wide: " + b"w" * 30_000 + b"\r\n") * 10 + b"Content-Length: 2\r\n\r\nok",
+    b"HTTP/1.1 200 " + b"O" * 100_000 + b"\r\nContent-Length: 2\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\nContent-Length: two\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nok",
+])
+def test_an_oversized_or_malformed_head_is_an_error(head):
+    server = OneShotServer([[head]])
+    with pytest.raises(http11.UpstreamProtocolError):
+        _post(server)
+
+
+def test_idle_pooled_connections_expire(monkeypatch):
+    monkeypatch.setattr(http11, "MAX_IDLE_S", 0.2)
+    server = KeepAliveServer(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    for pause in (0, 0.05, 0.35):
+        time.sleep(pause)
+        resp = _post(server)
+        assert resp.read() == b"ok"
+        resp.close()
+    assert server.connections == 2  # the second call reused the first; the third found it expired

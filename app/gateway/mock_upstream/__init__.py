@@ -4,6 +4,7 @@ It speaks the real wire formats (JSON and SSE) so the official SDKs and the gate
 can talk to it offline. Mount ``create_mock_app()`` under ``/_mock`` or run it alone::
 
     python -m app.gateway.mock_upstream --host 127.0.0.1 --port 9100
+    python -m app.gateway.mock_upstream --port 9443 --certfile server.pem   # HTTPS
 
 API endpoints: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models (OpenAI,
 or Anthropic's shape when called with anthropic-version or x-api-key), POST /v1/messages
@@ -148,9 +149,16 @@ def create_mock_app(defaults: dict | None = None, *, env=None) -> Flask:
     return app
 
 
-def run(host: str = "127.0.0.1", port: int = 9100, server: str = "auto", access_log: bool = False) -> None:
-    """Serve a mock app until interrupted: gevent when available, else werkzeug's threaded server."""
+def run(host: str = "127.0.0.1", port: int = 9100, server: str = "auto", access_log: bool = False,
+        certfile: str | None = None, keyfile: str | None = None) -> None:
+    """Serve a mock app until interrupted: gevent when available, else werkzeug's threaded server.
+
+    With ``certfile`` (and ``keyfile`` unless the key is in the same PEM) it serves HTTPS, for
+    trying a provider's CA bundle and proxy settings against it.
+    """
     app = create_mock_app()
+    scheme = "https" if certfile else "http"
+    tls = {"certfile": certfile, "keyfile": keyfile or certfile} if certfile else {}
     if server in ("auto", "gevent"):
         try:
             from gevent import monkey
@@ -170,9 +178,9 @@ def run(host: str = "127.0.0.1", port: int = 9100, server: str = "auto", access_
 
             # Only time.sleep needs patching (knob delays); the server itself is gevent-native.
             monkey.patch_time()
-            http = Server((host, port), app, backlog=2048, log="default" if access_log else None)
+            http = Server((host, port), app, backlog=2048, log="default" if access_log else None, **tls)
             http.start()
-            print(f"mock upstream listening on http://{host}:{http.server_port} (gevent)", flush=True)
+            print(f"mock upstream listening on {scheme}://{host}:{http.server_port} (gevent)", flush=True)
             http.serve_forever()
             return
     import logging
@@ -181,6 +189,7 @@ def run(host: str = "127.0.0.1", port: int = 9100, server: str = "auto", access_
 
     if not access_log:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    http = make_server(host, port, app, threaded=True)
-    print(f"mock upstream listening on http://{host}:{http.server_port} (werkzeug)", flush=True)
+    http = make_server(host, port, app, threaded=True,
+                       ssl_context=(tls["certfile"], tls["keyfile"]) if tls else None)
+    print(f"mock upstream listening on {scheme}://{host}:{http.server_port} (werkzeug)", flush=True)
     http.serve_forever()

@@ -11,9 +11,12 @@ def main(argv=None) -> None:
     parser.add_argument("--port", type=int, default=9100, help="0 picks a free port, printed at startup")
     parser.add_argument("--server", choices=("auto", "gevent", "werkzeug"), default="auto")
     parser.add_argument("--access-log", action="store_true", help="log every request (slows benchmarks)")
+    parser.add_argument("--certfile", help="serve HTTPS with this PEM certificate (chain)")
+    parser.add_argument("--keyfile", help="its private key, if not in --certfile")
     args = parser.parse_args(argv)
     try:
-        run(args.host, args.port, server=args.server, access_log=args.access_log)
+        run(args.host, args.port, server=args.server, access_log=args.access_log,
+            certfile=args.certfile, keyfile=args.keyfile)
     except KeyboardInterrupt:
         pass
 
