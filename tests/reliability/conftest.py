@@ -38,6 +38,7 @@ def gateways(app, meter_redis, upstream):
     try:
         for _ in range(2):
             started.append(Gateway(env))
+        started[0].env = env
         yield started
     finally:
         for gw in started:
@@ -54,7 +55,7 @@ def cluster(db, gateways, meter_redis, upstream):
     model = make_model("gpt-load", [provider], [make_group("public")], upstream_name="gpt-upstream",
                        max_output_tokens=1000)
     time.sleep(1.1)  # the gateways re-read the catalog every second
-    return SimpleNamespace(owner=owner, org=org, model=model, provider=provider, gateways=gateways,
+    return SimpleNamespace(env=gateways[0].env, owner=owner, org=org, model=model, provider=provider, gateways=gateways,
                            redis=redis.Redis.from_url(meter_redis.url), upstream=upstream,
                            key=lambda **limits: make_key(owner, org, **limits))
 
