@@ -11,6 +11,7 @@ import time
 # When this process was asked to stop (monotonic seconds), or None while it serves normally.
 drain_began: float | None = None
 
+FIRST_BEAT_S = 1.0
 MAX_DURATION = "max_duration"
 DRAINING = "draining"
 HOLD_LOST = "hold_lost"
@@ -28,8 +29,10 @@ class StreamClock:
         self.every = float(config["GATEWAY_HOLD_HEARTBEAT_S"])
         self.drain_s = float(config["GATEWAY_DRAIN_S"])
         self.end_at = started + float(config["GATEWAY_STREAM_MAX_S"])
-        # The hold was placed when the call started; the first beat comes one interval later.
-        self.next_beat = started + self.every
+        # The first beat comes within a second (or one interval, if shorter): a process killed
+        # after that has a checkpoint to be charged at, so at most a second of output escapes.
+        # Streams shorter than that never beat at all.
+        self.next_beat = started + min(self.every, FIRST_BEAT_S)
         self.due = min(self.next_beat, self.end_at)
         self.ended: str | None = None  # why the stream was ended early: one of the names above
 

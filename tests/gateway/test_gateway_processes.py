@@ -142,9 +142,12 @@ def _row_of(request_id: str, within_s: float, gateway: Gateway | None = None) ->
         time.sleep(0.1)
 
 
+@pytest.mark.parametrize("heartbeat_s", [HEARTBEAT_S, 3.0], ids=["short-heartbeat", "default-heartbeat"])
 def test_gateway_killed_mid_stream_charges_what_it_delivered_within_the_sweep_interval(
-        app, world, mock_upstream, start_gateway):
-    gateway = start_gateway(GATEWAY_HOLD_TTL_S="1")
+        app, world, mock_upstream, start_gateway, heartbeat_s):
+    # With the default 3 s heartbeat the kill comes before the second beat: the first
+    # checkpoint, 1 s in, is what the sweep charges.
+    gateway = start_gateway(GATEWAY_HOLD_TTL_S=str(int(heartbeat_s) + 1), GATEWAY_HOLD_HEARTBEAT_S=str(heartbeat_s))
     with knobs(mock_upstream, completion_tokens=400, chunk_delay_ms=50):  # a 20 s stream
         resp = _open_stream(gateway, world.headers)
         got = Received(resp)
@@ -157,7 +160,8 @@ def test_gateway_killed_mid_stream_charges_what_it_delivered_within_the_sweep_in
     assert row.error_type == "settled_by_sweep"
     assert row.usage_estimated is True and row.stream is True
     # The last checkpoint is at most a heartbeat (plus scheduling slack) older than the kill.
-    assert got.tokens_by(killed_at - HEARTBEAT_S - 0.5) <= row.completion_tokens <= got.tokens_by(time.monotonic())
+    assert got.tokens_by(killed_at - min(heartbeat_s, 1.0) - 0.5) <= row.completion_tokens \
+        <= got.tokens_by(time.monotonic())
     assert row.completion_tokens > 0
     assert row.total_cost == row.prompt_tokens + 2 * row.completion_tokens
     assert usage_charges() == [-row.total_cost]
