@@ -99,9 +99,13 @@ def _check_body(call: Call, body: dict, max_output: int) -> tuple[int | None, in
         return None, pricing.prompt_bound([], extra_text=orjson.dumps(items).decode())
     if call.op == "messages":
         requested = validate.messages(body, max_output)
-        return requested, pricing.prompt_bound(body["messages"], body.get("system"), _tools_text(body))
-    requested = validate.chat(body, max_output)
-    return requested, pricing.prompt_bound(body["messages"], None, _tools_text(body))
+    else:
+        requested = validate.chat(body, max_output)
+    try:
+        return requested, pricing.prompt_bound(body["messages"], body.get("system") if call.op == "messages" else None,
+                                               _tools_text(body), current_app.config["GATEWAY_MAX_ATTACHMENT_BYTES"])
+    except pricing.AttachmentTooLarge as exc:
+        raise invalid(str(exc), exc.where or "messages") from None
 
 
 def _tools_text(body: dict) -> str:
