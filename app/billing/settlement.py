@@ -152,7 +152,7 @@ def _usage_row(env: dict) -> dict:
     for name in ("cache_write_tokens", "cache_write_cost", "unbilled_cost"):
         row.setdefault(name, 0)
     row.setdefault("cost_clamped", False)
-    if env.get("clamped"):
+    if env.get("clamped") or row["cost_clamped"]:
         row["error_type"] = row.get("error_type") or "cost_clamped_to_hold"
         row["cost_clamped"] = True
     return row

@@ -71,7 +71,7 @@ def test_a_charge_cut_to_the_hold_records_the_loss_and_admins_see_it(client, wor
     row = usage_rows()[-1]
     hold = row.total_cost
     assert hold < 50_000
-    assert row.cost_clamped is True
+    assert (row.cost_clamped, row.error_type) == (True, "cost_clamped_to_hold")
     assert row.unbilled_cost == 50_000 + 32 - hold
     assert balance(world.org.wallet.id) == 10_000_000 - hold
 
