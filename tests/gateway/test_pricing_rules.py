@@ -99,6 +99,19 @@ def test_anthropic_cache_writes_are_charged_at_the_cache_write_price(client, wor
     assert row.total_cost == 100 + 10 + 1000 + 20
 
 
+@pytest.mark.parametrize("path", ["/v1/messages", "/v1/chat/completions"])
+def test_streamed_cache_writes_are_charged_at_the_cache_write_price(client, world, mock_upstream, path):
+    world.claude.cache_write_price = 2_000_000
+    db.session.commit()
+    body = {"model": "claude-test", "max_tokens": 50, "stream": True,
+            "messages": [{"role": "user", "content": "x" * 1200}]}
+    with knobs(mock_upstream, prompt_tokens=1000, cache_creation_tokens=800, completion_tokens=10):
+        client.post(path, headers=world.headers, json=body).get_data()
+    row = usage_rows()[-1]
+    assert (row.stream, row.cache_write_tokens, row.cache_write_cost) == (True, 800, 1600)
+    assert row.total_cost == 200 + 1600 + 20
+
+
 def test_cache_write_price_defaults_to_the_input_price(client, world, mock_upstream):
     with knobs(mock_upstream, prompt_tokens=1000, cache_creation_tokens=800, completion_tokens=0):
         client.post("/v1/messages", headers=world.headers, json={
@@ -129,3 +142,33 @@ def test_local_output_estimate_never_exceeds_max_tokens(client, world, mock_upst
     assert row.usage_estimated is True
     assert row.completion_tokens == 16
     assert row.cost_clamped is False
+
+
+@pytest.mark.parametrize("chars", [0, 4, 100, 8_000, 31_999, 32_000, 32_003, 1_000_000])
+def test_attachment_bound_is_never_below_what_the_mock_bills(chars):
+    from app.gateway import pricing
+    from app.gateway.mock_upstream import knobs as mock_knobs
+
+    for part in ({"type": "image_url", "image_url": {"url": "data:image/png;base64," + "A" * chars}},
+                 {"type": "file", "file": {"file_data": "A" * chars}},
+                 {"type": "document", "source": {"type": "base64", "data": "A" * chars}}):
+        assert pricing.attachment_tokens(part) >= mock_knobs.attachment_tokens(part)
+
+
+def test_attachment_bound_by_reference_text_and_title():
+    from app.gateway import pricing
+
+    by_url = {"type": "image", "source": {"type": "url", "url": "https://example.com/big.png"}}
+    assert pricing.attachment_tokens(by_url) == pricing.ATTACHMENT_MIN_TOKENS
+    text = {"type": "document", "title": "Notes", "source": {"type": "text", "data": "é" * 3000}}
+    assert pricing.attachment_tokens(text) == 6000 + 5  # one token per UTF-8 byte, the title beside it
+
+
+def test_oversized_attachment_names_the_message_that_holds_it():
+    from app.gateway import pricing
+
+    big = {"type": "image", "source": {"type": "base64", "data": "A" * 4000}}  # 3,000 bytes of file
+    messages = [{"role": "user", "content": "hi"}, {"role": "user", "content": [big]}]
+    with pytest.raises(pricing.AttachmentTooLarge, match=r"^messages\[1\]: an attachment of 3000 bytes"):
+        pricing.prompt_bound(messages, max_attachment_bytes=2999)
+    assert pricing.prompt_bound(messages, max_attachment_bytes=3000) == 8 + 2 + 8 + 2000
