@@ -98,12 +98,12 @@ def _check_body(call: Call, body: dict, max_output: int) -> tuple[int | None, in
         items = validate.embeddings(body)
         return None, pricing.prompt_bound([], extra_text=orjson.dumps(items).decode())
     if call.op == "messages":
-        requested = validate.messages(body, max_output)
+        requested, system = validate.messages(body, max_output), body.get("system")
     else:
-        requested = validate.chat(body, max_output)
+        requested, system = validate.chat(body, max_output), None
+    limit = current_app.config["GATEWAY_MAX_ATTACHMENT_BYTES"]
     try:
-        return requested, pricing.prompt_bound(body["messages"], body.get("system") if call.op == "messages" else None,
-                                               _tools_text(body), current_app.config["GATEWAY_MAX_ATTACHMENT_BYTES"])
+        return requested, pricing.prompt_bound(body["messages"], system, _tools_text(body), limit)
     except pricing.AttachmentTooLarge as exc:
         raise invalid(str(exc), exc.where or "messages") from None
 

@@ -49,9 +49,9 @@ def prompt_bound(messages, system=None, extra_text: str = "", max_attachment_byt
     """An upper bound on the prompt's tokens, from its bytes; cheap and tokenizer-free."""
     total = len(extra_text.encode()) if extra_text else 0
     if system:
-        total += PER_MESSAGE_OVERHEAD + _bounded(system, max_attachment_bytes, "system")
+        total += PER_MESSAGE_OVERHEAD + _bounded(system, max_attachment_bytes, None)
     for i, part in enumerate(messages or ()):
-        total += PER_MESSAGE_OVERHEAD + _bounded(part, max_attachment_bytes, f"messages[{i}]")
+        total += PER_MESSAGE_OVERHEAD + _bounded(part, max_attachment_bytes, i)
     return max(total, 1)
 
 
@@ -97,10 +97,11 @@ def _base64_data(node: dict, source: dict) -> str | None:
     return data if isinstance(data, str) else None
 
 
-def _bounded(part, max_bytes: int | None, where: str) -> int:
+def _bounded(part, max_bytes: int | None, index: int | None) -> int:
     try:
         return _content_bytes(part, max_bytes)
     except AttachmentTooLarge as exc:
+        where = "system" if index is None else f"messages[{index}]"
         raise AttachmentTooLarge(exc.size, exc.limit, where) from None
 
 

@@ -28,7 +28,8 @@ class LlmModelView(AuditedModelView):
     order_columns = ["public_id", "kind", "input_price", "output_price", "cached_input_price",
                      "cache_write_price", "context_length", "enabled"]
     _form = ["public_id", "display_name", "upstream_name", "kind", "context_length", "max_output_tokens",
-             "input_price", "output_price", "cached_input_price", "cache_write_price", "plans", "groups", "enabled"]
+             "input_price", "output_price", "cached_input_price", "cache_write_price", "plans", "groups",
+             "enabled"]
     add_columns = edit_columns = _form + ["capability_tags", "feature_flags"]
     show_columns = _form + ["capabilities", "features", "created_at"]
     add_form_extra_fields = edit_form_extra_fields = {
@@ -41,7 +42,8 @@ class LlmModelView(AuditedModelView):
         "public_id": _l("Model id"), "display_name": _l("Display name"), "upstream_name": _l("Upstream name"),
         "kind": _l("Kind"), "context_length": _l("Context window"), "max_output_tokens": _l("Max output tokens"),
         "input_price": _l("Input price"), "output_price": _l("Output price"),
-        "cached_input_price": _l("Cached input price"), "cache_write_price": _l("Cache write price"), "plans": _l("Plans"), "groups": _l("Model groups"),
+        "cached_input_price": _l("Cached input price"), "cache_write_price": _l("Cache write price"),
+        "plans": _l("Plans"), "groups": _l("Model groups"),
         "capabilities": _l("Capabilities"), "features": _l("Feature flags"), "enabled": _l("Enabled"),
         "created_at": _l("Created"),
     }
