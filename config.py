@@ -126,6 +126,8 @@ class Config:
     # On SIGTERM (a deploy), open streams may run this much longer, then are ended and settled.
     # gunicorn's graceful_timeout is set 10 s above it (app/gunicorn_conf.py).
     GATEWAY_DRAIN_S = env_int("GATEWAY_DRAIN_S", 20)
+    # Inline (base64) attachments above this many bytes of file are refused with 400.
+    GATEWAY_MAX_ATTACHMENT_BYTES = env_int("GATEWAY_MAX_ATTACHMENT_BYTES", 32 * 1024 * 1024)
     # Models, groups and providers are re-read at most this often by each gateway process.
     GATEWAY_CATALOG_SECONDS = env_int("GATEWAY_CATALOG_SECONDS", 5)
     # True: usage is written to the database before the response ends (embedded default, tests).

@@ -70,8 +70,11 @@ def _create_demo_org(upstream_root: str) -> Organization:
     models = [
         _model("gpt-5-4", "gpt-5.4", openai_p, 1_250_000, 10_000_000, 125_000, [general]),
         _model("gpt-5-4-mini", "gpt-5.4-mini", openai_p, 250_000, 2_000_000, 25_000, [discount]),
-        _model("claude-sonnet-4-6", "claude-sonnet-4-6", anthropic_p, 3_000_000, 15_000_000, 300_000, [general]),
-        _model("claude-opus-4-6", "claude-opus-4-6", anthropic_p, 15_000_000, 75_000_000, 1_500_000, [frontier]),
+        # Anthropic charges 1.25x the input price for (5-minute) prompt-cache writes.
+        _model("claude-sonnet-4-6", "claude-sonnet-4-6", anthropic_p, 3_000_000, 15_000_000, 300_000, [general],
+               cache_write=3_750_000),
+        _model("claude-opus-4-6", "claude-opus-4-6", anthropic_p, 15_000_000, 75_000_000, 1_500_000, [frontier],
+               cache_write=18_750_000),
         _model("text-embedding-3-small", "text-embedding-3-small", openai_p, 20_000, 0, 0, [general],
                kind="embedding"),
     ]
@@ -80,10 +83,10 @@ def _create_demo_org(upstream_root: str) -> Organization:
     return org
 
 
-def _model(public_id, upstream, provider, inp, out, cached, groups, kind="chat") -> LlmModel:
+def _model(public_id, upstream, provider, inp, out, cached, groups, kind="chat", cache_write=None) -> LlmModel:
     caps = ["embeddings"] if kind == "embedding" else ["streaming", "tools", "vision"]
     model = LlmModel(public_id=public_id, upstream_name=upstream, kind=kind, context_length=200_000,
                      max_output_tokens=8192, input_price=inp, output_price=out, cached_input_price=cached,
-                     capabilities=caps, groups=groups)
+                     cache_write_price=cache_write, capabilities=caps, groups=groups)
     model.routes = [ModelRoute(provider=provider)]
     return model

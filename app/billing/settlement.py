@@ -198,8 +198,13 @@ def _usage_row(env: dict) -> dict:
     row = {k: v for k, v in record.items() if k in _USAGE_COLUMNS}
     row["created_at"] = dt.datetime.fromisoformat(record["created_at"])
     row["multiplier"] = Decimal(str(record.get("multiplier") or "1"))
-    if env.get("clamped"):
+    # Records queued by an older release lack the newer columns; a batch must share one shape.
+    for name in ("cache_write_tokens", "cache_write_cost", "unbilled_cost"):
+        row.setdefault(name, 0)
+    row.setdefault("cost_clamped", False)
+    if env.get("clamped") or row["cost_clamped"]:
         row["error_type"] = row.get("error_type") or "cost_clamped_to_hold"
+        row["cost_clamped"] = True
     return row
 
 

@@ -98,10 +98,14 @@ def _check_body(call: Call, body: dict, max_output: int) -> tuple[int | None, in
         items = validate.embeddings(body)
         return None, pricing.prompt_bound([], extra_text=orjson.dumps(items).decode())
     if call.op == "messages":
-        requested = validate.messages(body, max_output)
-        return requested, pricing.prompt_bound(body["messages"], body.get("system"), _tools_text(body))
-    requested = validate.chat(body, max_output)
-    return requested, pricing.prompt_bound(body["messages"], None, _tools_text(body))
+        requested, system = validate.messages(body, max_output), body.get("system")
+    else:
+        requested, system = validate.chat(body, max_output), None
+    limit = current_app.config["GATEWAY_MAX_ATTACHMENT_BYTES"]
+    try:
+        return requested, pricing.prompt_bound(body["messages"], system, _tools_text(body), limit)
+    except pricing.AttachmentTooLarge as exc:
+        raise invalid(str(exc), exc.where or "messages") from None
 
 
 def _tools_text(body: dict) -> str:

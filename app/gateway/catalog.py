@@ -52,6 +52,7 @@ class ModelInfo:
     input_price: int
     output_price: int
     cached_input_price: int
+    cache_write_price: int  # the input price when the model sets none
     enabled: bool
     group_ids: frozenset
     plan_ids: frozenset  # empty = every plan
@@ -148,7 +149,9 @@ def _load() -> Catalog:
             models[m.public_id] = ModelInfo(
                 id=m.id, public_id=m.public_id, kind=m.kind, context_length=m.context_length,
                 max_output_tokens=m.max_output_tokens, input_price=m.input_price, output_price=m.output_price,
-                cached_input_price=m.cached_input_price, enabled=m.enabled,
+                cached_input_price=m.cached_input_price,
+                cache_write_price=m.input_price if m.cache_write_price is None else m.cache_write_price,
+                enabled=m.enabled,
                 group_ids=frozenset(g.id for g in m.groups), plan_ids=frozenset(p.id for p in m.plans),
                 routes=routes, created=int(m.created_at.timestamp()) if m.created_at else 0,
             )

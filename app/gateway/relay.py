@@ -182,7 +182,7 @@ def _anthropic_passthrough(call: Call, meter: _Meter):
         elif kind == "message_delta":
             usage = payload.get("usage") or {}
             base = meter.tokens or Tokens()
-            meter.tokens = Tokens(prompt=base.prompt, cached=base.cached,
+            meter.tokens = Tokens(prompt=base.prompt, cached=base.cached, cache_write=base.cache_write,
                                   completion=int(usage.get("output_tokens") or base.completion))
         elif kind == "message_stop":
             meter.done = True
@@ -201,7 +201,8 @@ def _anthropic_to_openai(call: Call, meter: _Meter):
             meter.saw_text(delta.get("text") or delta.get("partial_json") or "")
         out = b"".join(sse_event(c) for c in translator.feed(kind, payload))
         u = translator.usage
-        meter.tokens = Tokens(prompt=u.prompt_tokens, completion=u.completion_tokens, cached=u.cached_tokens)
+        meter.tokens = Tokens(prompt=u.prompt_tokens, completion=u.completion_tokens, cached=u.cached_tokens,
+                              cache_write=u.cache_creation_tokens)
         if kind == "message_stop":
             meter.done = True
         return out

@@ -1,4 +1,6 @@
 """Ending a request: charge what it used (never more than its hold), or release the hold."""
+from dataclasses import replace
+
 from flask import current_app
 
 from ..billing import holds, parking
@@ -12,20 +14,29 @@ SETTLED_BY_SWEEP = "settled_by_sweep"
 
 
 def local_tokens(call: Call, output_text_len: int, reported: Tokens | None = None) -> Tokens:
-    """Usage counted here when the upstream reported none (or stopped before reporting it)."""
+    """Usage counted here when the upstream reported none (or stopped before reporting it).
+
+    The output estimate never exceeds the max_tokens sent upstream: text a provider produced
+    past that limit is its overrun, not the caller's (a count it reported still wins).
+    """
     prompt = reported.prompt if reported and reported.prompt else max(call.prompt_bound // 4, 1)
     completion = (output_text_len + 3) // 4
+    if call.max_output:
+        completion = min(completion, call.max_output)
     if reported and reported.completion > completion:
         completion = reported.completion
     cached = reported.cached if reported else 0
-    return Tokens(prompt=prompt, completion=completion, cached=cached, estimated=True)
+    cache_write = reported.cache_write if reported else 0
+    return Tokens(prompt=prompt, completion=completion, cached=cached, cache_write=cache_write, estimated=True)
 
 
 def charge_for(call: Call, tokens: Tokens) -> Charge:
-    c = pricing.charge(call.model, call.multiplier, tokens.prompt, tokens.completion, tokens.cached)
+    c = pricing.charge(call.model, call.multiplier, tokens.prompt, tokens.completion, tokens.cached,
+                       tokens.cache_write)
     if c.total_cost > call.hold:
-        # The hold is the most this request may ever cost; what exceeds it is not charged.
-        return Charge(c.input_cost, c.output_cost, c.cached_cost, call.hold, c.discount_savings)
+        # The hold is the most this request may ever cost: the rest is not charged, and is
+        # recorded as unbilled so that admins see the loss.
+        return replace(c, total_cost=call.hold, unbilled_cost=c.total_cost - call.hold, clamped=True)
     return c
 
 

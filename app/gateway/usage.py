@@ -9,7 +9,8 @@ from .pricing import Charge
 class Tokens:
     prompt: int = 0
     completion: int = 0
-    cached: int = 0
+    cached: int = 0  # cache reads, part of prompt
+    cache_write: int = 0  # tokens written to the prompt cache, part of prompt
     estimated: bool = False
 
 
@@ -25,8 +26,10 @@ def from_anthropic(usage: dict | None) -> Tokens | None:
     if not usage:
         return None
     cache_read = int(usage.get("cache_read_input_tokens") or 0)
-    prompt = int(usage.get("input_tokens") or 0) + cache_read + int(usage.get("cache_creation_input_tokens") or 0)
-    return Tokens(prompt=prompt, completion=int(usage.get("output_tokens") or 0), cached=cache_read)
+    cache_write = int(usage.get("cache_creation_input_tokens") or 0)
+    prompt = int(usage.get("input_tokens") or 0) + cache_read + cache_write
+    return Tokens(prompt=prompt, completion=int(usage.get("output_tokens") or 0), cached=cache_read,
+                  cache_write=cache_write)
 
 
 def record(call, *, status: str = "success", http_status: int = 200, error_type: str | None = None,
@@ -49,11 +52,15 @@ def record(call, *, status: str = "success", http_status: int = 200, error_type:
         "prompt_tokens": tokens.prompt,
         "completion_tokens": tokens.completion,
         "cached_tokens": tokens.cached,
+        "cache_write_tokens": tokens.cache_write,
         "input_cost": charge.input_cost if charge else 0,
         "output_cost": charge.output_cost if charge else 0,
         "cached_cost": charge.cached_cost if charge else 0,
+        "cache_write_cost": charge.cache_write_cost if charge else 0,
         "total_cost": charge.total_cost if charge else 0,
         "discount_savings": charge.discount_savings if charge else 0,
+        "unbilled_cost": charge.unbilled_cost if charge else 0,
+        "cost_clamped": charge.clamped if charge else False,
         "multiplier": str(call.multiplier) if call.multiplier is not None else "1",
         "latency_ms": latency_ms,
         "ttft_ms": ttft_ms,

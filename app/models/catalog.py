@@ -75,6 +75,8 @@ class LlmModel(TimestampMixin, Model):
     input_price: Mapped[int] = mapped_column(Credits, default=0)
     output_price: Mapped[int] = mapped_column(Credits, default=0)
     cached_input_price: Mapped[int] = mapped_column(Credits, default=0)
+    # Prompt-cache writes (Anthropic's cache_creation_input_tokens); None = the input price.
+    cache_write_price: Mapped[int | None] = mapped_column(Credits)
     capabilities: Mapped[list | None] = mapped_column(JSON)  # ["vision", "tools", "streaming"]
     features: Mapped[dict | None] = mapped_column(JSON)  # feature flags
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, index=True)

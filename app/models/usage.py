@@ -30,11 +30,16 @@ class UsageLog(Model):
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cached_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0)  # part of prompt_tokens
     input_cost: Mapped[int] = mapped_column(Credits, default=0)
     output_cost: Mapped[int] = mapped_column(Credits, default=0)
     cached_cost: Mapped[int] = mapped_column(Credits, default=0)
+    cache_write_cost: Mapped[int] = mapped_column(Credits, default=0)
     total_cost: Mapped[int] = mapped_column(Credits, default=0)
     discount_savings: Mapped[int] = mapped_column(Credits, default=0)
+    # What the upstream's usage cost beyond the hold, which capped the charge: a loss.
+    unbilled_cost: Mapped[int] = mapped_column(Credits, default=0)
+    cost_clamped: Mapped[bool] = mapped_column(Boolean, default=False)
     multiplier: Mapped[Decimal] = mapped_column(Numeric(10, 4), default=Decimal("1"))
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     ttft_ms: Mapped[int | None] = mapped_column(Integer)

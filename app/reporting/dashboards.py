@@ -60,6 +60,8 @@ def platform_totals() -> dict:
                                      .where(LedgerDaily.type.in_(REFUND_TYPES))),
         "subscriptions": db.session.scalar(select(func.count(Subscription.id)).where(Subscription.status == "active")),
         "active_keys": db.session.scalar(select(func.count(ApiKey.id)).where(ApiKey.status == "active")),
+        # Usage the upstreams reported beyond the holds that capped the charges (usage_logs.unbilled_cost).
+        "losses": db.session.scalar(select(func.coalesce(func.sum(UsageDaily.unbilled_cost), 0))),
     }
 
 

@@ -13,9 +13,11 @@ DEFAULT_WINDOW = "1d"
 _TOTALS = {
     "requests": UsageHourly.requests, "errors": UsageHourly.errors,
     "prompt_tokens": UsageHourly.prompt_tokens, "completion_tokens": UsageHourly.completion_tokens,
-    "cached_tokens": UsageHourly.cached_tokens, "input_cost": UsageHourly.input_cost,
-    "output_cost": UsageHourly.output_cost, "cached_cost": UsageHourly.cached_cost,
+    "cached_tokens": UsageHourly.cached_tokens, "cache_write_tokens": UsageHourly.cache_write_tokens,
+    "input_cost": UsageHourly.input_cost, "output_cost": UsageHourly.output_cost,
+    "cached_cost": UsageHourly.cached_cost, "cache_write_cost": UsageHourly.cache_write_cost,
     "total_cost": UsageHourly.total_cost, "discount_savings": UsageHourly.discount_savings,
+    "unbilled_cost": UsageHourly.unbilled_cost,
 }
 
 

@@ -10,12 +10,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 _DIMS = "org_id, project_id, user_id, api_key_id, model"
-_SUMS = ("requests, errors, prompt_tokens, completion_tokens, cached_tokens, input_cost, "
-         "output_cost, cached_cost, total_cost, discount_savings")
+_SUMS = ("requests, errors, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, input_cost, "
+         "output_cost, cached_cost, cache_write_cost, total_cost, discount_savings, unbilled_cost")
 _RAW_SUMS = """count(*), count(*) FILTER (WHERE status <> 'success'),
     coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0), coalesce(sum(cached_tokens), 0),
+    coalesce(sum(cache_write_tokens), 0),
     coalesce(sum(input_cost), 0), coalesce(sum(output_cost), 0), coalesce(sum(cached_cost), 0),
-    coalesce(sum(total_cost), 0), coalesce(sum(discount_savings), 0)"""
+    coalesce(sum(cache_write_cost), 0), coalesce(sum(total_cost), 0), coalesce(sum(discount_savings), 0),
+    coalesce(sum(unbilled_cost), 0)"""
 _ROLLUP_SUMS = ", ".join(f"sum({c.strip()})" for c in _SUMS.split(","))
 
 

@@ -12,8 +12,9 @@ DIMENSIONS = {
 }
 _LABELS = {"api_key": (ApiKey, ApiKey.prefix), "user": (TollgateUser, TollgateUser.username),
            "org": (Organization, Organization.name)}
-METRICS = ["requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens", "input_cost",
-           "output_cost", "cached_cost", "total_cost", "discount_savings"]
+METRICS = ["requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens", "cache_write_tokens",
+           "input_cost", "output_cost", "cached_cost", "cache_write_cost", "total_cost", "discount_savings",
+           "unbilled_cost"]
 MAX_ROWS = 1000  # the table and chart show the top groups; the CSV export has them all
 
 

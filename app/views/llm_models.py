@@ -22,13 +22,14 @@ class LlmModelView(AuditedModelView):
 
     list_title = _l("Available models")
     list_columns = ["public_id", "kind", "input_price", "output_price", "cached_input_price",
-                    "context_length", "plans", "groups", "capabilities", "enabled"]
+                    "cache_write_price", "context_length", "plans", "groups", "capabilities", "enabled"]
     search_columns = ["public_id", "display_name", "upstream_name", "kind", "enabled", "groups", "plans",
                       "input_price", "output_price", "context_length"]
     order_columns = ["public_id", "kind", "input_price", "output_price", "cached_input_price",
-                     "context_length", "enabled"]
+                     "cache_write_price", "context_length", "enabled"]
     _form = ["public_id", "display_name", "upstream_name", "kind", "context_length", "max_output_tokens",
-             "input_price", "output_price", "cached_input_price", "plans", "groups", "enabled"]
+             "input_price", "output_price", "cached_input_price", "cache_write_price", "plans", "groups",
+             "enabled"]
     add_columns = edit_columns = _form + ["capability_tags", "feature_flags"]
     show_columns = _form + ["capabilities", "features", "created_at"]
     add_form_extra_fields = edit_form_extra_fields = {
@@ -41,14 +42,19 @@ class LlmModelView(AuditedModelView):
         "public_id": _l("Model id"), "display_name": _l("Display name"), "upstream_name": _l("Upstream name"),
         "kind": _l("Kind"), "context_length": _l("Context window"), "max_output_tokens": _l("Max output tokens"),
         "input_price": _l("Input price"), "output_price": _l("Output price"),
-        "cached_input_price": _l("Cached input price"), "plans": _l("Plans"), "groups": _l("Model groups"),
+        "cached_input_price": _l("Cached input price"), "cache_write_price": _l("Cache write price"),
+        "plans": _l("Plans"), "groups": _l("Model groups"),
         "capabilities": _l("Capabilities"), "features": _l("Feature flags"), "enabled": _l("Enabled"),
         "created_at": _l("Created"),
     }
     description_columns = {"input_price": _PRICE, "output_price": _PRICE, "cached_input_price": _PRICE,
+                           "cache_write_price": _l("Credits per 1M tokens written to the prompt cache (Anthropic "
+                                                   "charges 1.25x the input price for 5-minute writes, 2x for 1-hour "
+                                                   "ones). Empty: the input price."),
                            "plans": _l("Leave empty to offer the model on every plan.")}
     formatters_columns = {
         "input_price": credits_usd, "output_price": credits_usd, "cached_input_price": credits_usd,
+        "cache_write_price": lambda c: _l("= input price") if c is None else credits_usd(c),
         "context_length": lambda n: f"{n:,}",
         "plans": lambda plans: ", ".join(p.name for p in plans) or _l("All plans"),
         "groups": lambda groups: ", ".join(g.name for g in groups),
@@ -86,6 +92,6 @@ def _parse_tags_and_flags() -> tuple[list, dict]:
 
 def _apply(item: LlmModel) -> None:
     item.capabilities, item.features = _parse_tags_and_flags()
-    for name in ("input_price", "output_price", "cached_input_price"):
+    for name in ("input_price", "output_price", "cached_input_price", "cache_write_price"):
         if (getattr(item, name) or 0) < 0:
             raise ValueError(f"{name.replace('_', ' ').capitalize()}: must not be negative")

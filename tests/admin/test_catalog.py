@@ -117,3 +117,21 @@ def test_provider_proxy_and_ca_bundle_are_checked_saved_and_reach_the_gateway_sn
         via = catalog.current().models["private-model"].routes[0].provider.egress
     assert via.proxy == ("proxy.corp", 3128) and via.proxy_auth == "Basic b3BzOmh1bnRlcjI="
     assert via.ca.strip() == pem.strip()
+
+
+def test_cache_write_price_is_set_and_cleared_in_the_model_form(admin_client):
+    fields = {"public_id": "claude-x", "upstream_name": "up", "kind": "chat", "context_length": "200000",
+              "max_output_tokens": "8192", "input_price": "3000000", "output_price": "15000000",
+              "cached_input_price": "300000", "enabled": "y"}
+    admin_client.post("/admin/models/add", data={**fields, "cache_write_price": "3750000"})
+    model = db.session.scalar(select(LlmModel))
+    assert model.cache_write_price == 3_750_000
+    assert "Cache write price" in admin_client.get("/admin/models/list/").get_data(as_text=True)
+    admin_client.post(f"/admin/models/edit/{model.id}", data={**fields, "cache_write_price": ""})
+    db.session.expire_all()
+    assert db.session.get(LlmModel, model.id).cache_write_price is None  # back to the input price
+    admin_client.post(f"/admin/models/edit/{model.id}", data={**fields, "cache_write_price": "-1"})
+    db.session.rollback()
+    assert db.session.get(LlmModel, model.id).cache_write_price is None
+    with admin_client.session_transaction() as session:
+        assert ("danger", "Cache write price: must not be negative") in session["_flashes"]

@@ -587,3 +587,37 @@ def test_command_line_server_serves_both_sdks_with_gevent():
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_ignore_max_tokens_knob_streams_past_the_limit_and_says_stop(mock):
+    headers = {**OPENAI, "X-Mock-Ignore-Max-Tokens": "1", "X-Mock-Completion-Tokens": "6"}
+    chunks = openai_chunks(mock.post("/v1/chat/completions", json=chat_body(stream=True, max_tokens=2),
+                                       headers=headers))
+    assert stream_text(chunks) == "tok0 tok1 tok2 tok3 tok4 tok5"
+    assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
+    out = mock.post("/v1/messages", json=messages_body(max_tokens=2),
+                    headers={**ANTHROPIC, "X-Mock-Ignore-Max-Tokens": "1", "X-Mock-Completion-Tokens": "6"}).get_json()
+    assert out["usage"]["output_tokens"] == 6 and out["stop_reason"] == "end_turn"
+
+
+def test_inline_attachments_are_billed_one_token_per_16_base64_characters(mock):
+    data = "A" * 1600  # 100 tokens
+    openai = [{"type": "image_url", "image_url": {"url": "data:image/png;base64," + data}},
+              {"type": "file", "file": {"file_data": "data:application/pdf;base64," + data}}]
+    out = mock.post("/v1/chat/completions", headers=OPENAI,
+                    json=chat_body(messages=[{"role": "user", "content": openai}])).get_json()
+    # Both data URLs carry their "data:...;base64," prefix: 22 and 28 characters more.
+    assert out["usage"]["prompt_tokens"] == 1 + -(-(1600 + 22) // 16) + -(-(1600 + 28) // 16)
+    blocks = [{"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": data}},
+              {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}}]
+    out = mock.post("/v1/messages", headers=ANTHROPIC,
+                    json=messages_body(messages=[{"role": "user", "content": blocks}])).get_json()
+    assert out["usage"]["input_tokens"] == 1 + 100
+
+
+def test_cache_creation_knob_reports_anthropic_cache_writes_apart_from_input(mock):
+    headers = {**ANTHROPIC, "X-Mock-Prompt-Tokens": "100", "X-Mock-Cache-Creation-Tokens": "60",
+               "X-Mock-Cached-Tokens": "10"}
+    usage = mock.post("/v1/messages", json=messages_body(), headers=headers).get_json()["usage"]
+    assert usage == {"input_tokens": 30, "output_tokens": 16, "cache_creation_input_tokens": 60,
+                     "cache_read_input_tokens": 10}

@@ -13,8 +13,11 @@ or Anthropic's shape when called with anthropic-version or x-api-key), POST /v1/
 
 Knobs (header ``X-Mock-<Name>``, env ``MOCK_<NAME>``, /_control key ``<name>``):
 latency_ms, chunk_delay_ms, completion_tokens (16), prompt_tokens (estimated from the
-input), cached_tokens, error (4xx/5xx status or "timeout"), error_once_key, timeout_s (30),
-cut_after, no_usage, tool_call. MOCK_REQUIRE_KEY (or /_control ``require_key``) pins the
+input: 4 characters of text a token, plus one token per 16 characters of inline base64
+attachments), cached_tokens, cache_creation_tokens (Anthropic cache writes), error (4xx/5xx
+status or "timeout"), error_once_key, timeout_s (30), cut_after, no_usage, tool_call,
+ignore_max_tokens (answer completion_tokens whatever max_tokens says, as a misbehaving
+provider would). MOCK_REQUIRE_KEY (or /_control ``require_key``) pins the
 API key that is accepted.
 
 Control: GET/POST /_control (process-wide knob defaults), POST /_control/reset,

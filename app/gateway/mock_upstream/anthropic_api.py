@@ -3,7 +3,7 @@ import uuid
 
 from flask import Response
 
-from .knobs import clamp_limit, count_chars, dumps, estimate_tokens, stream_body, text_of, token
+from .knobs import attachment_tokens, clamp_limit, count_chars, dumps, estimate_tokens, stream_body, text_of, token
 
 _ERRORS = {  # kind -> error.type as api.anthropic.com reports it
     "invalid": "invalid_request_error",
@@ -89,11 +89,12 @@ def _usage(knobs, body, output: int):
         return None
     prompt = knobs["prompt_tokens"]
     if prompt is None:
-        prompt = estimate_tokens(count_chars(body.get("system")) + count_chars(body["messages"]))
-    cached = knobs["cached_tokens"]
-    # Anthropic's input_tokens excludes cache reads; the prompt total is the sum of the three fields.
-    return {"input_tokens": max(prompt - cached, 0), "output_tokens": output,
-            "cache_creation_input_tokens": 0, "cache_read_input_tokens": cached}
+        prompt = (estimate_tokens(count_chars(body.get("system")) + count_chars(body["messages"]))
+                  + attachment_tokens(body["messages"]))
+    cached, written = knobs["cached_tokens"], knobs["cache_creation_tokens"]
+    # Anthropic's input_tokens excludes cache reads and writes; the prompt total is the sum of the three fields.
+    return {"input_tokens": max(prompt - cached - written, 0), "output_tokens": output,
+            "cache_creation_input_tokens": written, "cache_read_input_tokens": cached}
 
 
 def messages(body, knobs) -> Response:
@@ -101,7 +102,7 @@ def messages(body, knobs) -> Response:
     if problem:
         return _bad(problem)
     model = body["model"]
-    n, truncated = clamp_limit(knobs["completion_tokens"], body["max_tokens"])
+    n, truncated = clamp_limit(knobs["completion_tokens"], body["max_tokens"], knobs["ignore_max_tokens"])
     tool = knobs["tool_call"] if body.get("tools") else None
     stop = "tool_use" if tool else ("max_tokens" if truncated else "end_turn")
     usage = _usage(knobs, body, n)

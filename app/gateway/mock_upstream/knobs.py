@@ -82,12 +82,14 @@ KNOBS = {
     "completion_tokens": (_int, 16),
     "prompt_tokens": (lambda n, r: _int(n, r, nullable=True), None),
     "cached_tokens": (_int, 0),
+    "cache_creation_tokens": (_int, 0),
     "error": (_error, None),
     "error_once_key": (_str, None),
     "timeout_s": (_float, 30.0),
     "cut_after": (lambda n, r: _int(n, r, nullable=True), None),
     "no_usage": (_bool, False),
     "tool_call": (_str, None),
+    "ignore_max_tokens": (_bool, False),
 }
 
 
@@ -232,13 +234,43 @@ def count_chars(value) -> int:
     return 0
 
 
+# Inline attachments are billed by size, as providers bill images by pixels and PDFs by pages:
+# one token per ATTACHMENT_CHARS_PER_TOKEN characters of base64 data (about one per 12 bytes
+# of file). Tollgate's prompt bound counts them at one token per 4 characters, never less.
+ATTACHMENT_CHARS_PER_TOKEN = 16
+
+
+def attachment_chars(value) -> int:
+    """Characters of inline base64 data (data: URLs, file_data, base64 sources) in a message list."""
+    if isinstance(value, list):
+        return sum(attachment_chars(item) for item in value)
+    if not isinstance(value, dict):
+        return 0
+    kind = value.get("type")
+    if kind == "image_url":
+        url = (value.get("image_url") or {}).get("url") if isinstance(value.get("image_url"), dict) else None
+        return len(url) if isinstance(url, str) and url.startswith("data:") else 0
+    if kind == "file":
+        data = (value.get("file") or {}).get("file_data") if isinstance(value.get("file"), dict) else None
+        return len(data) if isinstance(data, str) else 0
+    if kind in ("image", "document"):
+        source = value.get("source") if isinstance(value.get("source"), dict) else {}
+        data = source.get("data") if source.get("type") == "base64" else None
+        return len(data) if isinstance(data, str) else 0
+    return attachment_chars(value.get("content"))
+
+
+def attachment_tokens(value) -> int:
+    return -(-attachment_chars(value) // ATTACHMENT_CHARS_PER_TOKEN)
+
+
 def estimate_tokens(chars: int) -> int:
     return max(1, -(-chars // 4))
 
 
-def clamp_limit(requested: int, limit) -> tuple[int, bool]:
-    """Output length and whether the caller's token limit cut it short."""
-    if limit is not None and limit < requested:
+def clamp_limit(requested: int, limit, ignore: bool = False) -> tuple[int, bool]:
+    """Output length and whether the caller's token limit cut it short (``ignore``: a provider that overruns it)."""
+    if limit is not None and limit < requested and not ignore:
         return limit, True
     return requested, False
 

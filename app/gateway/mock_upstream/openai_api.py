@@ -8,7 +8,7 @@ import uuid
 
 from flask import Response
 
-from .knobs import clamp_limit, count_chars, dumps, estimate_tokens, stream_body, text_of, token
+from .knobs import attachment_tokens, clamp_limit, count_chars, dumps, estimate_tokens, stream_body, text_of, token
 
 _ERRORS = {  # kind -> (error.type, error.code) as api.openai.com reports them
     "invalid": ("invalid_request_error", None),
@@ -51,7 +51,7 @@ def _usage(knobs, messages, completion: int):
         return None
     prompt = knobs["prompt_tokens"]
     if prompt is None:
-        prompt = estimate_tokens(count_chars(messages))
+        prompt = estimate_tokens(count_chars(messages)) + attachment_tokens(messages)
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -92,7 +92,7 @@ def chat_completions(body, knobs) -> Response:
         limit = _max_tokens(body)
     except ValueError as exc:
         return _bad(str(exc))
-    n, truncated = clamp_limit(knobs["completion_tokens"], limit)
+    n, truncated = clamp_limit(knobs["completion_tokens"], limit, knobs["ignore_max_tokens"])
     tool = knobs["tool_call"] if body.get("tools") else None
     finish = "tool_calls" if tool else ("length" if truncated else "stop")
     usage = _usage(knobs, messages, n)
