@@ -101,6 +101,9 @@ class Config:
     GATEWAY_TOTAL_DEADLINE_S = env_int("GATEWAY_TOTAL_DEADLINE_S", 120)
     GATEWAY_MAX_ATTEMPTS = env_int("GATEWAY_MAX_ATTEMPTS", 3)
     GATEWAY_HOLD_TTL_S = env_int("GATEWAY_HOLD_TTL_S", 900)
+    # Bodies above this many bytes are refused with 413 before they are read in full; sized for
+    # long-context requests that carry images or documents inline as base64.
+    GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 32 * 1024 * 1024)
     # Models, groups and providers are re-read at most this often by each gateway process.
     GATEWAY_CATALOG_SECONDS = env_int("GATEWAY_CATALOG_SECONDS", 5)
     # True: usage is written to the database before the response ends (embedded default, tests).

@@ -1,11 +1,34 @@
 """Request validation: every refusal names the field that is wrong."""
 from .errors import invalid
 
+# Deeper bodies are refused before anything walks them: pricing's walk is recursive and
+# orjson will not write more than 255 levels. Real tool schemas stay far below this.
+MAX_DEPTH = 64
+
 
 def require_object(body) -> dict:
     if not isinstance(body, dict):
         raise invalid("request body must be a JSON object")
     return body
+
+
+def require_shallow(body: dict, limit: int = MAX_DEPTH) -> None:
+    """Refuse arrays and objects nested more than ``limit`` levels, naming the field they are in."""
+    stack = [(body, 1, "")]
+    while stack:
+        node, depth, where = stack.pop()
+        if depth > limit:
+            raise invalid(f"'{where}' is nested more than {limit} levels deep", where)
+        for key, value in (node.items() if isinstance(node, dict) else enumerate(node)):
+            if isinstance(value, (dict, list)):
+                # The name keeps three steps (messages[0].content): enough to find it, bounded in size.
+                stack.append((value, depth + 1, _child(where, key) if depth <= 3 else where))
+
+
+def _child(where: str, key) -> str:
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return f"{where}.{key}" if where else str(key)
 
 
 def require_model(body: dict) -> str:
@@ -97,7 +120,7 @@ def _messages(body: dict, allow_system: bool) -> None:
         if not isinstance(msg, dict):
             raise invalid(f"'messages[{i}]' must be an object", f"messages[{i}]")
         role = msg.get("role")
-        if role not in roles:
+        if not isinstance(role, str) or role not in roles:
             raise invalid(f"'messages[{i}].role' must be one of {', '.join(sorted(roles))}", f"messages[{i}].role")
         content = msg.get("content")
         if content is not None and not isinstance(content, (str, list)):
