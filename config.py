@@ -63,7 +63,10 @@ class Config:
     REDIS_URL = env_str("REDIS_URL")
     RATELIMIT_ENABLED = True  # FAB defaults this to False and would silence every limit.
     RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI") or env_str("REDIS_URL") or "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    # Off: flask-limiter would send Retry-After on every answer; Tollgate sends it on 429 and 503 only.
+    RATELIMIT_HEADERS_ENABLED = False
+    # Calls a key may make to /api/v1/me/account (flask-limiter syntax).
+    ME_API_RATE_LIMIT = env_str("ME_API_RATE_LIMIT", "600/minute")
     RQ_ASYNC = env_bool("RQ_ASYNC", True)
     RQ_QUEUES = ["default", "webhooks", "billing"]
 
