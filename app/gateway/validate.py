@@ -78,16 +78,26 @@ def messages(body: dict, max_output: int) -> int:
 
 
 def embeddings(body: dict) -> list:
+    """The texts to embed: a string, strings, one text as token ids, or several as arrays of token ids."""
     data = body.get("input")
     if data is None:
         raise invalid("'input' is required", "input")
-    items = [data] if isinstance(data, str) else data
-    if not isinstance(items, list) or not items:
-        raise invalid("'input' must be a string or a non-empty array", "input")
-    for i, item in enumerate(items):
-        if not isinstance(item, (str, list)):
-            raise invalid(f"'input[{i}]' must be a string or an array of token ids", f"input[{i}]")
-    return items
+    if isinstance(data, str):
+        return [data]
+    if not isinstance(data, list) or not data:
+        raise invalid("'input' must be a string, an array of strings, an array of token ids or an array of "
+                      "token id arrays", "input")
+    if all(_is_token(t) for t in data):
+        return [data]
+    for i, item in enumerate(data):
+        if not (isinstance(item, str) or (isinstance(item, list) and item and all(_is_token(t) for t in item))):
+            raise invalid(f"'input[{i}]' must be a string or a non-empty array of token ids "
+                          f"(non-negative integers)", f"input[{i}]")
+    return data
+
+
+def _is_token(value) -> bool:
+    return type(value) is int and value >= 0
 
 
 def _sampling(body: dict, stop_field: str) -> None:
