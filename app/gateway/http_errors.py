@@ -36,10 +36,14 @@ def register_json_errors(app: Flask) -> None:
 
 
 def caller_api() -> str:
-    """The format the caller speaks: Anthropic's on /v1/messages or when it sends anthropic-version."""
-    if request.path.startswith("/v1/messages") or "anthropic-version" in request.headers:
+    """The caller's format, as the routes decide it: Anthropic's on /v1/messages, OpenAI's on the
+    OpenAI-only paths and /api, and elsewhere (/v1/models, unknown paths) by anthropic-version."""
+    path = request.path
+    if path.startswith("/v1/messages"):
         return "anthropic"
-    return "openai"
+    if path.startswith(("/v1/chat/", "/v1/embeddings", "/api/")):
+        return "openai"
+    return "anthropic" if request.headers.get("anthropic-version") else "openai"
 
 
 def _is_json_path() -> bool:

@@ -12,8 +12,8 @@ or Anthropic's shape when called with anthropic-version or x-api-key), POST /v1/
 
 Knobs (header ``X-Mock-<Name>``, env ``MOCK_<NAME>``, /_control key ``<name>``):
 latency_ms, chunk_delay_ms, completion_tokens (16), prompt_tokens (estimated from the
-input), cached_tokens, error (4xx/5xx status, a 429 with Retry-After: 7, or "timeout"), error_once_key, timeout_s (30),
-cut_after, no_usage, tool_call. MOCK_REQUIRE_KEY (or /_control ``require_key``) pins the
+input), cached_tokens, error (4xx/5xx status, a 429 with Retry-After: 7, or "timeout"),
+error_once_key, timeout_s (30), cut_after, no_usage, tool_call. MOCK_REQUIRE_KEY (or /_control ``require_key``) pins the
 API key that is accepted.
 
 Control: GET/POST /_control (process-wide knob defaults), POST /_control/reset,
