@@ -14,15 +14,32 @@ def require_object(body) -> dict:
 
 def require_shallow(body: dict, limit: int = MAX_DEPTH) -> None:
     """Refuse arrays and objects nested more than ``limit`` levels, naming the field they are in."""
+    # Level by level, without paths: this runs on every request. Paths are worked out only to refuse.
+    level, depth = [body], 1
+    while level:
+        if depth > limit:
+            where = _deepest_field(body, limit)
+            raise invalid(f"'{where}' is nested more than {limit} levels deep", where)
+        below = []
+        for node in level:
+            below += [v for v in (node.values() if type(node) is dict else node) if type(v) in _CONTAINERS]
+        level, depth = below, depth + 1
+
+
+_CONTAINERS = (dict, list)
+
+
+def _deepest_field(body: dict, limit: int) -> str:
     stack = [(body, 1, "")]
     while stack:
         node, depth, where = stack.pop()
         if depth > limit:
-            raise invalid(f"'{where}' is nested more than {limit} levels deep", where)
+            return where
         for key, value in (node.items() if isinstance(node, dict) else enumerate(node)):
-            if isinstance(value, (dict, list)):
+            if isinstance(value, _CONTAINERS):
                 # The name keeps three steps (messages[0].content): enough to find it, bounded in size.
                 stack.append((value, depth + 1, _child(where, key) if depth <= 3 else where))
+    return ""
 
 
 def _child(where: str, key) -> str:
