@@ -23,7 +23,7 @@ from .errors import GatewayError, error_response, unavailable
 
 log = logging.getLogger(__name__)
 
-_JSON_PREFIXES = ("/v1/", "/api/")
+_JSON_ROOTS = ("/v1", "/api")
 # Raised when Redis or PostgreSQL cannot be reached: the caller may retry, so 503, not 500.
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, StorageError, MeterUnavailable, OperationalError)
 _TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
@@ -47,7 +47,8 @@ def caller_api() -> str:
 
 
 def _is_json_path() -> bool:
-    return request.path.startswith(_JSON_PREFIXES)
+    root = "/" + request.path.lstrip("/").split("/", 1)[0]
+    return root in _JSON_ROOTS
 
 
 def _http_error(exc: HTTPException):

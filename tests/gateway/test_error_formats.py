@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
     ("get", "/api/v1/me/nothing-here", 404),
     ("post", "/api/v1/me/account", 405),
     ("get", "/api/nothing-here", 404),
+    ("get", "/v1", 404),
+    ("get", "/api", 404),
 ])
 def test_wrong_path_or_method_is_json_in_openai_format(client, method, path, status):
     resp = getattr(client, method)(path)
@@ -46,8 +48,9 @@ def test_405_still_says_which_methods_are_allowed(client):
     assert resp.headers["Allow"].split(", ").count("POST") == 1
 
 
-def test_back_office_404_is_still_a_page(client):
-    resp = client.get("/admin/nothing-here/")
+@pytest.mark.parametrize("path", ["/admin/nothing-here/", "/v1x/models", "/apis"])
+def test_404_elsewhere_is_still_a_page(client, path):
+    resp = client.get(path)
     assert resp.status_code == 404
     assert resp.mimetype == "text/html"
 
