@@ -58,7 +58,8 @@ def _http_error(exc: HTTPException):
         err = GatewayError(429, "rate_limit_error", f"the limit of {exc.description} on this endpoint is reached",
                            code="rate_limit_exceeded", headers={"Retry-After": _limit_retry_after()})
     else:
-        err = GatewayError(exc.code, _TYPES.get(exc.code, "invalid_request_error"),
+        default = "invalid_request_error" if exc.code < 500 else "api_error"
+        err = GatewayError(exc.code, _TYPES.get(exc.code, default),
                            f"{request.method} {request.path}: {exc.description}",
                            code=exc.name.lower().replace(" ", "_"))
     resp = error_response(err, caller_api(), {"X-Request-Id": new_request_id()})
