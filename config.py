@@ -73,7 +73,10 @@ class Config:
     REDIS_URL = env_str("REDIS_URL")
     RATELIMIT_ENABLED = True  # FAB defaults this to False and would silence every limit.
     RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI") or env_str("REDIS_URL") or "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    # Off: flask-limiter would send Retry-After on every answer; Tollgate sends it on 429 and 503 only.
+    RATELIMIT_HEADERS_ENABLED = False
+    # Calls a key may make to /api/v1/me/account (flask-limiter syntax).
+    ME_API_RATE_LIMIT = env_str("ME_API_RATE_LIMIT", "600/minute")
     RQ_ASYNC = env_bool("RQ_ASYNC", True)
     RQ_QUEUES = ["default", "webhooks", "billing"]
 
@@ -128,6 +131,9 @@ class Config:
     GATEWAY_DRAIN_S = env_int("GATEWAY_DRAIN_S", 20)
     # Inline (base64) attachments above this many bytes of file are refused with 400.
     GATEWAY_MAX_ATTACHMENT_BYTES = env_int("GATEWAY_MAX_ATTACHMENT_BYTES", 32 * 1024 * 1024)
+    # Bodies above this many bytes are refused with 413 before they are read in full; sized for
+    # long-context requests that carry images or documents inline as base64.
+    GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 32 * 1024 * 1024)
     # Models, groups and providers are re-read at most this often by each gateway process.
     GATEWAY_CATALOG_SECONDS = env_int("GATEWAY_CATALOG_SECONDS", 5)
     # True: usage is written to the database before the response ends (embedded default, tests).

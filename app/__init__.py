@@ -17,6 +17,7 @@ def create_app(config_class=None) -> Flask:
     jobs.init_app(app)
     gateway.register_gateway(app)
     api.register_me_api(app)
+    gateway.register_json_errors(app)
     with app.app_context():
         views.register_admin_views(extensions.appbuilder)
     cli.register_cli(app)

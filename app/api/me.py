@@ -1,6 +1,6 @@
 """GET /api/v1/me/account: balance, callable models and profile for the key's owner. Free to call."""
 import orjson
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,7 +22,7 @@ def _key_bucket() -> str:
 
 
 @bp.get("/account")
-@limiter.limit("600/minute", key_func=_key_bucket)
+@limiter.limit(lambda: current_app.config["ME_API_RATE_LIMIT"], key_func=_key_bucket)
 def account():
     call = admission.Call(api="openai", op="me")
     try:

@@ -25,5 +25,12 @@ def register_gateway(app: Flask) -> None:
     limiter.request_filter(_is_gateway_request)
 
 
+def register_json_errors(app: Flask) -> None:
+    """Errors Flask or an extension raises under /v1 and /api are answered in JSON too."""
+    from .http_errors import register_json_errors as register
+
+    register(app)
+
+
 def _is_gateway_request() -> bool:
     return request.blueprint == "gateway"

@@ -195,10 +195,32 @@ def _retry_after(result) -> dict:
 
 
 def parse_body(call: Call) -> dict:
+    raw = read_body(current_app.config["GATEWAY_MAX_BODY_BYTES"])
     try:
-        body = orjson.loads(request.get_data(cache=False))
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise invalid(f"request body is not valid JSON: {exc}") from None
     body = validate.require_object(body)
+    validate.require_shallow(body)
     call.body = body
     return body
+
+
+def read_body(limit: int) -> bytes:
+    """The request body, refused with 413 from its Content-Length or once a body without one passes ``limit``."""
+    length = request.content_length
+    if length is not None:
+        if length > limit:
+            raise too_large(limit)
+        return request.get_data(cache=False)
+    stream, buf = request.stream, bytearray()
+    while part := stream.read(min(1 << 20, limit + 1 - len(buf))):
+        buf += part
+        if len(buf) > limit:
+            raise too_large(limit)
+    return bytes(buf)
+
+
+def too_large(limit: int) -> GatewayError:
+    return GatewayError(413, "request_too_large", f"the request body is larger than this gateway's limit of "
+                        f"{limit} bytes", code="request_too_large")

@@ -29,7 +29,8 @@ def invalid(message: str, param: str | None = None) -> GatewayError:
 
 def unavailable() -> GatewayError:
     return GatewayError(503, "service_unavailable", "Tollgate cannot reach its database or Redis right now; "
-                        "nothing was forwarded or charged. Retry shortly.", code="service_unavailable")
+                        "nothing was forwarded or charged. Retry shortly.", code="service_unavailable",
+                        headers={"Retry-After": 2})
 
 
 def error_body(err: GatewayError, api: str) -> dict:

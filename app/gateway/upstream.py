@@ -2,10 +2,12 @@
 
 A provider is retried on the next route only before any byte reached the caller: on a
 connection error, a timeout, a 429 or a 5xx. Other statuses (a 400 for a bad request)
-are the caller's answer and are returned as they are. Connections come from http11's
+are the caller's answer and are returned as they are. When the last route tried answered
+429, the caller gets a 429 with that provider's Retry-After: waiting helps, unlike a 502. Connections come from http11's
 per-process pools.
 """
 import logging
+import math
 import time
 
 from . import http11
@@ -70,7 +72,13 @@ def call(routes: list[RouteInfo], build_body, op: str, max_attempts: int, deadli
             last = GatewayError(502, "upstream_error", f"provider {route.provider.name} unreachable: "
                                 f"{type(exc).__name__}", code="upstream_unreachable")
             continue
-        if resp.status == 429 or resp.status >= 500:
+        if resp.status == 429:
+            last = GatewayError(429, "rate_limit_error", f"provider {route.provider.name} is rate limiting "
+                                f"Tollgate; retry later", code="upstream_rate_limited",
+                                headers={"Retry-After": _retry_after(resp.headers.get(b"retry-after"))})
+            resp.close()
+            continue
+        if resp.status >= 500:
             last = GatewayError(502, "upstream_error",
                                 f"provider {route.provider.name} answered {resp.status}", code="upstream_error")
             resp.close()
@@ -79,3 +87,11 @@ def call(routes: list[RouteInfo], build_body, op: str, max_attempts: int, deadli
     if last is None:
         last = GatewayError(502, "upstream_error", "no enabled provider serves this model", code="no_provider")
     raise last
+
+
+def _retry_after(raw: bytes | None) -> int:
+    """The provider's Retry-After in whole seconds (at least 1); 1 when it sent none or a date."""
+    try:
+        return max(1, math.ceil(float(raw)))
+    except (TypeError, ValueError, OverflowError):
+        return 1

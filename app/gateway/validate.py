@@ -1,11 +1,51 @@
 """Request validation: every refusal names the field that is wrong."""
 from .errors import invalid
 
+# Deeper bodies are refused before anything walks them: pricing's walk is recursive and
+# orjson will not write more than 255 levels. Real tool schemas stay far below this.
+MAX_DEPTH = 64
+
 
 def require_object(body) -> dict:
     if not isinstance(body, dict):
         raise invalid("request body must be a JSON object")
     return body
+
+
+def require_shallow(body: dict, limit: int = MAX_DEPTH) -> None:
+    """Refuse arrays and objects nested more than ``limit`` levels, naming the field they are in."""
+    # Level by level, without paths: this runs on every request. Paths are worked out only to refuse.
+    level, depth = [body], 1
+    while level:
+        if depth > limit:
+            where = _deepest_field(body, limit)
+            raise invalid(f"'{where}' is nested more than {limit} levels deep", where)
+        below = []
+        for node in level:
+            below += [v for v in (node.values() if type(node) is dict else node) if type(v) in _CONTAINERS]
+        level, depth = below, depth + 1
+
+
+_CONTAINERS = (dict, list)
+
+
+def _deepest_field(body: dict, limit: int) -> str:
+    stack = [(body, 1, "")]
+    while stack:
+        node, depth, where = stack.pop()
+        if depth > limit:
+            return where
+        for key, value in (node.items() if isinstance(node, dict) else enumerate(node)):
+            if isinstance(value, _CONTAINERS):
+                # The name keeps three steps (messages[0].content): enough to find it, bounded in size.
+                stack.append((value, depth + 1, _child(where, key) if depth <= 3 else where))
+    return ""
+
+
+def _child(where: str, key) -> str:
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return f"{where}.{key}" if where else str(key)
 
 
 def require_model(body: dict) -> str:
@@ -55,16 +95,26 @@ def messages(body: dict, max_output: int) -> int:
 
 
 def embeddings(body: dict) -> list:
+    """The texts to embed: a string, strings, one text as token ids, or several as arrays of token ids."""
     data = body.get("input")
     if data is None:
         raise invalid("'input' is required", "input")
-    items = [data] if isinstance(data, str) else data
-    if not isinstance(items, list) or not items:
-        raise invalid("'input' must be a string or a non-empty array", "input")
-    for i, item in enumerate(items):
-        if not isinstance(item, (str, list)):
-            raise invalid(f"'input[{i}]' must be a string or an array of token ids", f"input[{i}]")
-    return items
+    if isinstance(data, str):
+        return [data]
+    if not isinstance(data, list) or not data:
+        raise invalid("'input' must be a string, an array of strings, an array of token ids or an array of "
+                      "token id arrays", "input")
+    if all(_is_token(t) for t in data):
+        return [data]
+    for i, item in enumerate(data):
+        if not (isinstance(item, str) or (isinstance(item, list) and item and all(_is_token(t) for t in item))):
+            raise invalid(f"'input[{i}]' must be a string or a non-empty array of token ids "
+                          f"(non-negative integers)", f"input[{i}]")
+    return data
+
+
+def _is_token(value) -> bool:
+    return type(value) is int and value >= 0
 
 
 def _sampling(body: dict, stop_field: str) -> None:
@@ -97,7 +147,7 @@ def _messages(body: dict, allow_system: bool) -> None:
         if not isinstance(msg, dict):
             raise invalid(f"'messages[{i}]' must be an object", f"messages[{i}]")
         role = msg.get("role")
-        if role not in roles:
+        if not isinstance(role, str) or role not in roles:
             raise invalid(f"'messages[{i}].role' must be one of {', '.join(sorted(roles))}", f"messages[{i}].role")
         content = msg.get("content")
         if content is not None and not isinstance(content, (str, list)):

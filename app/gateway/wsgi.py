@@ -17,7 +17,7 @@ def create_gateway_app(config_class=None) -> Flask:
 
     from .. import api, jobs, models  # noqa: F401  (models registers the tables)
     from ..extensions import csrf, db, limiter, redis_conn
-    from . import register_gateway
+    from . import register_gateway, register_json_errors
 
     db.init_app(app)
     redis_conn.init_app(app)
@@ -26,6 +26,7 @@ def create_gateway_app(config_class=None) -> Flask:
     jobs.init_app(app)
     register_gateway(app)
     api.register_me_api(app)
+    register_json_errors(app)
     if app.config.get("TOLLGATE_CHECK_SERVICES"):
         from .. import check_services
 

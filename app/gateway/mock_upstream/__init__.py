@@ -15,7 +15,7 @@ Knobs (header ``X-Mock-<Name>``, env ``MOCK_<NAME>``, /_control key ``<name>``):
 latency_ms, chunk_delay_ms, completion_tokens (16), prompt_tokens (estimated from the
 input: 4 characters of text a token, plus one token per 16 characters of inline base64
 attachments), cached_tokens, cache_creation_tokens (Anthropic cache writes), error (4xx/5xx
-status or "timeout"), error_once_key, timeout_s (30), cut_after, no_usage, tool_call,
+status, a 429 with Retry-After: 7, or "timeout"), error_once_key, timeout_s (30), cut_after, no_usage, tool_call,
 ignore_max_tokens (answer completion_tokens whatever max_tokens says, as a misbehaving
 provider would). MOCK_REQUIRE_KEY (or /_control ``require_key``) pins the
 API key that is accepted.
@@ -39,6 +39,9 @@ _STATUS_KINDS = {400: "invalid", 401: "auth", 403: "permission", 404: "not_found
                  529: "overloaded"}
 
 
+RATE_LIMIT_RETRY_AFTER_S = 7
+
+
 def _inject_error(api, error: str, knobs: dict) -> Response:
     if error == "timeout":
         # Meant to outlast the client's timeout; the body is for clients that wait anyway.
@@ -46,7 +49,10 @@ def _inject_error(api, error: str, knobs: dict) -> Response:
         return api.error_response(504, "timeout", "Mock upstream timed out (X-Mock-Error: timeout).")
     status = int(error)
     kind = _STATUS_KINDS.get(status, "invalid" if status < 500 else "server")
-    return api.error_response(status, kind, f"Mock upstream injected a {status} error (X-Mock-Error).")
+    resp = api.error_response(status, kind, f"Mock upstream injected a {status} error (X-Mock-Error).")
+    if status == 429:
+        resp.headers["Retry-After"] = str(RATE_LIMIT_RETRY_AFTER_S)  # as both real APIs do
+    return resp
 
 
 def _control_json(obj, status=200) -> Response:
