@@ -133,9 +133,14 @@ def _load() -> Catalog:
         groups = {g.id: (Decimal(g.multiplier), g.exclusive) for g in session.scalars(select(ModelGroup))}
         providers = {}
         for p in session.scalars(select(Provider).where(Provider.enabled.is_(True))):
+            try:
+                api_key = decrypt(p.api_key_encrypted)
+            except ValueError as exc:
+                # One provider's unreadable key must not fail every call: its routes are left out.
+                log.error("provider %s is skipped: %s", p.name, exc)
+                continue
             providers[p.id] = (p, ProviderInfo(id=p.id, name=p.name, kind=p.kind.value, base_url=p.base_url.rstrip("/"),
-                                               api_key=decrypt(p.api_key_encrypted), timeout_s=p.timeout_s,
-                                               egress=_egress_for(p)))
+                                               api_key=api_key, timeout_s=p.timeout_s, egress=_egress_for(p)))
         models = {}
         stmt = select(LlmModel).options(selectinload(LlmModel.groups), selectinload(LlmModel.plans),
                                         selectinload(LlmModel.routes))
