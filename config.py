@@ -176,8 +176,16 @@ CONFIGS = {
 }
 
 
-def config_from_env():
-    name = env_str("TOLLGATE_ENV", "development")
+def config_from_env(default: str | None = None):
+    """The config class TOLLGATE_ENV names; only ``run.py`` passes a default (development).
+
+    A server entry point must be told its mode: falling back to development there would
+    serve a dev secret, the admin/admin account and the mock's control endpoints.
+    """
+    name = env_str("TOLLGATE_ENV", default)
+    if name is None:
+        raise ConfigError("TOLLGATE_ENV is not set: set it to production (or development for a local trial; "
+                          "python run.py defaults to development)")
     if name not in CONFIGS:
         raise ConfigError(f"TOLLGATE_ENV must be one of {', '.join(CONFIGS)}, got {name!r}")
     return CONFIGS[name]
