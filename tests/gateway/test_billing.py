@@ -10,7 +10,16 @@ from app.extensions import db
 from app.models import ApiKey, ModelRoute, UsageLog
 from tests.factories import make_key, make_org, make_provider, make_user
 
-from .helpers import balance, chat, knobs, usage_charges, usage_rows
+from .helpers import balance, chat, knobs, settled, usage_charges, usage_rows
+
+
+@pytest.fixture(autouse=True, params=["sync", "background"])
+def settle_mode(request, app):
+    """Tests and the embedded default settle before answering; production settles in the background."""
+    app.config["GATEWAY_SYNC_SETTLE"] = request.param == "sync"
+    yield request.param
+    settled()  # so the ledger check after the test sees every charge
+    app.config["GATEWAY_SYNC_SETTLE"] = True
 
 
 @pytest.mark.embedded
@@ -58,7 +67,7 @@ def test_lifetime_quota_header_counts_down(client, world, mock_upstream):
     with knobs(mock_upstream, prompt_tokens=10, completion_tokens=16):
         resp = chat(client, {"Authorization": f"Bearer {secret}"})
     assert resp.headers["X-Quota-Remaining-Credits"] == str(1_000_000 - 42)
-    db.session.expire_all()
+    settled()
     assert db.session.get(ApiKey, key.id).spent == 42
 
 
