@@ -83,6 +83,14 @@ class Config:
         "zh": {"flag": "cn", "name": "简体中文"},
     }
     WTF_CSRF_ENABLED = True
+    # Back-office sign-in throttles (flask-limiter syntax): every attempt per client address,
+    # failed attempts per account name.
+    LOGIN_LIMIT_PER_IP = env_str("TOLLGATE_LOGIN_LIMIT_PER_IP", "20 per minute")
+    LOGIN_LIMIT_PER_ACCOUNT = env_str("TOLLGATE_LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
 
     # Back office
     # Platform roles (Support, Finance, Auditor) come from app/roles.py through the security
@@ -160,6 +168,9 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    # Production is served over HTTPS: session cookies never travel in clear text.
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
     TOLLGATE_CHECK_SERVICES = True  # refuse to start when PostgreSQL or Redis is unreachable
 
     @classmethod
