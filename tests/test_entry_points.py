@@ -16,7 +16,8 @@ def test_wsgi_entry_point_without_tollgate_env_refuses_to_start(module):
     assert len(lines) == 1 and lines[0].startswith("tollgate: configuration error: TOLLGATE_ENV is not set")
 
 
-@pytest.mark.parametrize("conf, wsgi", [("app.gunicorn_conf", "app.wsgi"), ("app.gunicorn_gateway_conf", "app.gateway.wsgi")])
+@pytest.mark.parametrize("conf, wsgi", [("app.gunicorn_conf", "app.wsgi"),
+                                        ("app.gunicorn_gateway_conf", "app.gateway.wsgi")])
 def test_gunicorn_stops_with_one_line_when_the_database_is_unreachable(conf, wsgi):
     env = _env(TOLLGATE_ENV="production", SECRET_KEY="s", DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere",
                REDIS_URL="redis://127.0.0.1:6379/0", TOLLGATE_WORKERS="1")

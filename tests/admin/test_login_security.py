@@ -60,7 +60,8 @@ import json
 from app import create_app
 client = create_app().test_client()
 response = client.get("/login/")
-print(json.dumps({"cookies": response.headers.getlist("Set-Cookie"), "csp": response.headers.get("Content-Security-Policy")}))
+print(json.dumps({"cookies": response.headers.getlist("Set-Cookie"),
+                  "csp": response.headers.get("Content-Security-Policy")}))
 """
 
 
