@@ -138,6 +138,14 @@ class Config:
     @classmethod
     def validate(cls) -> None:
         """Refuse to start on settings that would fail later, naming the setting."""
+        from limits import parse_many
+
+        for name, value in (("TOLLGATE_LOGIN_LIMIT_PER_IP", cls.LOGIN_LIMIT_PER_IP),
+                            ("TOLLGATE_LOGIN_LIMIT_PER_ACCOUNT", cls.LOGIN_LIMIT_PER_ACCOUNT)):
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ConfigError(f"{name} must be a rate such as '5 per 5 minutes', got {value!r}") from None
 
 
 class DevelopmentConfig(Config):
@@ -175,6 +183,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def validate(cls) -> None:
+        super().validate()
         for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
             if not env_str(name):
                 raise ConfigError(f"{name} is required in production (TOLLGATE_ENV=production)")

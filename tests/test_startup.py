@@ -39,6 +39,14 @@ def test_production_without_secret_key_stops_with_one_line_naming_it():
         "tollgate: configuration error: SECRET_KEY is required in production (TOLLGATE_ENV=production)"]
 
 
+def test_a_malformed_login_limit_stops_with_one_line_naming_it():
+    result = _run(_env(TOLLGATE_LOGIN_LIMIT_PER_IP="lots"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "tollgate: configuration error: TOLLGATE_LOGIN_LIMIT_PER_IP must be a rate such as '5 per 5 minutes', "
+        "got 'lots'"]
+
+
 def test_unreachable_database_stops_with_one_line_naming_database_url():
     result = _run(_env(DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere"))
     assert result.returncode == 2
