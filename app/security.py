@@ -1,6 +1,8 @@
 """Flask-AppBuilder's security manager, bound to Tollgate's user model, with login auditing and throttling."""
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 
 from .models.user import TollgateUser
 
@@ -30,6 +32,13 @@ class TollgateSecurityManager(SecurityManager):
             self.add_role(role_name)
         self.add_role(self.auth_role_admin)
         self.add_role(self.auth_role_public)
+
+    def create_limiter(self, app: Flask) -> Limiter:
+        # A Redis outage must not lock staff out of the back office: the sign-in throttles
+        # step aside (flask-limiter logs the error) until Redis answers again.
+        limiter = Limiter(key_func=get_remote_address, swallow_errors=True)
+        limiter.init_app(app)
+        return limiter
 
     def register_views(self) -> None:
         super().register_views()

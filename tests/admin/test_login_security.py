@@ -79,3 +79,23 @@ def test_production_session_cookie_is_secure_httponly_and_samesite_lax(app):
     assert {"secure", "httponly", "samesite"} <= set(attributes)
     assert attributes["samesite"].lower() == "samesite=lax"
     assert "frame-ancestors 'none'" in seen["csp"]
+
+
+_OUTAGE_PROBE = """
+from app import create_app
+client = create_app().test_client()
+response = client.post("/login/", data={"username": "someone", "password": "wrong"})
+print(response.status_code, response.headers.get("Location"))
+"""
+
+
+def test_sign_in_still_answers_while_the_throttles_store_is_down(app):
+    """A Redis outage must not lock staff out of the back office: the throttle steps aside."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TOLLGATE_", "DATABASE_URL", "REDIS_URL"))}
+    env.update(TOLLGATE_ENV="testing", TEST_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               TEST_REDIS_URL="redis://127.0.0.1:1/0")
+    result = subprocess.run([sys.executable, "-c", _OUTAGE_PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    status, location = result.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert status == "302" and "/login/" in location
