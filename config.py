@@ -96,6 +96,14 @@ class Config:
         "zh": {"flag": "cn", "name": "简体中文"},
     }
     WTF_CSRF_ENABLED = True
+    # Back-office sign-in throttles (flask-limiter syntax): every attempt per client address,
+    # failed attempts per account name.
+    LOGIN_LIMIT_PER_IP = env_str("TOLLGATE_LOGIN_LIMIT_PER_IP", "20 per minute")
+    LOGIN_LIMIT_PER_ACCOUNT = env_str("TOLLGATE_LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
 
     # Back office
     # Platform roles (Support, Finance, Auditor) come from app/roles.py through the security
@@ -170,6 +178,14 @@ class Config:
         for name in ("GATEWAY_STREAM_MAX_S", "GATEWAY_DRAIN_S"):
             if getattr(cls, name) < 1:
                 raise ConfigError(f"{name} must be at least 1 second, got {getattr(cls, name)}")
+        from limits import parse_many
+
+        for name, value in (("TOLLGATE_LOGIN_LIMIT_PER_IP", cls.LOGIN_LIMIT_PER_IP),
+                            ("TOLLGATE_LOGIN_LIMIT_PER_ACCOUNT", cls.LOGIN_LIMIT_PER_ACCOUNT)):
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ConfigError(f"{name} must be a rate such as '5 per 5 minutes', got {value!r}") from None
 
 
 class DevelopmentConfig(Config):
@@ -202,6 +218,9 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    # Production is served over HTTPS: session cookies never travel in clear text.
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
     TOLLGATE_CHECK_SERVICES = True  # refuse to start when PostgreSQL or Redis is unreachable
 
     @classmethod
@@ -219,8 +238,16 @@ CONFIGS = {
 }
 
 
-def config_from_env():
-    name = env_str("TOLLGATE_ENV", "development")
+def config_from_env(default: str | None = None):
+    """The config class TOLLGATE_ENV names; only ``run.py`` passes a default (development).
+
+    A server entry point must be told its mode: falling back to development there would
+    serve a dev secret, the admin/admin account and the mock's control endpoints.
+    """
+    name = env_str("TOLLGATE_ENV", default)
+    if name is None:
+        raise ConfigError("TOLLGATE_ENV is not set: set it to production (or development for a local trial; "
+                          "python run.py defaults to development)")
     if name not in CONFIGS:
         raise ConfigError(f"TOLLGATE_ENV must be one of {', '.join(CONFIGS)}, got {name!r}")
     return CONFIGS[name]

@@ -6,9 +6,10 @@ Redis stand-in and rate-limit store, jobs run inline, and the bundled mock upstr
 runs on PostgreSQL and Redis. Production runs under gunicorn instead (see README).
 """
 import argparse
+import ipaddress
 import sys
 
-from config import ConfigError, INSTANCE_DIR
+from config import ConfigError, INSTANCE_DIR, config_from_env
 
 
 def main(argv=None) -> int:
@@ -22,7 +23,7 @@ def main(argv=None) -> int:
     from app.setup import prepare_embedded
 
     try:
-        app = create_app()
+        app = create_app(config_from_env(default="development"))
         with app.app_context():
             base_url = f"http://{args.host}:{args.port}"
             info = prepare_embedded(base_url)
@@ -35,6 +36,11 @@ def main(argv=None) -> int:
         print(f"tollgate: cannot start: {describe_startup_error(exc)}", file=sys.stderr)
         return 2
 
+    if app.config["ENV_NAME"] == "development" and not is_loopback(args.host):
+        print(f"tollgate: warning: development mode on {args.host} serves the dev credentials "
+              f"({info['admin_user']}/{info['admin_password']}, a dev SECRET_KEY) and the mock upstream's "
+              "control endpoints to anyone who can reach it; use TOLLGATE_ENV=production under gunicorn "
+              "(see README) for a shared host", file=sys.stderr)
     print(f"Tollgate is running at {base_url}")
     print(f"  back office: {base_url}/admin/   (user {info['admin_user']!r}, password {info['admin_password']!r})")
     print(f"  demo API key: {info['api_key']}")
@@ -47,6 +53,15 @@ def main(argv=None) -> int:
     run_in_thread(app)  # no cron scheduler here: rollups and alerts run in this process
     serve(app, args.host, args.port)
     return 0
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
 
 
 def serve(app, host: str, port: int) -> None:

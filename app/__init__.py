@@ -11,9 +11,10 @@ def create_app(config_class=None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(config_class)
 
-    from . import extensions, jobs, gateway, api, views, cli
+    from . import extensions, headers, jobs, gateway, api, views, cli
 
     init_extensions(app)
+    headers.init_app(app)
     jobs.init_app(app)
     gateway.register_gateway(app)
     api.register_me_api(app)

@@ -2,15 +2,15 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .accounts import add_member, create_api_key, create_org, create_user
 from .billing import money
 from .billing.units import usd_to_credits
 from .crypto import encrypt
 from .extensions import db
-from .models import (LlmModel, ModelGroup, ModelRoute, Organization, OrgRole, Plan, Provider,
-                     ProviderKind, TxType, UserTier)
+from .models import (ApiKey, KeyStatus, LlmModel, ModelGroup, ModelRoute, Organization, OrgRole, Plan, Provider,
+                     ProviderKind, TxType, UserTier, utcnow)
 
 DEFAULT_PLANS = [
     # code, name, monthly USD, messages per 12h, concurrency, top-up bonus bps, priority
@@ -21,6 +21,9 @@ DEFAULT_PLANS = [
 ]
 
 DEMO_ORG = "Demo Org"
+DEMO_KEY_NAME = "demo"
+# The demo's two providers and where each sits under the mock upstream's root.
+DEMO_PROVIDERS = {"mock-openai": "/v1", "mock-anthropic": ""}
 
 
 @dataclass
@@ -39,15 +42,29 @@ def ensure_plans() -> None:
 
 
 def seed_demo(upstream_root: str) -> Demo:
-    """Create (once) a demo org with $100, two users, groups, models and mock providers; return a fresh key."""
+    """Create (once) a demo org with $100, two users, groups, models and mock providers; return a fresh key.
+
+    Run again, it points the demo providers at ``upstream_root`` (the address may have
+    changed since) and revokes the keys it printed before: only the latest one works.
+    """
     ensure_plans()
     org = db.session.scalar(select(Organization).where(Organization.name == DEMO_ORG))
     if org is None:
         org = _create_demo_org(upstream_root)
+    else:
+        _point_demo_providers(upstream_root)
+        db.session.execute(update(ApiKey).where(ApiKey.org_id == org.id, ApiKey.name == DEMO_KEY_NAME,
+                                                ApiKey.status == KeyStatus.active)
+                           .values(status=KeyStatus.revoked, revoked_at=utcnow()))
     owner = next(m.user for m in org.memberships if m.role == OrgRole.owner)
-    _, secret = create_api_key(owner, "demo", org=org)
+    _, secret = create_api_key(owner, DEMO_KEY_NAME, org=org)
     db.session.commit()
     return Demo(org=org, api_key=secret)
+
+
+def _point_demo_providers(upstream_root: str) -> None:
+    for provider in db.session.scalars(select(Provider).where(Provider.name.in_(DEMO_PROVIDERS))):
+        provider.base_url = upstream_root + DEMO_PROVIDERS[provider.name]
 
 
 def _create_demo_org(upstream_root: str) -> Organization:

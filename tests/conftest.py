@@ -3,11 +3,14 @@
 Nothing of Tollgate's own is mocked. Each test starts from empty tables (roles,
 permissions and plans survive) and an empty Redis database, and ends by checking the
 money invariant: every wallet's balance equals the sum of its completed ledger entries.
+
+``pytest --embedded`` runs the tests marked ``embedded`` on what ``python run.py`` uses
+instead: a SQLite file and the in-process Redis stand-in (tests/test_embedded.py does so
+inside every full run).
 """
 import os
 
 import pytest
-import redis
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -32,17 +35,45 @@ def _fresh_database(url: str) -> str:
     return target.render_as_string(hide_password=False)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--embedded", action="store_true",
+                     help="run only the tests marked embedded, on SQLite and the in-process Redis stand-in")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "embedded: also run on SQLite and the in-process Redis stand-in")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--embedded"):
+        return
+    kept = [item for item in items if item.get_closest_marker("embedded")]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
+
+
 @pytest.fixture(scope="session")
-def app():
+def embedded(request) -> bool:
+    return request.config.getoption("--embedded")
+
+
+@pytest.fixture(scope="session")
+def app(embedded, tmp_path_factory):
     from app import create_app
     from app.seed import ensure_plans
     from app.setup import migrate_schema, sync_roles
     from app.extensions import db
 
-    class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = _fresh_database(database_url(TestingConfig.SQLALCHEMY_DATABASE_URI))
-        REDIS_URL = _redis_url()
-        RATELIMIT_STORAGE_URI = REDIS_URL
+    if embedded:
+        class Config(TestingConfig):
+            SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path_factory.mktemp('embedded') / 'tollgate.db'}"
+            REDIS_URL = None  # the in-process stand-in, as in DevelopmentConfig
+            RATELIMIT_STORAGE_URI = "memory://"
+    else:
+        class Config(TestingConfig):
+            SQLALCHEMY_DATABASE_URI = _fresh_database(database_url(TestingConfig.SQLALCHEMY_DATABASE_URI))
+            REDIS_URL = _redis_url()
+            RATELIMIT_STORAGE_URI = REDIS_URL
 
     application = create_app(Config)
     application.jinja_env.undefined = __import__("jinja2").StrictUndefined
@@ -51,11 +82,12 @@ def app():
         sync_roles()
         ensure_plans()
         db.session.commit()
-    redis.Redis.from_url(Config.REDIS_URL).flushdb()
+    application.extensions["tollgate_redis"].client.flushdb()
     yield application
     with application.app_context():
         db.engine.dispose()
-    _drop_database(Config.SQLALCHEMY_DATABASE_URI)
+    if not embedded:
+        _drop_database(Config.SQLALCHEMY_DATABASE_URI)
 
 
 def _redis_url() -> str:
@@ -94,6 +126,8 @@ def _clean_state(request):
     finally:
         _truncate(db)
         app.extensions["tollgate_redis"].client.flushdb()
+        if request.getfixturevalue("embedded"):
+            _reset_limiters()
         ctx.pop()
 
 
@@ -109,9 +143,29 @@ def assert_ledger_balances(db) -> None:
 
 
 def _truncate(db) -> None:
+    if db.engine.dialect.name == "sqlite":
+        from flask_appbuilder import Model
+
+        with db.engine.connect() as conn:
+            enforced = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # wallets and organizations refer to each other
+            for table in Model.metadata.sorted_tables:
+                if table.name not in KEEP_TABLES:
+                    conn.execute(table.delete())
+            conn.commit()
+            conn.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+        return
     tables = [t for t in sa.inspect(db.engine).get_table_names() if t not in KEEP_TABLES]
     with db.engine.begin() as conn:
         conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+
+
+def _reset_limiters() -> None:
+    """Flushing Redis resets the limits stored there; the in-memory store needs its own reset."""
+    from app.extensions import appbuilder, limiter
+
+    limiter.reset()
+    appbuilder.sm.limiter.reset()
 
 
 @pytest.fixture

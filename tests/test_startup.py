@@ -39,6 +39,14 @@ def test_production_without_secret_key_stops_with_one_line_naming_it():
         "tollgate: configuration error: SECRET_KEY is required in production (TOLLGATE_ENV=production)"]
 
 
+def test_a_malformed_login_limit_stops_with_one_line_naming_it():
+    result = _run(_env(TOLLGATE_LOGIN_LIMIT_PER_IP="lots"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "tollgate: configuration error: TOLLGATE_LOGIN_LIMIT_PER_IP must be a rate such as '5 per 5 minutes', "
+        "got 'lots'"]
+
+
 def test_unreachable_database_stops_with_one_line_naming_database_url():
     result = _run(_env(DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere"))
     assert result.returncode == 2
@@ -55,20 +63,43 @@ def test_unreachable_redis_stops_the_gateway_process_with_one_line():
     assert result.stderr.strip().splitlines()[-1].startswith("tollgate: cannot start: cannot reach Redis at REDIS_URL")
 
 
+def _start_embedded(tmp_path, port, *args, stderr=subprocess.DEVNULL):
+    """Start run.py on a SQLite file in tmp_path; returns the process and the demo key it printed."""
+    env = _env(DATABASE_URL=f"sqlite:///{tmp_path / 'tollgate.db'}")
+    proc = subprocess.Popen([sys.executable, "run.py", "--port", str(port), *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=stderr, text=True)
+    key = None
+    deadline = time.monotonic() + 90
+    while key is None and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if "demo API key:" in line:
+            key = line.split("demo API key:")[1].strip()
+    while key and time.monotonic() < deadline:  # the key is printed just before the server listens
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    return proc, key
+
+
+def _stop(proc) -> str:
+    proc.terminate()
+    _, err = proc.communicate(timeout=20)
+    return err or ""
+
+
+def _chat_status(port, key) -> int:
+    return requests.post(f"http://127.0.0.1:{port}/v1/chat/completions", headers={"Authorization": f"Bearer {key}"},
+                         json={"model": "gpt-5-4", "messages": [{"role": "user", "content": "Hi"}]},
+                         timeout=20).status_code
+
+
 def test_embedded_default_serves_a_real_call_with_the_printed_key(tmp_path):
     port = _free_port()
-    env = _env(DATABASE_URL=f"sqlite:///{tmp_path / 'tollgate.db'}")
-    proc = subprocess.Popen([sys.executable, "run.py", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc, key = _start_embedded(tmp_path, port)
     try:
-        key = None
-        deadline = time.monotonic() + 90
-        while key is None and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            if "demo API key:" in line:
-                key = line.split("demo API key:")[1].strip()
         assert key and key.startswith("tg-") and len(key) >= 35
         client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=key, max_retries=2)
         reply = client.chat.completions.create(model="gpt-5-4", messages=[{"role": "user", "content": "Hello"}])
@@ -83,13 +114,26 @@ def test_embedded_default_serves_a_real_call_with_the_printed_key(tmp_path):
         assert requests.get(f"http://127.0.0.1:{port}/admin/", timeout=10, allow_redirects=False).status_code in (
             200, 302)
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        _stop(proc)
 
 
-@pytest.mark.parametrize("command", [["tollgate", "demo", "--base-url", "http://gw.test"]])
-def test_demo_command_prints_exports_to_eval(app, db, command):
-    result = app.test_cli_runner().invoke(args=command)
+def test_restart_on_another_port_repoints_the_demo_and_only_the_new_key_works(tmp_path):
+    first_port, second_port = _free_port(), _free_port()
+    proc, first_key = _start_embedded(tmp_path, first_port, stderr=subprocess.PIPE)
+    assert "tollgate: warning" not in _stop(proc)  # loopback: nobody else can reach the dev credentials
+    proc, second_key = _start_embedded(tmp_path, second_port, "--host", "0.0.0.0", stderr=subprocess.PIPE)
+    try:
+        assert _chat_status(second_port, second_key) == 200
+        assert _chat_status(second_port, first_key) == 401
+    finally:
+        err = _stop(proc)
+    warning = [line for line in err.splitlines() if line.startswith("tollgate: warning:")]
+    assert len(warning) == 1 and "0.0.0.0" in warning[0] and "admin/admin" in warning[0]
+
+
+def test_demo_command_prints_exports_to_eval(app, db):
+    result = app.test_cli_runner().invoke(args=["tollgate", "demo", "--base-url", "http://gw.test",
+                                                "--upstream", "http://mock.test"])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[-2].startswith("export TOLLGATE_API_KEY=tg-")
@@ -115,3 +159,23 @@ def test_an_unusable_https_proxy_stops_with_one_line_naming_it():
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tollgate: configuration error: HTTPS_PROXY: proxy URL")
+
+
+def test_demo_command_without_a_mounted_mock_asks_for_an_upstream(app, db):
+    result = app.test_cli_runner().invoke(args=["tollgate", "demo", "--base-url", "http://gw.test"])
+    assert result.exit_code == 2
+    assert "--upstream" in result.output and "/_mock" in result.output
+    from app.models import Organization
+    assert db.session.scalar(db.select(Organization)) is None
+
+
+def test_demo_command_again_repoints_the_providers_and_revokes_the_old_key(app, db):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["tollgate", "demo", "--base-url", "http://gw.test", "--upstream", "http://gw.test/_mock"])
+    result = runner.invoke(args=["tollgate", "demo", "--base-url", "http://gw.test", "--upstream", "http://mock:9100/"])
+    assert result.exit_code == 0, result.output
+    from app.models import ApiKey, KeyStatus, Provider
+    urls = dict(db.session.execute(db.select(Provider.name, Provider.base_url)).all())
+    assert urls == {"mock-openai": "http://mock:9100/v1", "mock-anthropic": "http://mock:9100"}
+    statuses = sorted(s.value for s in db.session.scalars(db.select(ApiKey.status)))
+    assert statuses == ["active", "revoked"]

@@ -1,7 +1,7 @@
 """Queries behind Overview, Platform metrics and Usage: rollups and small tables only."""
 import datetime as dt
 
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import Date, func, select
 
 from ..extensions import db
 from ..models import (ApiKey, LedgerDaily, Organization, Subscription, TollgateUser, TxType, UsageDaily,
@@ -67,9 +67,10 @@ def platform_totals() -> dict:
 
 def daily_series(since: dt.date) -> dict[str, list]:
     """Signups, revenue, tokens and cost per day since ``since``, zero-filled."""
+    # date() is a function on PostgreSQL and SQLite alike; CAST(... AS DATE) is a number on SQLite.
+    signup_day = func.date(TollgateUser.created_on, type_=Date)
     signups = dict(db.session.execute(
-        select(cast(TollgateUser.created_on, Date), func.count()).where(TollgateUser.created_on >= since)
-        .group_by(cast(TollgateUser.created_on, Date))).all())
+        select(signup_day, func.count()).where(TollgateUser.created_on >= since).group_by(signup_day)).all())
     revenue = dict(db.session.execute(
         select(LedgerDaily.day, func.sum(LedgerDaily.amount)).where(
             LedgerDaily.day >= since, LedgerDaily.type.in_(REVENUE_TYPES)).group_by(LedgerDaily.day)).all())

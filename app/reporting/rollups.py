@@ -6,7 +6,7 @@ running it once. Callers commit.
 """
 import datetime as dt
 
-from sqlalchemy import text
+from sqlalchemy import Date, DateTime, bindparam, text
 from sqlalchemy.orm import Session
 
 _DIMS = "org_id, project_id, user_id, api_key_id, model"
@@ -19,6 +19,14 @@ _RAW_SUMS = """count(*), count(*) FILTER (WHERE status <> 'success'),
     coalesce(sum(cache_write_cost), 0), coalesce(sum(total_cost), 0), coalesce(sum(discount_savings), 0),
     coalesce(sum(unbilled_cost), 0)"""
 _ROLLUP_SUMS = ", ".join(f"sum({c.strip()})" for c in _SUMS.split(","))
+# Typed parameters are written the way the ORM writes these columns: on SQLite, where
+# timestamps are text, an untyped hour would lack the ".000000" the ORM's reads compare with.
+_PERIOD = (bindparam("start", type_=DateTime), bindparam("end", type_=DateTime), bindparam("day", type_=Date))
+
+
+def _sql(statement: str):
+    clause = text(statement)
+    return clause.bindparams(*(p for p in _PERIOD if f":{p.key}" in statement))
 
 
 def hour_start(moment: dt.datetime) -> dt.datetime:
@@ -29,8 +37,8 @@ def rebuild_hour(session: Session, hour: dt.datetime) -> int:
     """Replace the usage_hourly rows of the hour starting at ``hour`` (UTC, naive)."""
     start = hour_start(hour)
     params = {"start": start, "end": start + dt.timedelta(hours=1)}
-    session.execute(text("DELETE FROM usage_hourly WHERE hour = :start"), params)
-    result = session.execute(text(f"""
+    session.execute(_sql("DELETE FROM usage_hourly WHERE hour = :start"), params)
+    result = session.execute(_sql(f"""
         INSERT INTO usage_hourly (hour, {_DIMS}, {_SUMS})
         SELECT :start, {_DIMS}, {_RAW_SUMS}
         FROM usage_logs WHERE created_at >= :start AND created_at < :end
@@ -42,14 +50,14 @@ def rebuild_day(session: Session, day: dt.date) -> int:
     """Replace usage_daily and ledger_daily rows of ``day`` from the hourly rollup and the ledger."""
     start = dt.datetime.combine(day, dt.time())
     params = {"day": day, "start": start, "end": start + dt.timedelta(days=1)}
-    session.execute(text("DELETE FROM usage_daily WHERE day = :day"), params)
-    result = session.execute(text(f"""
+    session.execute(_sql("DELETE FROM usage_daily WHERE day = :day"), params)
+    result = session.execute(_sql(f"""
         INSERT INTO usage_daily (day, {_DIMS}, {_SUMS})
         SELECT :day, {_DIMS}, {_ROLLUP_SUMS}
         FROM usage_hourly WHERE hour >= :start AND hour < :end
         GROUP BY {_DIMS}"""), params)
-    session.execute(text("DELETE FROM ledger_daily WHERE day = :day"), params)
-    session.execute(text("""
+    session.execute(_sql("DELETE FROM ledger_daily WHERE day = :day"), params)
+    session.execute(_sql("""
         INSERT INTO ledger_daily (day, type, entries, amount)
         SELECT :day, type, count(*), sum(amount) FROM ledger_entries
         WHERE status = 'completed' AND created_at >= :start AND created_at < :end

@@ -36,6 +36,8 @@ def page(live_server):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page()
         page.set_default_timeout(15_000)
+        page.csp_violations = []
+        page.on("console", lambda msg: "Content Security Policy" in msg.text and page.csp_violations.append(msg.text))
         yield page
         browser.close()
 
@@ -80,3 +82,4 @@ def test_admin_assigns_groups_gifts_credits_and_sees_the_usage_chart(admin_user,
     page.goto(f"{live_server}/admin/usage/?group_by=day")
     page.wait_for_function("document.getElementById('usage-chart').chart !== undefined")
     assert page.evaluate("typeof Chart") == "function"
+    assert page.csp_violations == []  # the security headers leave every page above working

@@ -4,13 +4,15 @@ import datetime as dt
 import io
 import itertools
 
+import pytest
+
 from sqlalchemy import select, func
 
 from app.billing import money
 from app.extensions import db
 from app.jobs import rollups as rollup_jobs
-from app.models import AuditLog, LedgerEntry, TxType, UsageDaily, UsageHourly, UsageLog, utcnow
-from app.reporting import metrics, rollups
+from app.models import AuditLog, LedgerEntry, TollgateUser, TxType, UsageDaily, UsageHourly, UsageLog, utcnow
+from app.reporting import dashboards, metrics, rollups
 from tests.factories import make_key, make_org, make_user
 
 _ids = itertools.count(1)
@@ -31,6 +33,7 @@ def _setup():
     return org, user, key
 
 
+@pytest.mark.embedded
 def test_rebuilding_a_period_twice_gives_the_same_rows(db):
     org, user, key = _setup()
     now = utcnow()
@@ -47,6 +50,7 @@ def test_rebuilding_a_period_twice_gives_the_same_rows(db):
     assert db.session.scalar(select(func.sum(UsageDaily.requests))) == 4
 
 
+@pytest.mark.embedded
 def test_org_metrics_windows_count_only_usage_inside_the_window(db):
     org, user, key = _setup()
     now = utcnow()
@@ -62,6 +66,21 @@ def test_org_metrics_windows_count_only_usage_inside_the_window(db):
     assert (week["requests"], week["total_cost"]) == (3, 7_000)
     assert metrics.org_top_models(org.id, "7d")[0]["model"] == "gpt-x"
 
+
+
+@pytest.mark.embedded
+@pytest.mark.parametrize("window", ["1h", "4h", "1d"])
+def test_a_window_counts_its_current_and_its_oldest_hour(db, window):
+    org, user, key = _setup()
+    now = utcnow()
+    hours = metrics.WINDOWS[window]
+    oldest = rollups.hour_start(now) - dt.timedelta(hours=hours - 1)
+    _usage(org, user, key, when=now, cost=1_000)
+    _usage(org, user, key, when=oldest, cost=20_000)
+    _usage(org, user, key, when=oldest - dt.timedelta(seconds=1), cost=300_000)  # just outside
+    db.session.commit()
+    rollup_jobs.rebuild_period((oldest - dt.timedelta(hours=1)).isoformat(), (now + dt.timedelta(hours=1)).isoformat())
+    assert metrics.org_totals(org.id, window)["total_cost"] == 21_000
 
 def test_usage_page_groups_by_org_then_model_and_charts_it(admin_client):
     org, user, key = _setup()
@@ -120,6 +139,7 @@ def test_refund_takes_credits_back_up_to_the_top_up_and_is_audited(finance_clien
     assert db.session.scalar(select(AuditLog.details).where(AuditLog.action == "wallet.refund"))["amount"] == -4_000_000
 
 
+@pytest.mark.embedded
 def test_dashboards_show_today_and_platform_totals(admin_client):
     org, user, key = _setup()
     _usage(org, user, key, cost=2_500_000)
@@ -130,6 +150,8 @@ def test_dashboards_show_today_and_platform_totals(admin_client):
     assert "$2.50" in overview and "enterprise" in overview
     platform = admin_client.get("/admin/platform/").get_data(as_text=True)
     assert "$7.00" in platform and 'id="signups-chart"' in platform
+    users = db.session.scalar(select(func.count(TollgateUser.id)))
+    assert dashboards.daily_series(dt.date.today())["signups"] == [users]
 
 
 def test_transactions_list_filters_by_wallet_id_in_the_url(finance_client):

@@ -10,6 +10,7 @@ PAGES = ["/admin/", "/admin/platform/", "/admin/usage/", "/admin/usage/?group_by
          "/admin/discounts/add"]
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize("url", PAGES)
 def test_admin_page_renders_with_data(admin_client, url):
     owner = make_user()
@@ -21,6 +22,7 @@ def test_admin_page_renders_with_data(admin_client, url):
     assert response.status_code == 200, response.get_data(as_text=True)[-2000:]
 
 
+@pytest.mark.embedded
 def test_org_detail_and_gift_form_render(admin_client):
     owner = make_user()
     org = make_org(balance_usd="10", owner=owner)

@@ -4,26 +4,36 @@ import contextlib
 import requests
 import sqlalchemy as sa
 
+from app.billing import settlement
 from app.extensions import db
 from app.models import LedgerEntry, TxType, UsageLog, Wallet
 
 
 def chat(client, headers, model="gpt-test", **body):
     payload = {"model": model, "messages": [{"role": "user", "content": "Hello there"}], **body}
-    return client.post("/v1/chat/completions", json=payload, headers=headers)
+    # buffered: the body is read and the response closed, as a server does, which runs the
+    # settlement production schedules for after the response.
+    return client.post("/v1/chat/completions", json=payload, headers=headers, buffered=True)
+
+
+def settled() -> None:
+    """Write queued usage now, as a production flusher would; a no-op where settlement is synchronous."""
+    settlement.flush_all()
+    db.session.expire_all()
 
 
 def balance(wallet_id) -> int:
-    db.session.expire_all()
+    settled()
     return db.session.get(Wallet, wallet_id).balance
 
 
 def usage_charges() -> list[int]:
+    settled()
     return list(db.session.scalars(sa.select(LedgerEntry.amount).where(LedgerEntry.type == TxType.usage)))
 
 
 def usage_rows() -> list[UsageLog]:
-    db.session.expire_all()
+    settled()
     return list(db.session.scalars(sa.select(UsageLog).order_by(UsageLog.id)))
 
 

@@ -10,9 +10,19 @@ from app.extensions import db
 from app.models import ApiKey, ModelRoute, UsageLog
 from tests.factories import make_key, make_org, make_provider, make_user
 
-from .helpers import balance, chat, knobs, usage_charges, usage_rows
+from .helpers import balance, chat, knobs, settled, usage_charges, usage_rows
 
 
+@pytest.fixture(autouse=True, params=["sync", "background"])
+def settle_mode(request, app):
+    """Tests and the embedded default settle before answering; production settles in the background."""
+    app.config["GATEWAY_SYNC_SETTLE"] = request.param == "sync"
+    yield request.param
+    settled()  # so the ledger check after the test sees every charge
+    app.config["GATEWAY_SYNC_SETTLE"] = True
+
+
+@pytest.mark.embedded
 def test_chat_is_charged_exactly_from_reported_usage(client, world, mock_upstream):
     # gpt-test: 1 credit per input token, 2 per output token.
     with knobs(mock_upstream, prompt_tokens=10, completion_tokens=16):
@@ -32,6 +42,7 @@ def test_chat_is_charged_exactly_from_reported_usage(client, world, mock_upstrea
     assert forwarded["model"] == "gpt-upstream"
 
 
+@pytest.mark.embedded
 def test_group_multiplier_discounts_and_rounds_up(client, world, mock_upstream):
     world.public.multiplier = Decimal("0.8")
     db.session.commit()
@@ -56,7 +67,7 @@ def test_lifetime_quota_header_counts_down(client, world, mock_upstream):
     with knobs(mock_upstream, prompt_tokens=10, completion_tokens=16):
         resp = chat(client, {"Authorization": f"Bearer {secret}"})
     assert resp.headers["X-Quota-Remaining-Credits"] == str(1_000_000 - 42)
-    db.session.expire_all()
+    settled()
     assert db.session.get(ApiKey, key.id).spent == 42
 
 
@@ -88,6 +99,7 @@ def test_upstream_4xx_is_passed_back_in_the_callers_format_uncharged(client, wor
     assert usage_charges() == []
 
 
+@pytest.mark.embedded
 def test_stream_relays_every_chunk_and_charges_reported_usage(client, world, mock_upstream):
     with knobs(mock_upstream, prompt_tokens=10, completion_tokens=16):
         resp = chat(client, world.headers, stream=True, stream_options={"include_usage": True})

@@ -25,7 +25,7 @@ HEARTBEAT_S = 0.25
 
 
 class Gateway:
-    """``gunicorn -c python:app.gunicorn_conf app.gateway.wsgi:application``, one worker, its own flusher."""
+    """``gunicorn -c python:app.gunicorn_gateway_conf app.gateway.wsgi:application``, one worker, its own flusher."""
 
     def __init__(self, app, log_path: Path, **settings):
         with socket.socket() as s:
@@ -33,12 +33,12 @@ class Gateway:
             port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "TOLLGATE_ENV": "testing", "TEST_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-               "TEST_REDIS_URL": app.config["REDIS_URL"], "TOLLGATE_BIND": f"127.0.0.1:{port}",
+               "TEST_REDIS_URL": app.config["REDIS_URL"], "TOLLGATE_GATEWAY_BIND": f"127.0.0.1:{port}",
                "TOLLGATE_WORKERS": "1", "GATEWAY_SYNC_SETTLE": "0", "GATEWAY_FLUSH_INTERVAL_S": "0.2",
                "GATEWAY_HOLD_HEARTBEAT_S": str(HEARTBEAT_S), **settings}
         self.log_path = log_path
         self.log = open(log_path, "w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf",
+        self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_gateway_conf",
                                       "app.gateway.wsgi:application"], cwd=ROOT, env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT)
 

@@ -111,13 +111,13 @@ def gateway_env(database_url: str, redis_url: str, secret_key: str, **extra) -> 
 
 
 class Gateway(Process):
-    """``gunicorn -c python:app.gunicorn_conf app.gateway.wsgi:application`` as deployed."""
+    """``gunicorn -c python:app.gunicorn_gateway_conf app.gateway.wsgi:application`` as deployed."""
 
     def __init__(self, env: dict, port: int | None = None):
         self.port = port or free_port()
-        super().__init__(f"gateway-{self.port}", [sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf",
-                                                   "app.gateway.wsgi:application"],
-                         {**env, "TOLLGATE_BIND": f"127.0.0.1:{self.port}"})
+        super().__init__(f"gateway-{self.port}", [sys.executable, "-m", "gunicorn", "-c",
+                                                   "python:app.gunicorn_gateway_conf", "app.gateway.wsgi:application"],
+                         {**env, "TOLLGATE_GATEWAY_BIND": f"127.0.0.1:{self.port}"})
         self.url = f"http://127.0.0.1:{self.port}"
         self.wait_until(lambda: requests.get(f"{self.url}/v1/models", timeout=1).status_code == 401, "ready", 60)
 
