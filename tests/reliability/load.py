@@ -51,7 +51,8 @@ def one_call(base_url: str, secret: str, model: str, stream: bool, max_tokens: i
         return Outcome(resp.status_code, rid, stream, False, code, ctype)
     try:
         text = resp.text if stream else None
-        completed = ("data: [DONE]" in text) if stream else bool(resp.json().get("choices"))
+        # A stream is whole when it ends with [DONE] and carries no error event (a cut, a cap).
+        completed = ("data: [DONE]" in text and '"error"' not in text) if stream else bool(resp.json().get("choices"))
     except (requests.RequestException, ValueError):
         completed = False
     return Outcome(200, rid, stream, completed, None, ctype)
