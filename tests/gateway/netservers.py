@@ -145,8 +145,8 @@ class ConnectProxy:
         self.tunnels += 1
         self._open.append(upstream)
         client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        threading.Thread(target=_pump, args=(upstream, client), daemon=True).start()
-        _pump(client, upstream)
+        threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+        pump(client, upstream)
 
     def stop(self):
         self.sock.close()
@@ -157,7 +157,7 @@ class ConnectProxy:
                 pass
 
 
-def _pump(src, dst):
+def pump(src, dst):
     try:
         while data := src.recv(65536):
             dst.sendall(data)

@@ -9,10 +9,13 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import requests
+
+from tests.gateway.netservers import pump
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,17 +134,14 @@ class CuttableProxy:
     and restored on the same port: a database or Redis "lost" from one process's view."""
 
     def __init__(self, target: tuple[str, int]):
-        import threading
-
         self.target, self.port = target, free_port()
-        self._threading = threading
         self._conns: list[socket.socket] = []
         self._listener = None
         self.restore()
 
     def restore(self) -> None:
         self._listener = socket.create_server(("127.0.0.1", self.port))
-        self._threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
 
     def cut(self) -> None:
         try:
@@ -170,18 +170,5 @@ class CuttableProxy:
                 continue
             self._conns += [client, upstream]
             for src, dst in ((client, upstream), (upstream, client)):
-                self._threading.Thread(target=_pump, args=(src, dst), daemon=True).start()
+                threading.Thread(target=pump, args=(src, dst), daemon=True).start()
 
-
-def _pump(src: socket.socket, dst: socket.socket) -> None:
-    try:
-        while data := src.recv(65536):
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for s in (src, dst):
-            try:
-                s.close()
-            except OSError:
-                pass
