@@ -135,20 +135,25 @@ def _with_upstream(cluster, **knobs):
 
 def test_upstream_errors_and_cuts_under_load(cluster):
     _, secret = cluster.key()
+    cluster.provider.timeout_s = 1  # the gateways re-read it with the catalog, every second
+    db.session.commit()
+    time.sleep(1.1)
     fund(cluster.org.wallet.id, "10")
     urls = [gw.url for gw in cluster.gateways]
     figures = {}
     try:
         for name, knobs, expected in (("500", {"error": "500"}, {502}), ("429", {"error": "429"}, {429}),
+                                      ("timeout", {"error": "timeout", "timeout_s": 3}, {504}),
                                       ("cut", {"cut_after": 3}, {200})):
             requests.post(f"{cluster.upstream.url}/_control/reset", timeout=5).raise_for_status()
             _with_upstream(cluster, **knobs)
             before = charged_total(cluster.org.wallet.id)
+            calls = 6 if name == "timeout" else 20  # each timeout costs the provider's 1 s read timeout
             outs = [one_call(urls[i % 2], secret, "gpt-load", stream=(name == "cut") or i % 2 == 0)
-                    for i in range(20)]
+                    for i in range(calls)]
             assert {o.status for o in outs} == expected, (name, [(o.status, o.code) for o in outs])
             assert all("json" in o.content_type for o in outs if o.status != 200)
-            assert wait_for_usage_rows(sum(len(v) for v in figures.values()) + 20) >= 20
+            assert wait_for_usage_rows(sum(len(v) for v in figures.values()) + calls) >= calls
             charged = charged_total(cluster.org.wallet.id) - before
             if name == "cut":
                 assert all(not o.completed for o in outs)  # the caller saw the cut, no [DONE]
@@ -156,7 +161,7 @@ def test_upstream_errors_and_cuts_under_load(cluster):
             else:
                 assert charged == 0
             figures[name] = outs
-            record_figures(f"upstream {name} on every call", requests=20,
+            record_figures(f"upstream {name} on every call", requests=calls,
                            statuses=sorted({o.status for o in outs}), charged=charged)
     finally:
         requests.post(f"{cluster.upstream.url}/_control/reset", timeout=5)
