@@ -48,6 +48,7 @@ CAPS = {"per_request_cap_usd": USD, "quota_usd": USD, "cap_5h_usd": USD, "cap_1d
 SCHEMAS = {
     "Error": _obj({"error": _obj({"type": STR, "message": STR, "code": STR}, {"param": STR}, extra=False)},
                   extra=False),
+    "AnthropicError": _obj({"type": {"const": "error"}, "error": _obj({"type": STR, "message": STR})}, extra=False),
     "Account": _obj({
         "user": _obj({"id": INT, "username": STR, "email": STR, "created_at": TIME,
                       "tier": {"enum": ["individual", "enterprise"]}}),
@@ -118,7 +119,10 @@ PATHS = {
                                          _json(_ref("ChatCompletion")), 400, 402, 403, 404, 429,
                                          body="ChatRequest")},
     "/v1/messages": {"post": {**_op("Anthropic Messages (errors in Anthropic's format)", _json(_ref("Message")),
-                                    body="MessagesRequest"), "x-error-format": "anthropic"}},
+                                    body="MessagesRequest"),
+                              "responses": {"200": _json(_ref("Message")),
+                                            **{s: _json(_ref("AnthropicError"), "An error in Anthropic's format")
+                                               for s in ("400", "401", "402", "403", "404", "429", "503")}}}},
     "/v1/embeddings": {"post": _op("OpenAI embeddings", _json(_ref("Embeddings")), 400, 402, 403, 404, 429,
                                    body="EmbeddingsRequest")},
     "/v1/models": {"get": _op("The models this key may call", _json(_ref("ModelList")))},
