@@ -108,6 +108,17 @@ def test_patch_changes_caps_and_the_gateway_applies_them_at_once(app, client, wo
     assert refused.status_code == 429 and refused.json["error"]["code"] == "quota_exhausted"
 
 
+def test_a_narrowed_allowlist_applies_at_once_even_while_the_key_is_cached(app, client, world, monkeypatch):
+    monkeypatch.setitem(app.config, "GATEWAY_KEY_CACHE_SECONDS", 30)
+    assert chat(client, world.headers).status_code == 200  # the key is now cached
+    resp = client.patch(f"/api/v1/me/keys/{world.key.id}", json={"allowed_models": ["claude-test"]},
+                        headers=world.headers)
+    assert resp.status_code == 200
+    refused = chat(client, world.headers)
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "model_not_allowed"
+    assert chat(client, world.headers, model="claude-test").status_code == 200
+
+
 def test_patch_narrows_the_allowlist(client, world):
     resp = client.patch(f"/api/v1/me/keys/{world.key.id}", json={"allowed_models": ["claude-test"]},
                         headers=world.headers)
