@@ -8,7 +8,7 @@ what the actor may manage is "not found", never "forbidden", so ids of other use
 nothing. Each change validates everything first: a refusal changes nothing. Functions flush;
 the caller commits at its request boundary.
 """
-from sqlalchemy import select
+from sqlalchemy import and_, not_, or_, select
 
 from . import key_fields
 from .accounts import create_api_key, revoke_keys
@@ -16,7 +16,7 @@ from .actor import Actor
 from .extensions import db
 from .gateway import keycache
 from .key_fields import KeyInputError
-from .models import ApiKey, KeyStatus, Membership, Organization, OrgRole, TollgateUser
+from .models import ApiKey, KeyStatus, Membership, Organization, OrgRole, TollgateUser, utcnow
 
 __all__ = ["KeyInputError", "KeyNotFound", "KeyForbidden", "visible", "get", "listing", "create",
            "update", "rotate", "revoke", "batch", "BATCH_ACTIONS", "MAX_BATCH"]
@@ -54,10 +54,20 @@ def listing(actor: Actor, status: str | None = None, after_id: int | None = None
     """Newest first; ``after_id`` continues from the last id of the previous page."""
     query = select(ApiKey).where(*visible(actor)).order_by(ApiKey.id.desc()).limit(limit)
     if status is not None:
-        query = query.where(ApiKey.status == KeyStatus(status))
+        query = query.where(*_status_is(KeyStatus(status)))
     if after_id is not None:
         query = query.where(ApiKey.id < after_id)
     return list(db.session.scalars(query))
+
+
+def _status_is(status: KeyStatus) -> list:
+    """Criteria matching the status ``key_fields.describe`` shows: an active key past its expiry is expired."""
+    lapsed = and_(ApiKey.expires_at.is_not(None), ApiKey.expires_at <= utcnow())
+    if status == KeyStatus.active:
+        return [ApiKey.status == KeyStatus.active, not_(lapsed)]
+    if status == KeyStatus.expired:
+        return [or_(ApiKey.status == KeyStatus.expired, and_(ApiKey.status == KeyStatus.active, lapsed))]
+    return [ApiKey.status == status]
 
 
 def create(actor: Actor, fields: dict) -> tuple[ApiKey, str]:

@@ -248,6 +248,13 @@ def test_list_pages_with_after_and_filters_by_status(client, world):
     assert [k["id"] for k in rest["data"]] == [ids[1], ids[0]]
     revoked = client.get("/api/v1/me/keys?status=revoked", headers=world.headers).json["data"]
     assert [k["id"] for k in revoked] == [ids[0]]
+    lapsed = db.session.get(ApiKey, ids[1])
+    lapsed.expires_at = dt.datetime.utcnow() - dt.timedelta(minutes=1)
+    db.session.commit()
+    expired = client.get("/api/v1/me/keys?status=expired", headers=world.headers).json["data"]
+    assert [(k["id"], k["status"]) for k in expired] == [(ids[1], "expired")]
+    active = client.get("/api/v1/me/keys?status=active", headers=world.headers).json["data"]
+    assert ids[1] not in [k["id"] for k in active] and ids[2] in [k["id"] for k in active]
     assert client.get("/api/v1/me/keys?status=gone", headers=world.headers).json["error"]["param"] == "status"
     assert client.get("/api/v1/me/keys?limit=0", headers=world.headers).json["error"]["param"] == "limit"
 
