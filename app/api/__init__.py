@@ -4,7 +4,11 @@ from flask import Flask
 
 def register_me_api(app: Flask) -> None:
     from ..extensions import csrf
-    from .me import bp
+    from .me import bp as account
+    from .me_activity import bp as activity
+    from .me_keys import bp as keys
+    from .reference import bp as reference
 
-    app.register_blueprint(bp)
-    csrf.exempt(bp)
+    for bp in (account, keys, activity, reference):
+        app.register_blueprint(bp)
+        csrf.exempt(bp)

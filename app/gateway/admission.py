@@ -100,14 +100,7 @@ def resolve_model(call: Call, name: str) -> ModelInfo:
     if model is None or not model.enabled:
         raise GatewayError(404, "not_found_error", f"model '{name}' does not exist or is disabled",
                            code="model_not_found", param="model")
-    key = call.key
-    multiplier = cat.multiplier_for(model, key.granted_groups)
-    if (key.allowed_models and name not in key.allowed_models) or multiplier is None:
-        raise GatewayError(403, "permission_error", f"this key may not call model '{name}'",
-                           code="model_not_allowed", param="model")
-    if model.plan_ids and key.plan_id not in model.plan_ids:
-        raise GatewayError(403, "permission_error", f"model '{name}' is not available on this organization's plan",
-                           code="model_not_on_plan", param="model")
+    multiplier = _access(call.key, model, cat)
     wants_embedding = call.op == "embeddings"
     if (model.kind == "embedding") != wants_embedding:
         raise invalid(f"model '{name}' is {'an embedding' if model.kind == 'embedding' else 'a chat'} model "
@@ -115,6 +108,19 @@ def resolve_model(call: Call, name: str) -> ModelInfo:
     call.model = model
     call.multiplier = multiplier
     return model
+
+
+def _access(key: KeyContext, model: ModelInfo, cat) -> Decimal:
+    """The key's multiplier for ``model``, or the refusal when the key may not call it."""
+    name = model.public_id
+    multiplier = cat.multiplier_for(model, key.granted_groups)
+    if (key.allowed_models and name not in key.allowed_models) or multiplier is None:
+        raise GatewayError(403, "permission_error", f"this key may not call model '{name}'",
+                           code="model_not_allowed", param="model")
+    if model.plan_ids and key.plan_id not in model.plan_ids:
+        raise GatewayError(403, "permission_error", f"model '{name}' is not available on this organization's plan",
+                           code="model_not_on_plan", param="model")
+    return multiplier
 
 
 def size_request(call: Call, requested_output: int | None, prompt_bound: int) -> None:
@@ -145,6 +151,7 @@ def reserve(call: Call) -> None:
         # A key was revoked somewhere since this process cached the caller's: reload it (a
         # revoked key, deleted owner or paused org is refused here) and admit on what is true now.
         authenticate(call, fresh=True)
+        _access(call.key, call.model, catalog.current())  # its allowlist may have narrowed too
         result = holds.reserve(_hold_request(call, tokens))
     if not result.ok:
         raise refusal(result, tokens)

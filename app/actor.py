@@ -1,0 +1,58 @@
+"""Who is acting: a user, in one org or on their own, with the role they hold there.
+
+The /me API builds an Actor from the API key it was called with; the console builds one from
+the signed-in session. Everything that decides what a caller may see or change takes an Actor,
+so both surfaces obey the same rules.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Membership, Organization, OrgRole, Plan, UserAllowedGroup
+
+MANAGERS = frozenset({OrgRole.owner, OrgRole.admin})
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    org_id: int | None  # None: an individual acting on their own wallet
+    role: OrgRole | None  # the role in org_id; None for individuals
+    granted_groups: frozenset
+    plan_id: int | None
+
+    @property
+    def manages_org(self) -> bool:
+        return self.org_id is not None and self.role in MANAGERS
+
+    @property
+    def read_only(self) -> bool:
+        return self.role == OrgRole.viewer
+
+
+def for_key(key) -> Actor:
+    """The actor behind an API key (a gateway KeyContext): its owner, in the key's org."""
+    return Actor(user_id=key.user_id, org_id=key.org_id, role=_role(key.user_id, key.org_id),
+                 granted_groups=key.granted_groups, plan_id=key.plan_id)
+
+
+def for_user(user_id: int, org_id: int | None) -> Actor:
+    """The actor for a signed-in user working in ``org_id`` (None = their own account)."""
+    session = db.session
+    groups = frozenset(session.scalars(select(UserAllowedGroup.group_id)
+                                       .where(UserAllowedGroup.user_id == user_id)))
+    if org_id is None:
+        plan_id = session.scalar(select(Plan.id).where(Plan.code == "free"))
+    else:
+        plan_id = session.scalar(select(Organization.plan_id).where(Organization.id == org_id))
+    return Actor(user_id=user_id, org_id=org_id, role=_role(user_id, org_id), granted_groups=groups,
+                 plan_id=plan_id)
+
+
+def _role(user_id: int, org_id: int | None) -> OrgRole | None:
+    if org_id is None:
+        return None
+    # A key outliving its owner's membership acts with the least a member may do.
+    return db.session.scalar(select(Membership.role).where(Membership.org_id == org_id,
+                                                           Membership.user_id == user_id)) or OrgRole.member

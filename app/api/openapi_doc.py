@@ -1,0 +1,172 @@
+"""The OpenAPI 3.1 description of /v1 and /api/v1/me, as plain data.
+
+tests/api/test_openapi.py calls every operation listed here and validates the real
+responses against these schemas, so a change to an endpoint's shape fails a test until
+this document says the same.
+"""
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(required: dict, optional: dict | None = None, extra: bool = True) -> dict:
+    return {"type": "object", "required": list(required), "properties": {**required, **(optional or {})},
+            "additionalProperties": extra}
+
+
+def _null(kind: str) -> dict:
+    return {"type": [kind, "null"]}
+
+
+STR, INT, NUM, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
+TIME = {"type": ["string", "null"], "format": "date-time"}
+USD = _null("number")
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict:
+    text = {400: "Bad input; error.param names the field", 401: "Missing, unknown, revoked or expired key",
+            402: "The wallet cannot cover the request", 403: "Paused org, model not allowed, or a read-only role",
+            404: "Not found (also another user's object)", 429: "A rate limit or cap is reached",
+            503: "Database or Redis unreachable"}
+    return {str(s): _json(_ref("Error"), text[s]) for s in statuses}
+
+
+def _query(name: str, description: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema or STR}
+
+
+KEY_ID = {"name": "key_id", "in": "path", "required": True, "schema": INT}
+CAPS = {"per_request_cap_usd": USD, "quota_usd": USD, "cap_5h_usd": USD, "cap_1d_usd": USD, "cap_7d_usd": USD,
+        "rpm_limit": _null("integer"), "tpm_limit": _null("integer"),
+        "model_caps_usd": {"type": ["object", "null"], "additionalProperties": NUM},
+        "allowed_models": {"type": ["array", "null"], "items": STR}, "project_id": _null("integer")}
+
+SCHEMAS = {
+    "Error": _obj({"error": _obj({"type": STR, "message": STR, "code": STR}, {"param": STR}, extra=False)},
+                  extra=False),
+    "AnthropicError": _obj({"type": {"const": "error"}, "error": _obj({"type": STR, "message": STR})}, extra=False),
+    "Account": _obj({
+        "user": _obj({"id": INT, "username": STR, "email": STR, "created_at": TIME,
+                      "tier": {"enum": ["individual", "enterprise"]}}),
+        "balance": _obj({"available_usd": NUM, "lifetime_topup_usd": NUM, "lifetime_spent_usd": NUM,
+                         "low_balance_threshold_usd": USD, "low_balance_flagged": BOOL}),
+        "allowed_models": {"type": "array", "items": _obj({"id": STR, "quota_used_usd": NUM, "quota_cap_usd": USD})},
+        "org": {"oneOf": [{"type": "null"}, _obj({"id": INT, "name": STR,
+                                                   "role": {"enum": ["owner", "admin", "member", "viewer"]}})]},
+    }, extra=False),
+    "Key": _obj({"id": INT, "name": STR, "prefix": STR, "status": {"enum": ["active", "revoked", "expired"]},
+                 "user_id": INT, "org_id": _null("integer"), **CAPS, "spent_usd": NUM, "expires_at": TIME,
+                 "last_used_at": TIME, "created_at": TIME, "revoked_at": TIME}),
+    "NewKey": {"allOf": [_ref("Key"), _obj({"secret": {"type": "string", "pattern": "^tg-"}},
+                                           {"replaces": INT})]},
+    "KeyInput": {"type": "object", "additionalProperties": False, "properties": {
+        "name": STR, **{k: v for k, v in CAPS.items()}, "user_id": INT,
+        "expires_at": {"type": ["string", "null"], "description": "ISO 8601 date or date-time, in the future"},
+        "expires_in_days": {"type": ["integer", "null"], "minimum": 1}}},
+    "KeyList": _obj({"data": {"type": "array", "items": _ref("Key")}, "next_after": _null("integer")}),
+    "KeyBatch": _obj({"action": {"enum": ["revoke", "get"]},
+                      "ids": {"type": "array", "items": INT, "minItems": 1, "maxItems": 100}}, extra=False),
+    "KeyBatchResult": _obj({"action": STR, "data": {"type": "array", "items": _ref("Key")}}),
+    "UsageRow": _obj({"id": INT, "request_id": STR, "created_at": STR, "key_id": _null("integer"),
+                      "user_id": _null("integer"), "project_id": _null("integer"), "model": _null("string"),
+                      "endpoint": STR, "status": {"enum": ["success", "error"]}, "http_status": INT,
+                      "error_type": _null("string"), "stream": BOOL, "prompt_tokens": INT,
+                      "completion_tokens": INT, "cached_tokens": INT, "cost_usd": NUM, "input_cost_usd": NUM,
+                      "output_cost_usd": NUM, "cached_cost_usd": NUM, "latency_ms": _null("integer"),
+                      "ttft_ms": _null("integer")}),
+    "UsagePage": _obj({"data": {"type": "array", "items": _ref("UsageRow")}, "next_cursor": _null("string")}),
+    "Notification": _obj({"id": INT, "event": STR, "title": STR, "body": _null("string"),
+                          "data": {"type": ["object", "null"]}, "org_id": _null("integer"),
+                          "created_at": TIME, "read_at": TIME}),
+    "NotificationList": _obj({"data": {"type": "array", "items": _ref("Notification")},
+                              "next_before": _null("integer")}),
+    "ChatRequest": _obj({"model": STR, "messages": {"type": "array", "items": {"type": "object"}}},
+                        {"stream": BOOL, "max_tokens": INT}),
+    "ChatCompletion": _obj({"id": STR, "object": {"const": "chat.completion"}, "model": STR,
+                            "choices": {"type": "array", "items": _obj({
+                                "index": INT, "message": _obj({"role": STR}), "finish_reason": _null("string")})},
+                            "usage": _obj({"prompt_tokens": INT, "completion_tokens": INT, "total_tokens": INT})}),
+    "MessagesRequest": _obj({"model": STR, "max_tokens": INT, "messages": {"type": "array"}}),
+    "Message": _obj({"id": STR, "type": {"const": "message"}, "role": {"const": "assistant"}, "model": STR,
+                     "content": {"type": "array", "items": _obj({"type": STR})}, "stop_reason": _null("string"),
+                     "usage": _obj({"input_tokens": INT, "output_tokens": INT})}),
+    "EmbeddingsRequest": _obj({"model": STR, "input": {}}),
+    "Embeddings": _obj({"object": {"const": "list"}, "model": STR,
+                        "data": {"type": "array", "items": _obj({"object": {"const": "embedding"}, "index": INT,
+                                                                "embedding": {"type": ["array", "string"]}})},
+                        "usage": _obj({"prompt_tokens": INT, "total_tokens": INT})}),
+    "ModelList": _obj({"object": {"const": "list"},
+                       "data": {"type": "array", "items": _obj({"id": STR, "object": {"const": "model"},
+                                                               "created": INT, "owned_by": STR})}}),
+}
+
+
+def _op(summary: str, response: dict, *errors: int, body: str | None = None, params=(), status: int = 200) -> dict:
+    op = {"summary": summary, "responses": {str(status): response, **_errors(401, 503, *errors)}}
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+    if params:
+        op["parameters"] = list(params)
+    return op
+
+
+PATHS = {
+    "/v1/chat/completions": {"post": _op("OpenAI Chat Completions (stream: true answers server-sent events)",
+                                         _json(_ref("ChatCompletion")), 400, 402, 403, 404, 429,
+                                         body="ChatRequest")},
+    "/v1/messages": {"post": {**_op("Anthropic Messages (errors in Anthropic's format)", _json(_ref("Message")),
+                                    body="MessagesRequest"),
+                              "responses": {"200": _json(_ref("Message")),
+                                            **{s: _json(_ref("AnthropicError"), "An error in Anthropic's format")
+                                               for s in ("400", "401", "402", "403", "404", "429", "503")}}}},
+    "/v1/embeddings": {"post": _op("OpenAI embeddings", _json(_ref("Embeddings")), 400, 402, 403, 404, 429,
+                                   body="EmbeddingsRequest")},
+    "/v1/models": {"get": _op("The models this key may call", _json(_ref("ModelList")))},
+    "/api/v1/me/account": {"get": _op("Balance, callable models and profile of the key's owner",
+                                      _json(_ref("Account")), 403, 429)},
+    "/api/v1/me/usage": {"get": _op("Per-call cost log, newest first", _json(_ref("UsagePage")), 400, params=[
+        _query("model", "Only calls of this model"), _query("key", "Only calls of this key id", INT),
+        _query("status", "success or error", {"enum": ["success", "error"]}),
+        _query("from", "From this time (ISO 8601, inclusive)"), _query("to", "Until this time (exclusive)"),
+        _query("cursor", "next_cursor of the previous page"),
+        _query("limit", "Rows per page, 1-200 (50)", INT)])},
+    "/api/v1/me/keys": {
+        "get": _op("Keys the caller may manage", _json(_ref("KeyList")), 400, params=[
+            _query("status", "active, revoked or expired", {"enum": ["active", "revoked", "expired"]}),
+            _query("after", "next_after of the previous page", INT), _query("limit", "1-200 (50)", INT)]),
+        "post": _op("Create a key; the secret is in this response only", _json(_ref("NewKey"), "Created"),
+                    400, 403, body="KeyInput", status=201)},
+    "/api/v1/me/keys/{key_id}": {
+        "get": _op("One key", _json(_ref("Key")), 404, params=[KEY_ID]),
+        "patch": _op("Change a key's settings", _json(_ref("Key")), 400, 403, 404, body="KeyInput", params=[KEY_ID]),
+        "delete": _op("Revoke a key (at once, on every gateway)", _json(_ref("Key")), 403, 404, params=[KEY_ID])},
+    "/api/v1/me/keys/{key_id}/rotate": {
+        "post": _op("New secret, same settings; the old key is revoked", _json(_ref("NewKey"), "Created"),
+                    400, 403, 404, params=[KEY_ID], status=201)},
+    "/api/v1/me/keys/batch": {"post": _op("Revoke or read many keys: all or none", _json(_ref("KeyBatchResult")),
+                                          400, 403, 404, body="KeyBatch")},
+    "/api/v1/me/notifications": {"get": _op("The notification center, newest first",
+                                            _json(_ref("NotificationList")), 400, params=[
+        _query("unread", "true: unread only", {"enum": ["true", "false"]}),
+        _query("before", "next_before of the previous page", INT), _query("limit", "1-200 (50)", INT)])},
+    "/api/v1/me/notifications/{notification_id}/read": {"post": _op(
+        "Mark a notification read", _json(_ref("Notification")), 404,
+        params=[{"name": "notification_id", "in": "path", "required": True, "schema": INT}])},
+}
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "Tollgate API", "version": "1",
+             "description": "The gateway (/v1) and the caller's own account (/api/v1/me). Amounts are USD."},
+    "security": [{"bearer": []}, {"apiKey": []}],
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                            "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+    },
+}

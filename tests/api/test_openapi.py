@@ -1,0 +1,100 @@
+"""/api/v1/openapi.json stays true: every documented operation is called, and each real response
+(successes and errors) validates against the schema the document gives for its status."""
+import datetime as dt
+
+import jsonschema
+import pytest
+
+from app.extensions import db
+from app.models import Notification, OrgRole, UsageLog
+
+CALLED: set[tuple[str, str]] = set()
+
+
+@pytest.fixture
+def document(client):
+    resp = client.get("/api/v1/openapi.json")
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    return resp.json
+
+
+def check(document, resp, method: str, path: str):
+    """Validate ``resp`` against the documented response of (method, path) for its status."""
+    operation = document["paths"][path][method]
+    documented = operation["responses"].get(str(resp.status_code))
+    assert documented, f"{method.upper()} {path} answered {resp.status_code}, which is not documented"
+    schema = documented["content"]["application/json"]["schema"]
+    root = {"$schema": "https://json-schema.org/draft/2020-12/schema", "components": document["components"],
+            **schema}
+    jsonschema.Draft202012Validator(root).validate(resp.json)
+    CALLED.add((method, path))
+    return resp
+
+
+def test_document_is_openapi_3_1_and_its_schemas_are_valid(document):
+    assert document["openapi"].startswith("3.1")
+    for name, schema in document["components"]["schemas"].items():
+        jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_every_documented_operation_answers_as_documented(client, world, join, document):
+    CALLED.clear()
+    h = world.headers
+    chat_body = {"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+    check(document, client.post("/v1/chat/completions", json=chat_body, headers=h), "post", "/v1/chat/completions")
+    check(document, client.post("/v1/chat/completions", json={"model": 5}, headers=h), "post", "/v1/chat/completions")
+    check(document, client.post("/v1/chat/completions", json=chat_body), "post", "/v1/chat/completions")
+    msg = {"model": "claude-test", "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}
+    check(document, client.post("/v1/messages", json=msg, headers=h), "post", "/v1/messages")
+    check(document, client.post("/v1/messages", json=msg), "post", "/v1/messages")
+    check(document, client.post("/v1/embeddings", json={"model": "embed-test", "input": "hi"}, headers=h),
+          "post", "/v1/embeddings")
+    check(document, client.get("/v1/models", headers=h), "get", "/v1/models")
+
+    world.org.low_balance_threshold = 1
+    db.session.add(UsageLog(request_id="r-doc", created_at=dt.datetime(2026, 11, 1), org_id=world.org.id,
+                            user_id=world.owner.id, api_key_id=world.key.id, wallet_id=world.key.wallet_id,
+                            model="gpt-test", endpoint="chat"))
+    notice = Notification(event="system.balance.notify.dispatched", title="Low", org_id=world.org.id,
+                          data={"available_usd": 1.0})
+    db.session.add(notice)
+    db.session.commit()
+    check(document, client.get("/api/v1/me/account", headers=h), "get", "/api/v1/me/account")
+    check(document, client.get("/api/v1/me/account"), "get", "/api/v1/me/account")
+    check(document, client.get("/api/v1/me/usage", headers=h), "get", "/api/v1/me/usage")
+    check(document, client.get("/api/v1/me/usage?status=x", headers=h), "get", "/api/v1/me/usage")
+
+    made = check(document, client.post("/api/v1/me/keys", json={"name": "doc", "cap_1d_usd": 2,
+                                                                 "model_caps_usd": {"gpt-test": 1},
+                                                                 "expires_in_days": 2}, headers=h),
+                 "post", "/api/v1/me/keys").json
+    check(document, client.post("/api/v1/me/keys", json={"name": "doc", "cap_1d_usd": -2}, headers=h),
+          "post", "/api/v1/me/keys")
+    _, viewer = join(OrgRole.viewer)
+    check(document, client.post("/api/v1/me/keys", json={"name": "v"}, headers=viewer), "post", "/api/v1/me/keys")
+    check(document, client.get("/api/v1/me/keys", headers=h), "get", "/api/v1/me/keys")
+    item = "/api/v1/me/keys/{key_id}"
+    check(document, client.get(f"/api/v1/me/keys/{made['id']}", headers=h), "get", item)
+    check(document, client.get("/api/v1/me/keys/999999", headers=h), "get", item)
+    check(document, client.patch(f"/api/v1/me/keys/{made['id']}", json={"rpm_limit": 5}, headers=h), "patch", item)
+    rotated = check(document, client.post(f"/api/v1/me/keys/{made['id']}/rotate", headers=h),
+                    "post", "/api/v1/me/keys/{key_id}/rotate").json
+    check(document, client.post("/api/v1/me/keys/batch", json={"action": "get", "ids": [rotated["id"]]}, headers=h),
+          "post", "/api/v1/me/keys/batch")
+    check(document, client.delete(f"/api/v1/me/keys/{rotated['id']}", headers=h), "delete", item)
+    check(document, client.get("/api/v1/me/notifications", headers=h), "get", "/api/v1/me/notifications")
+    check(document, client.post(f"/api/v1/me/notifications/{notice.id}/read", headers=h),
+          "post", "/api/v1/me/notifications/{notification_id}/read")
+
+    documented = {(m, p) for p, ops in document["paths"].items() for m in ops}
+    assert documented == CALLED
+
+
+def test_reference_page_lists_every_operation_without_external_assets(client, document):
+    resp = client.get("/api/v1/reference")
+    assert resp.status_code == 200 and resp.mimetype == "text/html"
+    page = resp.get_data(as_text=True)
+    for path, ops in document["paths"].items():
+        for method in ops:
+            assert f'id="{method}-{path}"' in page
+    assert "<script" not in page and "http://" not in page and "https://" not in page
