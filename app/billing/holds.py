@@ -14,8 +14,10 @@ at its checkpoint, or releases it when nothing was delivered. Key names: see ``m
 Fails closed: if Redis, or PostgreSQL while loading a snapshot, is unreachable,
 ``MeterUnavailable`` is raised and the gateway answers 503 without forwarding.
 """
-import orjson
+import random
 import time
+
+import orjson
 from dataclasses import dataclass
 
 import redis.exceptions
@@ -27,8 +29,11 @@ from ..extensions import db
 from ..models import ApiKey, KeyModelSpend, Wallet
 from . import mirror
 
-# Snapshot loads race with commits; each retry means a commit landed meanwhile.
-_LOAD_ATTEMPTS = 5
+# Snapshot loads race with commits; each retry means a commit landed meanwhile. On a busy
+# wallet flushes can land faster than a load completes, so later attempts wait a jittered,
+# growing pause (about 1 s in all) to fall between two flushes instead of failing with 503.
+_LOAD_ATTEMPTS = 10
+_LOAD_PAUSE_S = 0.01
 _REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
@@ -168,10 +173,12 @@ def _run(name: str, args: list) -> list:
     """Run a meter script; load the snapshots it asks for and run it again."""
     try:
         script = getattr(mirror.scripts(), name)
-        for _ in range(_LOAD_ATTEMPTS):
+        for attempt in range(_LOAD_ATTEMPTS):
             reply = script(args=args)
             if reply[0] != b"load":
                 return reply
+            if attempt >= 2:
+                time.sleep(random.uniform(1, 2) * _LOAD_PAUSE_S * min(2 ** (attempt - 2), 16))
             _load([account.decode() for account in reply[1:]])
     except _REDIS_DOWN as exc:
         raise MeterUnavailable(f"Redis is unreachable: {exc}") from exc

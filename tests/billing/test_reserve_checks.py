@@ -1,7 +1,10 @@
 """reserve.lua: each check, its order, and that a refusal changes no counter."""
+import threading
+import time
+
 import pytest
 
-from app.billing import holds
+from app.billing import holds, mirror
 from app.extensions import redis_conn
 from tests.billing.conftest import T0
 
@@ -105,3 +108,18 @@ def test_redis_down_raises_meter_unavailable(meter, app, monkeypatch):
     monkeypatch.setitem(app.extensions, "tollgate_redis", redis_conn)
     with pytest.raises(holds.MeterUnavailable):
         holds.reserve(meter.hold(1), now_ms=T0)
+
+
+def test_a_wallet_flushed_faster_than_it_loads_is_still_admitted(app, meter):
+    # Flushes of a busy wallet each bump its generation; a snapshot load that straddles one is
+    # refused and retried. A burst of them must not turn the request into a 503.
+    account = mirror.account_key(mirror.wallet_account(meter.wallet_id))
+    client = redis_conn.client
+    until = time.monotonic() + 0.15
+    bumping = threading.Thread(target=lambda: [client.hincrby(account, "gen", 1) or time.sleep(0.001)
+                                               for _ in iter(lambda: time.monotonic() < until, False)])
+    bumping.start()
+    try:
+        assert holds.reserve(meter.hold(1_000), now_ms=T0).ok
+    finally:
+        bumping.join()

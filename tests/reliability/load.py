@@ -19,6 +19,7 @@ class Outcome:
     completed: bool  # a 200 whose body arrived whole ([DONE] seen for streams)
     code: str | None = None
     content_type: str = ""
+    message: str | None = None
 
 
 @dataclass
@@ -45,10 +46,11 @@ def one_call(base_url: str, secret: str, model: str, stream: bool, max_tokens: i
     rid, ctype = resp.headers.get("X-Request-Id"), resp.headers.get("Content-Type", "")
     if resp.status_code != 200:
         try:
-            code = resp.json()["error"].get("code")
+            error = resp.json()["error"]
+            code, message = error.get("code"), error.get("message")
         except ValueError:
-            code = "not-json"
-        return Outcome(resp.status_code, rid, stream, False, code, ctype)
+            code, message = "not-json", resp.text[:200]
+        return Outcome(resp.status_code, rid, stream, False, code, ctype, message)
     try:
         text = resp.text if stream else None
         # A stream is whole when it ends with [DONE] and carries no error event (a cut, a cap).

@@ -14,6 +14,7 @@ import requests
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.models import UnsettledUsage
 
 from .conftest import record_figures
 from .procs import ROOT
@@ -51,7 +52,9 @@ class BackgroundLoad:
 
 def _settled_books(cluster, outcomes):
     served = [o for _, o in outcomes if o.status == 200]
-    assert wait_for_usage_rows(len([o for _, o in outcomes if o.request_id])) >= len(served)
+    found = wait_for_usage_rows(len([o for _, o in outcomes if o.request_id]))
+    kept = db.session.execute(sa.select(UnsettledUsage.kind, UnsettledUsage.reason)).all()
+    assert found >= len(served), (found, len(served), kept[:5], len(kept))
     usage = usage_by_request()
     booked = {rid for rid, u in usage.items() if u.status == "success"}
     missing = [o.request_id for o in served if o.request_id not in booked]
