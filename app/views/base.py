@@ -8,17 +8,8 @@ from wtforms import BooleanField
 
 from .. import audit
 from ..billing.units import credits_to_usd, usd_to_credits
+from ..billing.units import usd_text as usd  # noqa: F401  (re-exported for the views)
 from ..extensions import db
-
-
-def usd(credits: int | None) -> str:
-    """Credits as a USD string: cents when exact, all six decimals when not."""
-    if credits is None:
-        return ""
-    value = credits_to_usd(credits)
-    if value == value.quantize(Decimal("0.01")):
-        return f"${value:,.2f}".replace("$-", "-$")
-    return f"${value.normalize():,f}".replace("$-", "-$")
 
 
 def credits_usd(credits: int | None) -> Markup:
