@@ -5,6 +5,8 @@ from flask import Flask
 def register_me_api(app: Flask) -> None:
     from ..extensions import csrf
     from .me import bp
+    from .webhooks import bp as webhooks_bp
 
-    app.register_blueprint(bp)
-    csrf.exempt(bp)
+    for blueprint in (bp, webhooks_bp):
+        app.register_blueprint(blueprint)
+        csrf.exempt(blueprint)

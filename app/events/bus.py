@@ -49,7 +49,10 @@ def enqueue_delivery(delivery_id: int, delay_s: float = 0) -> None:
     if delay_s <= 0:
         queue.enqueue(deliver, delivery_id, retry=JOB_RETRY, job_timeout=timeout)
     elif queue.is_async:
-        queue.enqueue_in(dt.timedelta(seconds=delay_s), deliver, delivery_id, retry=JOB_RETRY, job_timeout=timeout)
+        # RQ schedules to the whole second, rounding down: round up so no retry comes early.
+        when = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=delay_s)
+        when = when.replace(microsecond=0) + dt.timedelta(seconds=1 if when.microsecond else 0)
+        queue.enqueue_at(when, deliver, delivery_id, retry=JOB_RETRY, job_timeout=timeout)
     # Inline (embedded default): a retry now would not wait at all; the sweep sends it later.
 
 
