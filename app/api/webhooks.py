@@ -35,7 +35,6 @@ def api_view(view):
     """Authenticate, run the view with the caller's Owner, and answer every error in JSON."""
 
     @functools.wraps(view)
-    @limiter.limit(lambda: current_app.config["ME_API_RATE_LIMIT"], key_func=_key_bucket)
     def wrapper(**kwargs):
         try:
             return view(_owner(), **kwargs)
@@ -49,7 +48,8 @@ def api_view(view):
             db.session.rollback()
             return error_response(unavailable(), "openai")
 
-    return wrapper
+    # Limited under the view's own name (flask-limiter keys route limits by function name).
+    return limiter.limit(lambda: current_app.config["ME_API_RATE_LIMIT"], key_func=_key_bucket)(wrapper)
 
 
 def _owner() -> Owner:

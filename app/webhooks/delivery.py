@@ -37,6 +37,8 @@ def deliver(delivery_id: int) -> str:
             .with_for_update(skip_locked=True)).one_or_none()
         if delivery is None:
             return "skipped"
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at > utcnow() + dt.timedelta(seconds=1):
+            return "not due"  # a duplicate job (the sweep's) ahead of the scheduled retry
         endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
         if not endpoint.enabled:
             delivery.status, delivery.last_error, delivery.next_attempt_at = "failed", "endpoint disabled", None

@@ -58,3 +58,10 @@ def test_individuals_manage_their_own_and_a_missing_key_is_401(client):
     create_endpoint(client, auth, "https://hooks.example.com/me")
     assert len(client.get("/api/v1/me/webhooks", headers=auth).get_json()["data"]) == 1
     assert client.get("/api/v1/me/webhooks").status_code == 401
+
+
+def test_calls_are_rate_limited_per_key(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "ME_API_RATE_LIMIT", "2/minute")
+    _, auth = org_owner()
+    statuses = [client.get("/api/v1/me/webhooks", headers=auth).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
