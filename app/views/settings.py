@@ -1,12 +1,11 @@
 """Low-balance alerts: the platform default and each organization's threshold and recipient."""
-from flask import current_app, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit
-from ..billing.units import usd_to_credits
 from ..extensions import db
 from ..models import Organization, PlatformSetting
 from ..platform_settings import LOW_BALANCE_KEY, platform_default
