@@ -63,3 +63,23 @@ def test_key_and_member_changes_raise_their_events(db):
     assert events[0].data == {"org_id": org.id, "user_id": owner.id, "role": "owner"}
     assert events[2].data["key_id"] == key.id and events[2].org_id == org.id
     assert all(e.dispatched_at is not None for e in events)  # inline queue: dispatched at commit
+
+
+def test_helpers_for_changes_made_elsewhere_raise_events_for_the_right_owner(db):
+    owner = make_user()
+    org = make_org(owner=owner)
+    key, _ = make_key(owner, org)
+    solo = make_user()
+    emitters.key_cap_reached(db.session, key, "1d")
+    emitters.payment_received(db.session, org.wallet.id, 5_000_000, org_id=org.id, user_id=owner.id, reference="pi_1")
+    emitters.payment_failed(db.session, 7, 1_000_000, "card_declined", org_id=None, user_id=solo.id)
+    emitters.subscription_updated(db.session, org.id, "max", "pro")
+    db.session.commit()
+
+    rows = {e.type: e for e in db.session.scalars(select(Event))}
+    assert (rows["key.cap_reached"].org_id, rows["key.cap_reached"].data["cap"]) == (org.id, "1d")
+    received = rows["system.payment.received"]
+    assert (received.org_id, received.user_id, received.data["amount_credits"]) == (org.id, None, 5_000_000)
+    failed = rows["system.payment.failed"]
+    assert (failed.org_id, failed.user_id, failed.data["reason"]) == (None, solo.id, "card_declined")
+    assert rows["subscription.updated"].data == {"org_id": org.id, "plan": "max", "previous_plan": "pro"}
