@@ -44,6 +44,11 @@ def env_bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+def env_list(name: str, default: str) -> list[str]:
+    """A comma-separated setting as a list of its non-empty items."""
+    return [item.strip() for item in (env_str(name) or default).split(",") if item.strip()]
+
+
 def database_url(raw: str | None) -> str | None:
     """SQLAlchemy 2.1 maps postgresql:// to psycopg 3; Tollgate ships psycopg2."""
     if raw is None:
@@ -163,6 +168,22 @@ class Config:
     SMTP_PASSWORD = env_str("SMTP_PASSWORD")
     SMTP_FROM = env_str("SMTP_FROM", "tollgate@localhost")
 
+    # Events and outgoing webhooks (docs/webhooks.md)
+    # A receiver must answer 2xx within this many seconds for a delivery to count.
+    WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 10.0)
+    # Seconds to wait before each retry of a failed delivery (about a day in all); after the
+    # last one fails the endpoint is disabled and its owner told. Each wait varies by +-WEBHOOK_JITTER.
+    WEBHOOK_RETRY_SCHEDULE_S = env_list("WEBHOOK_RETRY_SCHEDULE_S", "60,300,900,3600,7200,14400,28800,43200")
+    WEBHOOK_JITTER = env_float("WEBHOOK_JITTER", 0.2)
+    # Networks (CIDR) a webhook URL may resolve to although private or loopback, e.g. "10.1.2.0/24".
+    WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", "")
+    # Events and deliveries still waiting after this many seconds are enqueued again by the sweep.
+    EVENTS_SWEEP_AFTER_S = env_int("EVENTS_SWEEP_AFTER_S", 300)
+    # Days of usage logs kept for individual users (orgs have their own retention_days).
+    USAGE_RETENTION_DAYS = env_int("USAGE_RETENTION_DAYS", 30)
+    # Usage logs deleted per transaction by the retention purge: short locks, bounded WAL.
+    RETENTION_BATCH = env_int("RETENTION_BATCH", 5000)
+
     # First admin for `flask tollgate init`
     ADMIN_USERNAME = env_str("TOLLGATE_ADMIN_USERNAME", "admin")
     ADMIN_EMAIL = env_str("TOLLGATE_ADMIN_EMAIL", "admin@tollgate.local")
@@ -175,6 +196,11 @@ class Config:
             # A stream's hold would expire between two heartbeats and be swept mid-stream.
             raise ConfigError(f"GATEWAY_HOLD_HEARTBEAT_S must be above 0 and below GATEWAY_HOLD_TTL_S "
                               f"({cls.GATEWAY_HOLD_TTL_S}), got {cls.GATEWAY_HOLD_HEARTBEAT_S}")
+        try:
+            [float(s) for s in cls.WEBHOOK_RETRY_SCHEDULE_S]
+        except ValueError:
+            raise ConfigError("WEBHOOK_RETRY_SCHEDULE_S must be comma-separated seconds, "
+                              f"got {','.join(cls.WEBHOOK_RETRY_SCHEDULE_S)!r}") from None
         for name in ("GATEWAY_STREAM_MAX_S", "GATEWAY_DRAIN_S"):
             if getattr(cls, name) < 1:
                 raise ConfigError(f"{name} must be at least 1 second, got {getattr(cls, name)}")

@@ -11,13 +11,14 @@ def create_app(config_class=None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(config_class)
 
-    from . import extensions, headers, jobs, gateway, api, views, cli
+    from . import extensions, headers, jobs, gateway, api, views, cli, rq_admin
 
     init_extensions(app)
     headers.init_app(app)
     jobs.init_app(app)
     gateway.register_gateway(app)
     api.register_me_api(app)
+    rq_admin.register_rq_dashboard(app)
     gateway.register_json_errors(app)
     with app.app_context():
         views.register_admin_views(extensions.appbuilder)

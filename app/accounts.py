@@ -8,6 +8,7 @@ import datetime as dt
 
 from sqlalchemy import delete, select, update
 
+from .events import emitters
 from .extensions import appbuilder, db
 from .gateway import keycache
 from .keys import generate_key
@@ -46,6 +47,7 @@ def add_member(org: Organization, user: TollgateUser, role: OrgRole = OrgRole.me
     user.tier = UserTier.enterprise
     db.session.add(membership)
     db.session.flush()
+    emitters.member_joined(db.session, membership)
     return membership
 
 
@@ -61,6 +63,7 @@ def create_api_key(user: TollgateUser, name: str, org: Organization | None = Non
                  org_id=org.id if org else None, wallet_id=wallet_id, expires_at=expires_at, **limits)
     db.session.add(key)
     db.session.flush()
+    emitters.key_created(db.session, key)
     return key, secret
 
 
@@ -73,13 +76,16 @@ def _user_wallet_id(user: TollgateUser) -> int:
 
 def revoke_keys(*criteria) -> list[int]:
     """Revoke the active keys matching ``criteria``; gateways stop accepting them at commit."""
-    ids = list(db.session.scalars(
+    keys = db.session.execute(
         update(ApiKey).where(ApiKey.status != KeyStatus.revoked, *criteria)
         .values(status=KeyStatus.revoked, revoked_at=utcnow())
-        .returning(ApiKey.id).execution_options(synchronize_session="fetch")))
-    if ids:
+        .returning(ApiKey.id, ApiKey.prefix, ApiKey.name, ApiKey.user_id, ApiKey.org_id)
+        .execution_options(synchronize_session="fetch")).all()
+    if keys:
         keycache.announce_revocation(db.session)
-    return ids
+    for key in keys:
+        emitters.key_revoked(db.session, key)
+    return [key.id for key in keys]
 
 
 def soft_delete_user(user: TollgateUser) -> list[int]:

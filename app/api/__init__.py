@@ -8,7 +8,8 @@ def register_me_api(app: Flask) -> None:
     from .me_activity import bp as activity
     from .me_keys import bp as keys
     from .reference import bp as reference
+    from .webhooks import bp as webhooks
 
-    for bp in (account, keys, activity, reference):
+    for bp in (account, keys, activity, reference, webhooks):
         app.register_blueprint(bp)
         csrf.exempt(bp)

@@ -10,7 +10,7 @@ from ..extensions import db, limiter
 from ..gateway import admission, catalog
 from ..gateway.errors import GatewayError, error_response, unavailable
 from ..keys import hash_key
-from ..views.settings import platform_default
+from ..platform_settings import platform_default
 from ..models import KeyModelSpend, Membership, Organization, TollgateUser, Wallet
 
 bp = Blueprint("me_api", __name__, url_prefix="/api/v1/me")

@@ -30,6 +30,16 @@ def credits_to_usd(credits: int) -> Decimal:
     return (Decimal(int(credits)) / CREDITS_PER_USD).quantize(_MICRO, rounding=ROUND_HALF_UP)
 
 
+def usd_text(credits: int | None) -> str:
+    """Credits as a USD string for people: cents when exact, all six decimals when not."""
+    if credits is None:
+        return ""
+    value = credits_to_usd(credits)
+    if value == value.quantize(Decimal("0.01")):
+        return f"${value:,.2f}".replace("$-", "-$")
+    return f"${value.normalize():,f}".replace("$-", "-$")
+
+
 def usd_json(credits: int | None) -> float | None:
     """USD for a JSON body: a number with at most 6 decimals (exact in decimal form)."""
     return None if credits is None else float(credits_to_usd(credits))

@@ -5,6 +5,9 @@ import threading
 import time
 
 from .alerts import CHECK_EVERY_S, check_low_balances
+from .events import SWEEP_EVERY_S, sweep_events
+from .expiry import EXPIRE_EVERY_S, expire_keys
+from .retention import PURGE_EVERY_S, purge_usage
 from .reconcile import REPLAY_EVERY_S, replay_unsettled
 from .rollups import REFRESH_EVERY_S, refresh_recent
 
@@ -15,6 +18,9 @@ PERIODIC = [
     (refresh_recent, "default", REFRESH_EVERY_S),
     (check_low_balances, "default", CHECK_EVERY_S),
     (replay_unsettled, "billing", REPLAY_EVERY_S),
+    (expire_keys, "default", EXPIRE_EVERY_S),
+    (sweep_events, "webhooks", SWEEP_EVERY_S),
+    (purge_usage, "default", PURGE_EVERY_S),
 ]
 
 # The embedded default is a demo: its dashboards should move within a minute, not five.

@@ -6,7 +6,7 @@ from .base import (DevPlan, KeyStatus, OrgRole, OrgStatus, ProviderKind, TxStatu
 from .billing import DiscountCode, DiscountRedemption, Subscription
 from .catalog import (LlmModel, ModelGroup, ModelRoute, Provider, UserAllowedGroup,
                       model_group_members, model_plans)
-from .notify import Notification, WebhookDelivery, WebhookEndpoint
+from .notify import Event, Notification, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .org import Membership, Organization, Plan, Project
 from .rollup import LedgerDaily, OrgListing, PlatformSetting, UsageDaily, UsageHourly
 from .task import AsyncTask
@@ -19,7 +19,7 @@ __all__ = [
     "ApiKey", "KeyModelSpend", "AuditLog", "DevPlan", "KeyStatus", "OrgRole", "OrgStatus",
     "ProviderKind", "TxStatus", "TxType", "UserTier", "utcnow", "DiscountCode",
     "DiscountRedemption", "Subscription", "LlmModel", "ModelGroup", "ModelRoute", "Provider",
-    "UserAllowedGroup", "model_group_members", "model_plans", "Notification",
+    "UserAllowedGroup", "model_group_members", "model_plans", "Event", "Notification", "WebhookAttempt",
     "WebhookDelivery", "WebhookEndpoint", "Membership", "Organization", "Plan", "Project",
     "AsyncTask", "UnsettledUsage", "UsageLog", "TollgateUser", "LedgerEntry", "Wallet",
     "LedgerDaily", "OrgListing", "PlatformSetting", "UsageDaily", "UsageHourly",

@@ -38,6 +38,8 @@ class Organization(TimestampMixin, Model):
     auto_recharge_threshold: Mapped[int | None] = mapped_column(Credits)
     auto_recharge_amount: Mapped[int | None] = mapped_column(Credits)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Days of raw usage logs kept (30, or 90 / 365 with extended archiving); rollups keep the rest.
+    retention_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30", nullable=False)
     # Set with status "deleted": the org leaves the lists, its wallet and ledger stay.
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 

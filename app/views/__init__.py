@@ -13,7 +13,7 @@ MENU_LABELS = {"Overview": _l("Overview"), "Platform metrics": _l("Platform metr
                "Available models": _l("Available models"), "Providers": _l("Providers"),
                "Discounts": _l("Discounts"), "Transactions": _l("Transactions"), "Settings": _l("Settings"),
                "Audit log": _l("Audit log"),
-               "Unsettled usage": _l("Unsettled usage")}
+               "Unsettled usage": _l("Unsettled usage"), "Background jobs": _l("Background jobs")}
 
 
 def register_admin_views(appbuilder) -> None:
@@ -49,3 +49,7 @@ def register_admin_views(appbuilder) -> None:
         appbuilder.add_view(view, name, label=MENU_LABELS[name], icon=icon, category=category,
                             category_label=CATEGORY_LABELS[category])
     appbuilder.add_view_no_menu(OrgRecordView)
+    if current_app.config.get("REDIS_URL"):
+        # rq-dashboard (app/rq_admin.py): queues and failed jobs; it lets in the Admin role only.
+        appbuilder.add_link("Background jobs", href="/admin/rq/", icon="fa-tasks", label=MENU_LABELS["Background jobs"],
+                            category="Platform", category_label=CATEGORY_LABELS["Platform"])

@@ -1,5 +1,4 @@
 """What every back-office view shares: audited writes and money shown in USD."""
-from decimal import Decimal
 
 from flask import g, request
 from flask_appbuilder import ModelView
@@ -7,18 +6,9 @@ from markupsafe import Markup, escape
 from wtforms import BooleanField
 
 from .. import audit
-from ..billing.units import credits_to_usd, usd_to_credits
+from ..billing.units import usd_to_credits
+from ..billing.units import usd_text as usd  # noqa: F401  (re-exported for the views)
 from ..extensions import db
-
-
-def usd(credits: int | None) -> str:
-    """Credits as a USD string: cents when exact, all six decimals when not."""
-    if credits is None:
-        return ""
-    value = credits_to_usd(credits)
-    if value == value.quantize(Decimal("0.01")):
-        return f"${value:,.2f}".replace("$-", "-$")
-    return f"${value.normalize():,f}".replace("$-", "-$")
 
 
 def credits_usd(credits: int | None) -> Markup:

@@ -1,27 +1,16 @@
 """Low-balance alerts: the platform default and each organization's threshold and recipient."""
-from flask import current_app, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit
-from ..billing.units import usd_to_credits
 from ..extensions import db
 from ..models import Organization, PlatformSetting
+from ..platform_settings import LOW_BALANCE_KEY, platform_default
 from ..roles import SETTINGS
 from .base import parse_usd
-
-LOW_BALANCE_KEY = "low_balance_default"
-
-
-def platform_default() -> dict:
-    """{"threshold": credits, "email": str | None}; the config value until an admin saves one."""
-    row = db.session.get(PlatformSetting, LOW_BALANCE_KEY)
-    if row and row.value:
-        return row.value
-    return {"threshold": usd_to_credits(current_app.config.get("LOW_BALANCE_DEFAULT_USD", "50")), "email": None}
-
 
 class SettingsView(BaseView):
     route_base = "/admin/settings"

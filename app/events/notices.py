@@ -1,0 +1,49 @@
+"""What people are told about an event: the notification's title and body, and who is emailed.
+
+Only events a person must act on are announced this way; every event still reaches webhooks.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..billing.units import usd_text
+from ..models import Event, Organization, TollgateUser
+from . import emitters
+
+
+@dataclass(frozen=True)
+class Notice:
+    title: str
+    body: str
+    recipient: str | None
+
+
+def compose(session: Session, event: Event) -> Notice | None:
+    if event.type == emitters.LOW_BALANCE:
+        return _low_balance(session, event)
+    return None
+
+
+def _low_balance(session: Session, event: Event) -> Notice:
+    owner, recipient = owner_and_email(session, event.org_id, event.user_id, alert_email=True)
+    balance, threshold = usd_text(event.data["balance_credits"]), usd_text(event.data["threshold_credits"])
+    return Notice(
+        title=f"Low balance: {balance} left",
+        body=(f"The Tollgate wallet of {owner} holds {balance}, at or below its alert "
+              f"threshold of {threshold}. Add credits to keep API calls going; you will not be "
+              f"alerted again until the balance has been back above {threshold}."),
+        recipient=recipient,
+    )
+
+
+def owner_and_email(session: Session, org_id: int | None, user_id: int | None,
+                    alert_email: bool = False) -> tuple[str, str | None]:
+    """The org's name and billing email (its alert email first, if asked), or the user's."""
+    if org_id is not None:
+        email = Organization.billing_email
+        if alert_email:
+            email = func.coalesce(func.nullif(Organization.low_balance_email, ""), Organization.billing_email)
+        return tuple(session.execute(select(Organization.name, email).where(Organization.id == org_id)).one())
+    return tuple(session.execute(select(TollgateUser.username, TollgateUser.email)
+                                 .where(TollgateUser.id == user_id)).one())
