@@ -57,6 +57,7 @@ def flush_batch(now_ms: int | None = None) -> int:
     scripts = mirror.scripts()
     size = int(current_app.config.get("GATEWAY_FLUSH_BATCH", 500))
     try:
+        _hand_back_unfinished()
         reply = scripts.claim(args=[holds.clock_ms() if now_ms is None else now_ms, size, STALE_MS])
     except holds._REDIS_DOWN as exc:
         raise holds.MeterUnavailable(f"Redis is unreachable: {exc}") from exc
@@ -64,8 +65,12 @@ def flush_batch(now_ms: int | None = None) -> int:
         return 0
     batch_id, envelopes = reply[0].decode(), [json.loads(item) for item in reply[1:]]
     costs = _account_costs(envelopes)
-    if not scripts.begin(args=[batch_id, *costs]):
-        return len(envelopes)  # another flusher finished it meanwhile
+    try:
+        if not scripts.begin(args=[batch_id, *costs]):
+            return len(envelopes)  # another flusher finished it meanwhile
+    except holds._REDIS_DOWN as exc:
+        _unfinished.add(batch_id)
+        raise holds.MeterUnavailable(f"Redis is unreachable: {exc}") from exc
     parked: set[int] = set()
     try:
         write_records(envelopes)
@@ -89,9 +94,25 @@ def flush_batch(now_ms: int | None = None) -> int:
         parking.mark_phantoms(batch_id, [env for env in envelopes if id(env) in parked], pipe)
         scripts.finish(args=finish_args, client=pipe)
         pipe.execute()
-    except holds._REDIS_DOWN as exc:  # committed: the stale batch is redone, idempotently, then finished
+    except holds._REDIS_DOWN as exc:  # committed: the batch is redone, idempotently, then finished
+        _unfinished.add(batch_id)
         raise holds.MeterUnavailable(f"Redis is unreachable: {exc}") from exc
     return len(envelopes)
+
+
+# Batches this process claimed but could not finish because Redis went away. They are handed
+# out again as soon as Redis answers (by the next flush of any process), not STALE_MS later.
+_unfinished: set[str] = set()
+
+
+def _hand_back_unfinished() -> None:
+    if not _unfinished:
+        return
+    batches = set(_unfinished)
+    # xx: only batches still claimed; one finished meanwhile is gone and stays gone.
+    current_app.extensions["tollgate_redis"].client.zadd(mirror.PREFIX + "usage:batches",
+                                                         {b: 0 for b in batches}, xx=True)
+    _unfinished.difference_update(batches)
 
 
 def still_queued(app: Flask) -> int | None:
@@ -115,7 +136,7 @@ def _release_claim(batch_id: str) -> None:
     try:
         current_app.extensions["tollgate_redis"].client.zadd(mirror.PREFIX + "usage:batches", {batch_id: 0})
     except holds._REDIS_DOWN:
-        pass  # the claim then goes stale on its own
+        _unfinished.add(batch_id)  # handed back once Redis answers again
 
 
 def unreachable(exc: BaseException) -> bool:

@@ -1,4 +1,5 @@
 """Ending a request: charge what it used (never more than its hold), or release the hold."""
+import logging
 from dataclasses import replace
 
 from flask import current_app
@@ -8,6 +9,8 @@ from . import pricing
 from .admission import Call
 from .pricing import Charge
 from .usage import Tokens, record
+
+log = logging.getLogger(__name__)
 
 # The error_type of a usage row the sweep settled at the stream's last checkpoint.
 SETTLED_BY_SWEEP = "settled_by_sweep"
@@ -46,8 +49,8 @@ def settle(call: Call, tokens: Tokens, provider_id: int | None, latency_ms: int,
     try:
         result = holds.settle(call.request_id, c.total_cost, tokens.prompt + tokens.completion, rec)
     except holds.MeterUnavailable as exc:
-        # The answer is out but Redis is gone: keep the charge in PostgreSQL for the reconciler.
-        # Its hold, if Redis still has it, is released by the expiry sweep.
+        # The answer is out but Redis is gone: keep the charge in PostgreSQL for the reconciler,
+        # which also releases the hold if Redis comes back with it.
         call.held = False
         parking.record_unsettled(rec, c.total_cost, str(exc))
         raise
@@ -75,8 +78,15 @@ def fail(call: Call, http_status: int, error_type: str, provider_id: int | None,
     rec = record(call, status="error", http_status=http_status, error_type=error_type, provider_id=provider_id,
                  latency_ms=latency_ms)
     if call.held:
-        holds.release(call.request_id, rec)
         call.held = False
+        try:
+            holds.release(call.request_id, rec)
+        except holds.MeterUnavailable as exc:
+            # Redis went away mid-request: keep the row (nothing charged) for the reconciler, which
+            # writes it and releases the hold if Redis kept it. The caller still gets the real error.
+            parking.record_unsettled(rec, 0, str(exc))
+            log.warning("hold of failed request %s not released: %s", call.request_id, exc)
+            return
     else:
         holds.log_only(rec)
     _sync_flush()

@@ -1,5 +1,7 @@
 """Redis lost between the answer and its settlement: the usage is kept and the reconciler books it once."""
 import contextlib
+import threading
+import time
 
 import redis
 import sqlalchemy as sa
@@ -67,3 +69,26 @@ def test_a_stream_whose_settlement_finds_no_redis_is_booked_once_by_the_reconcil
     reconcile.replay_all()
     assert usage_charges() == [-kept.cost] and kept.cost > 0
     assert balance(world.org.wallet.id) == 10_000_000 - kept.cost
+
+
+def test_a_failed_request_whose_release_finds_no_redis_keeps_its_row_and_its_hold_is_freed_later(
+        app, client, world, mock_upstream):
+    answers = []
+    with knobs(mock_upstream, latency_ms=600, error="500"):
+        call = threading.Thread(target=lambda: answers.append(client.post(
+            "/v1/chat/completions", headers=world.headers,
+            json={"model": "gpt-test", "messages": [{"role": "user", "content": "Hello there"}]})))
+        call.start()
+        time.sleep(0.3)  # admitted, its hold placed, waiting for the upstream
+        with redis_unreachable(app):
+            call.join(10)
+    [resp] = answers
+    assert resp.status_code == 502 and resp.json["error"]["type"]  # the upstream's failure, not a 500
+    kept = db.session.scalar(sa.select(UnsettledUsage))
+    assert (kept.kind, kept.request_id, kept.cost) == ("unsettled", resp.headers["X-Request-Id"], 0)
+
+    assert reconcile.replay_all().replayed == 1
+    assert usage_charges() == []
+    [row] = usage_rows()
+    assert (row.request_id, row.status, row.http_status) == (resp.headers["X-Request-Id"], "error", 502)
+    assert holds.balances(world.org.wallet.id, world.key.id, None) == (10_000_000, None)  # hold released

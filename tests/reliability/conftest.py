@@ -14,6 +14,8 @@ from tests.factories import make_group, make_key, make_model, make_org, make_pro
 
 from .procs import Gateway, MockUpstream, RedisServer, gateway_env
 
+# Short holds, so that one left by a call cut off mid-admission is swept within the test.
+HOLD_TTL_S = 6
 FIGURES = Path(os.environ.get("TOLLGATE_RELIABILITY_FIGURES", "/tmp/tollgate-reliability.json"))
 
 
@@ -33,7 +35,8 @@ def upstream():
 
 @pytest.fixture(scope="module")
 def gateways(app, meter_redis, upstream):
-    env = gateway_env(app.config["SQLALCHEMY_DATABASE_URI"], meter_redis.url, app.config["SECRET_KEY"])
+    env = gateway_env(app.config["SQLALCHEMY_DATABASE_URI"], meter_redis.url, app.config["SECRET_KEY"],
+                      GATEWAY_HOLD_TTL_S=HOLD_TTL_S, GATEWAY_HOLD_HEARTBEAT_S=1)
     started = []
     try:
         for _ in range(2):

@@ -104,3 +104,11 @@ def open_holds(client) -> tuple[int, int]:
     for name in client.scan_iter("tg:a:*"):
         held += int(client.hget(name, "held") or 0)
     return client.zcard("tg:holds"), held
+
+
+def wait_for_no_holds(client, timeout: float) -> tuple[int, int]:
+    """Holds left by calls cut off mid-admission expire; wait for the sweep to release them."""
+    deadline = time.monotonic() + timeout
+    while (left := open_holds(client)) != (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return left
