@@ -155,6 +155,14 @@ class Config:
     SMTP_PASSWORD = env_str("SMTP_PASSWORD")
     SMTP_FROM = env_str("SMTP_FROM", "tollgate@localhost")
 
+    # Customer console (/console)
+    # Off: /console/signup answers 404 and only invites create accounts.
+    CONSOLE_SIGNUP_ENABLED = env_bool("CONSOLE_SIGNUP_ENABLED", True)
+    # Lifetimes of the links the console mails: email verification, password reset, org invite.
+    CONSOLE_VERIFY_LINK_HOURS = env_int("CONSOLE_VERIFY_LINK_HOURS", 48)
+    CONSOLE_RESET_LINK_HOURS = env_int("CONSOLE_RESET_LINK_HOURS", 2)
+    CONSOLE_INVITE_LINK_DAYS = env_int("CONSOLE_INVITE_LINK_DAYS", 7)
+
     # First admin for `flask tollgate init`
     ADMIN_USERNAME = env_str("TOLLGATE_ADMIN_USERNAME", "admin")
     ADMIN_EMAIL = env_str("TOLLGATE_ADMIN_EMAIL", "admin@tollgate.local")

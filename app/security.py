@@ -1,4 +1,5 @@
 """Flask-AppBuilder's security manager, bound to Tollgate's user model, with login auditing."""
+from flask import session
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
 from .models.user import TollgateUser
@@ -32,6 +33,8 @@ class TollgateSecurityManager(SecurityManager):
 
     # FAB commits the login counters before calling these hooks; the audit row gets its own commit.
     def on_user_login(self, user) -> None:
+        if getattr(user, "locale", None):
+            session["locale"] = user.locale  # the language chosen on the console's profile page
         self._audit_login("auth.login_success", user, user, {"username": user.username})
 
     def on_user_login_failed(self, user) -> None:

@@ -1,0 +1,75 @@
+"""The console's forms; Flask-WTF adds the CSRF token to each."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from ..billing.units import usd_to_credits
+from ..models import OrgRole
+
+MIN_PASSWORD = 10
+ROLE_CHOICES = [(r.value, r.value) for r in (OrgRole.admin, OrgRole.member, OrgRole.viewer)]
+MAX_THRESHOLD_CREDITS = 1_000_000 * 1_000_000
+LANGUAGES = [("en", "English"), ("zh", "简体中文")]
+
+
+class _NewPassword:
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=128)])
+    confirm = PasswordField(_l("Repeat password"), validators=[DataRequired(), EqualTo("password")])
+
+
+class SignupForm(_NewPassword, FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=320)])
+
+
+class EmailForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=320)])
+
+
+class NewPasswordForm(_NewPassword, FlaskForm):
+    pass
+
+
+class ChangePasswordForm(_NewPassword, FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: nothing to fill in but the CSRF token."""
+
+
+class OrgForm(FlaskForm):
+    name = StringField(_l("Organization name"), validators=[DataRequired(), Length(min=2, max=128)])
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=320)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=OrgRole.member.value)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+
+
+class LanguageForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=LANGUAGES)
+
+
+def _usd(form, field) -> None:
+    if field.data in (None, ""):
+        return
+    try:
+        credits = usd_to_credits(field.data.strip())
+    except ValueError:
+        raise ValidationError(f"{field.data!r} is not a USD amount with at most 6 decimals") from None
+    if credits < 0:
+        raise ValidationError("must not be negative")
+    if credits > MAX_THRESHOLD_CREDITS:
+        raise ValidationError("must be at most 1,000,000 USD")
+    field.credits = credits
+
+
+class OrgSettingsForm(FlaskForm):
+    low_balance_usd = StringField(_l("Low-balance threshold (USD)"), validators=[Optional(), _usd])
+    low_balance_email = EmailField(_l("Low-balance alert recipient"),
+                                   validators=[Optional(), Email(), Length(max=320)])
