@@ -13,25 +13,37 @@ MAX_THRESHOLD_CREDITS = 1_000_000 * 1_000_000
 LANGUAGES = [("en", "English"), ("zh", "简体中文")]
 
 
-class _NewPassword:
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=128)])
-    confirm = PasswordField(_l("Repeat password"), validators=[DataRequired(), EqualTo("password")])
+def _email_field():
+    return EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=320)])
 
 
-class SignupForm(_NewPassword, FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=320)])
+def _password_field(label=_l("Password")):
+    return PasswordField(label, validators=[DataRequired(), Length(min=MIN_PASSWORD, max=128)])
+
+
+def _confirm_field():
+    return PasswordField(_l("Repeat password"), validators=[DataRequired(), EqualTo("password")])
+
+
+class SignupForm(FlaskForm):
+    email = _email_field()
+    password = _password_field()
+    confirm = _confirm_field()
 
 
 class EmailForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=320)])
+    email = _email_field()
 
 
-class NewPasswordForm(_NewPassword, FlaskForm):
-    pass
+class NewPasswordForm(FlaskForm):
+    password = _password_field()
+    confirm = _confirm_field()
 
 
-class ChangePasswordForm(_NewPassword, FlaskForm):
+class ChangePasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = _password_field(_l("New password"))
+    confirm = _confirm_field()
 
 
 class ConfirmForm(FlaskForm):
@@ -43,7 +55,7 @@ class OrgForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=320)])
+    email = _email_field()
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=OrgRole.member.value)
 
 

@@ -7,7 +7,7 @@ the current password hash: once the password changes, every earlier reset link i
 from dataclasses import dataclass
 
 from flask import current_app, url_for
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..mail import send_mail
 from ..models import OrgRole
@@ -34,10 +34,10 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
 def _load(salt: str, token: str, max_age_s: int) -> dict:
     try:
         data = _serializer(salt).loads(token, max_age=max_age_s)
-    except BadSignature as exc:  # SignatureExpired is a BadSignature
-        expired = "expired" in str(exc).lower()
-        raise BadLink("This link has expired; ask for a new one." if expired
-                      else "This link is not valid.") from None
+    except SignatureExpired:
+        raise BadLink("This link has expired; ask for a new one.") from None
+    except BadSignature:
+        raise BadLink("This link is not valid.") from None
     if not isinstance(data, dict):
         raise BadLink("This link is not valid.")
     return data
