@@ -72,7 +72,10 @@ def inbox(app):
 
 def login(app, username: str, password: str = PASSWORD):
     client = app.test_client()
-    response = client.post("/login/", data={"username": username, "password": password})
+    form = client.get("/login/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)  # when CSRF is on
+    response = client.post("/login/", data={"username": username, "password": password,
+                                            "csrf_token": token.group(1) if token else ""})
     assert response.status_code == 302, f"login of {username} failed"
     return client
 
