@@ -31,6 +31,14 @@ def _fresh_login_per_request(app):
     request_started.disconnect(forget, app)
 
 
+@pytest.fixture
+def csrf_on(app):
+    """CSRF checked as in production (the testing config turns it off)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
 class Inbox:
     """Collects every message the SMTP server receives, parsed."""
 

@@ -86,13 +86,6 @@ def test_members_and_viewers_cannot_invite(role_client, team, inbox):
     assert inbox.messages == []
 
 
-@pytest.fixture
-def csrf_on(app):
-    app.config["WTF_CSRF_ENABLED"] = True
-    yield
-    app.config["WTF_CSRF_ENABLED"] = False
-
-
 def test_posts_without_a_csrf_token_are_refused_and_change_nothing(app, role_client, team, csrf_on):
     org, member = team["org"], team["users"][M]
     target = _membership(org, member)
