@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from .. import audit
 from ..accounts import add_member, create_user
 from ..extensions import appbuilder, db
-from ..models import Membership, Organization, OrgStatus, TollgateUser, utcnow
+from ..models import Membership, OrgInvite, OrgStatus, TollgateUser, utcnow
 from . import links
 from .access import login_required
 from .blueprint import bp
@@ -126,14 +126,10 @@ def reset_password(token: str):
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 def accept_invite(token: str):
     try:
-        invite = links.read_invite_token(token)
+        invite = _open_invite(links.read_invite_token(token))
     except links.BadLink as exc:
         return render_template("console/message.html", title="Invitation not accepted", message=str(exc)), 400
-    org = db.session.get(Organization, invite.org_id)
-    if org is None or org.status == OrgStatus.deleted:
-        return render_template("console/message.html", title="Invitation not accepted",
-                               message="This organization no longer exists."), 400
-    existing = find_by_email(invite.email)
+    org = invite.org
     form = NewPasswordForm()
     if current_user.is_authenticated:
         if (current_user.email or "").lower() != invite.email.lower():
@@ -142,9 +138,9 @@ def accept_invite(token: str):
                                            f"link again to accept it with that address."), 403
         join = ConfirmForm()
         if join.validate_on_submit():
-            return _join(org, current_user, invite)
+            return _join(invite, current_user)
         return render_template("console/invite.html", org=org, invite=invite, form=join, mode="join")
-    if existing is not None:
+    if find_by_email(invite.email) is not None:
         return render_template("console/invite.html", org=org, invite=invite, form=form, mode="signin",
                                login_url=url_for(appbuilder.sm.auth_view.endpoint + ".login",
                                                  next=url_for("console.accept_invite", token=token)))
@@ -153,21 +149,34 @@ def accept_invite(token: str):
         audit.record("console.signup", target=user, details={"email": invite.email, "invited_to": org.id},
                      actor=user)
         login_user(user)
-        return _join(org, user, invite)
+        return _join(invite, user)
     return (render_template("console/invite.html", org=org, invite=invite, form=form, mode="signup"),
             400 if form.errors else 200)
 
 
-def _join(org: Organization, user: TollgateUser, invite: links.Invite):
+def _open_invite(invite_id: int) -> OrgInvite:
+    invite = db.session.get(OrgInvite, invite_id)
+    if invite is None or invite.withdrawn_at is not None:
+        raise links.BadLink("This invitation was withdrawn; ask for a new one.")
+    if invite.accepted_at is not None:
+        raise links.BadLink("This invitation has already been used.")
+    if invite.org.status == OrgStatus.deleted:
+        raise links.BadLink("This organization no longer exists.")
+    return invite
+
+
+def _join(invite: OrgInvite, user: TollgateUser):
+    org = invite.org
     already = db.session.scalar(select(Membership).where(Membership.org_id == org.id, Membership.user_id == user.id))
+    invite.accepted_at = utcnow()
     if already is None:
         add_member(org, user, invite.role)
         user.email_verified_at = user.email_verified_at or utcnow()
         audit.record("console.member_joined", target=org,
-                     details={"user_id": user.id, "role": invite.role.value, "invited_by": invite.inviter_id},
-                     actor=user)
-        db.session.commit()
+                     details={"user_id": user.id, "role": invite.role.value, "invite_id": invite.id,
+                              "invited_by": invite.invited_by_id}, actor=user)
         flash(f"You joined {org.name} as {invite.role.value}.", "success")
     else:
         flash(f"You are already a member of {org.name}.", "info")
+    db.session.commit()
     return redirect(url_for("console.org_dashboard", org_id=org.id))

@@ -3,28 +3,18 @@
 Each link is an itsdangerous token signed with SECRET_KEY under its own salt, so a token
 made for one purpose never passes for another. A reset token also carries a fragment of
 the current password hash: once the password changes, every earlier reset link is dead.
+An invite token names an OrgInvite row, which is used once and can be withdrawn.
 """
-from dataclasses import dataclass
-
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..mail import send_mail
-from ..models import OrgRole
 
 _VERIFY, _RESET, _INVITE = "console-verify-email", "console-reset-password", "console-invite"
 
 
 class BadLink(ValueError):
     """The link is forged, expired or already used; the message says which, in words for the user."""
-
-
-@dataclass(frozen=True)
-class Invite:
-    org_id: int
-    email: str
-    role: OrgRole
-    inviter_id: int
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
@@ -100,21 +90,20 @@ def send_reset(user) -> None:
 
 # Org invites --------------------------------------------------------------------------------
 
-def invite_token(invite: Invite) -> str:
-    return _serializer(_INVITE).dumps({"org": invite.org_id, "email": invite.email,
-                                       "role": invite.role.value, "by": invite.inviter_id})
+def invite_token(invite) -> str:
+    return _serializer(_INVITE).dumps({"invite": invite.id, "email": invite.email})
 
 
-def read_invite_token(token: str) -> Invite:
+def read_invite_token(token: str) -> int:
+    """The id of the OrgInvite row the link was made for."""
     data = _load(_INVITE, token, current_app.config["CONSOLE_INVITE_LINK_DAYS"] * 86400)
-    return Invite(org_id=int(data["org"]), email=str(data["email"]), role=OrgRole(data["role"]),
-                  inviter_id=int(data["by"]))
+    return int(data["invite"])
 
 
-def send_invite(invite: Invite, org_name: str, inviter_name: str) -> None:
+def send_invite(invite, org_name: str, inviter_name: str) -> None:
     link = _link("console.accept_invite", invite_token(invite))
     send_mail(invite.email, f"You are invited to {org_name} on Tollgate",
               f"Hello,\n\n{inviter_name} invites you to join the organization {org_name!r} on Tollgate "
               f"as {invite.role.value}.\n\nAccept the invitation (create an account or sign in with an "
               f"existing one for this address):\n\n{link}\n\n"
-              f"The link works for {current_app.config['CONSOLE_INVITE_LINK_DAYS']} days.\n")
+              f"The link works once, for {current_app.config['CONSOLE_INVITE_LINK_DAYS']} days.\n")

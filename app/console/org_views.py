@@ -1,5 +1,7 @@
 """Org administration: creating an org, its members (invite, role, remove, transfer) and its settings."""
-from flask import flash, redirect, render_template, url_for
+import datetime as dt
+
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -7,7 +9,7 @@ from .. import audit
 from ..accounts import add_member, create_org, revoke_keys
 from ..billing.units import credits_to_usd
 from ..extensions import db
-from ..models import ApiKey, Membership, OrgRole, TollgateUser
+from ..models import ApiKey, Membership, OrgInvite, OrgRole, TollgateUser, utcnow
 from . import links
 from .access import MANAGERS, get_in_org, login_required, org_scope
 from .account_views import find_by_email
@@ -45,8 +47,14 @@ def _members_page(scope, status: int = 200, invite_form: InviteForm | None = Non
     rows = db.session.execute(
         select(Membership, TollgateUser).join(TollgateUser, TollgateUser.id == Membership.user_id)
         .where(Membership.org_id == scope.org.id).order_by(Membership.created_at)).all()
-    return render_template("console/members.html", scope=scope, rows=rows, invite_form=invite_form or InviteForm(),
-                           role_form=RoleForm(), confirm=ConfirmForm()), status
+    oldest = utcnow() - dt.timedelta(days=current_app.config["CONSOLE_INVITE_LINK_DAYS"])
+    pending = db.session.scalars(
+        select(OrgInvite).where(OrgInvite.org_id == scope.org.id, OrgInvite.accepted_at.is_(None),
+                                OrgInvite.withdrawn_at.is_(None), OrgInvite.created_at > oldest)
+        .order_by(OrgInvite.created_at.desc())).all()
+    return render_template("console/members.html", scope=scope, rows=rows, pending=pending,
+                           invite_form=invite_form or InviteForm(), role_form=RoleForm(),
+                           confirm=ConfirmForm()), status
 
 
 @bp.post("/orgs/<int:org_id>/members/invite")
@@ -62,14 +70,33 @@ def invite(org_id: int):
             Membership.org_id == org_id, Membership.user_id == existing.id)):
         flash(f"{email} is already a member.", "warning")
         return redirect(url_for("console.members", org_id=org_id))
-    invitation = links.Invite(org_id=org_id, email=email, role=OrgRole(form.role.data), inviter_id=current_user.id)
-    audit.record("console.member_invited", target=scope.org, details={"email": email, "role": form.role.data})
+    invitation = OrgInvite(org_id=org_id, email=email, role=OrgRole(form.role.data), invited_by_id=current_user.id)
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record("console.member_invited", target=scope.org,
+                 details={"email": email, "role": form.role.data, "invite_id": invitation.id})
     db.session.commit()
     try:
         links.send_invite(invitation, scope.org.name, current_user.email)
         flash(f"Invitation sent to {email}.", "success")
     except OSError:
         flash("The invitation could not be sent just now; try again in a few minutes.", "danger")
+    return redirect(url_for("console.members", org_id=org_id))
+
+
+@bp.post("/orgs/<int:org_id>/invites/<int:invite_id>/withdraw")
+@login_required
+def withdraw_invite(org_id: int, invite_id: int):
+    scope = org_scope(org_id, *MANAGERS)
+    invitation = get_in_org(OrgInvite, invite_id, scope.org)
+    if not ConfirmForm().validate_on_submit():
+        return _refused(scope, ConfirmForm())
+    if invitation.accepted_at is None and invitation.withdrawn_at is None:
+        invitation.withdrawn_at = utcnow()
+        audit.record("console.invite_withdrawn", target=scope.org, details={"invite_id": invitation.id,
+                                                                            "email": invitation.email})
+        db.session.commit()
+    flash(f"The invitation of {invitation.email} is withdrawn.", "success")
     return redirect(url_for("console.members", org_id=org_id))
 
 

@@ -51,6 +51,8 @@ def test_signup_verify_create_org_invite_and_accept(app, inbox):
     role = db.session.scalar(select(Membership.role).where(Membership.user_id == dev.id, Membership.org_id == org_id))
     assert role == OrgRole.admin
     assert invitee.get(f"/console/orgs/{org_id}/members").status_code == 200
+    used = app.test_client().get(invite_path)
+    assert used.status_code == 400 and "already been used" in used.get_data(as_text=True)
     actions = set(db.session.scalars(select(AuditLog.action)))
     assert {"console.signup", "console.email_verified", "console.org_created", "console.member_invited",
             "console.member_joined"} <= actions
@@ -72,6 +74,38 @@ def test_an_existing_account_joins_by_signing_in(app, inbox, team):
     role = db.session.scalar(select(Membership.role).where(Membership.user_id == outsider.id,
                                                            Membership.org_id == team["org"].id))
     assert role == OrgRole.viewer
+
+
+def test_a_withdrawn_invite_no_longer_opens(app, inbox, team):
+    from app.models import OrgInvite
+
+    owner = login(app, team["users"][OrgRole.owner].username)
+    org_id = team["org"].id
+    owner.post(f"/console/orgs/{org_id}/members/invite", data={"email": "late@example.com", "role": "member"})
+    path = inbox.link("late@example.com", "/console/invite/")
+    invite_id = db.session.scalar(select(OrgInvite.id))
+    assert "late@example.com" in owner.get(f"/console/orgs/{org_id}/members").get_data(as_text=True)
+    assert owner.post(f"/console/orgs/{org_id}/invites/{invite_id}/withdraw").status_code == 302
+    response = app.test_client().post(path, data={"password": PASSWORD, "confirm": PASSWORD})
+    assert response.status_code == 400 and "withdrawn" in response.get_data(as_text=True)
+    assert _user("late@example.com") is None
+    # Another org's owner cannot withdraw it: 404.
+    other = login(app, team["outsider"].username)
+    assert other.post(f"/console/orgs/{team['other'].id}/invites/{invite_id}/withdraw").status_code == 404
+
+
+def test_a_removed_member_cannot_rejoin_with_the_old_link(app, inbox, team):
+    owner = login(app, team["users"][OrgRole.owner].username)
+    org_id = team["org"].id
+    owner.post(f"/console/orgs/{org_id}/members/invite", data={"email": "temp@example.com", "role": "member"})
+    path = inbox.link("temp@example.com", "/console/invite/")
+    joiner = app.test_client()
+    assert joiner.post(path, data={"password": PASSWORD, "confirm": PASSWORD}).status_code == 302
+    temp = _user("temp@example.com")
+    membership_id = db.session.scalar(select(Membership.id).where(Membership.user_id == temp.id))
+    assert owner.post(f"/console/orgs/{org_id}/members/{membership_id}/remove").status_code == 302
+    assert joiner.post(path).status_code == 400
+    assert db.session.scalar(select(Membership.id).where(Membership.user_id == temp.id)) is None
 
 
 def test_password_reset_link_works_once(app, inbox, team):
