@@ -162,6 +162,9 @@ class Config:
     CONSOLE_VERIFY_LINK_HOURS = env_int("CONSOLE_VERIFY_LINK_HOURS", 48)
     CONSOLE_RESET_LINK_HOURS = env_int("CONSOLE_RESET_LINK_HOURS", 2)
     CONSOLE_INVITE_LINK_DAYS = env_int("CONSOLE_INVITE_LINK_DAYS", 7)
+    # Posts per client address to the console forms that send mail (sign-up, password reset,
+    # resend confirmation), so nobody can use Tollgate to flood an inbox (flask-limiter syntax).
+    CONSOLE_MAIL_RATE_LIMIT = env_str("CONSOLE_MAIL_RATE_LIMIT", "10/hour")
 
     # First admin for `flask tollgate init`
     ADMIN_USERNAME = env_str("TOLLGATE_ADMIN_USERNAME", "admin")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from .. import audit
 from ..accounts import add_member, create_user
-from ..extensions import appbuilder, db
+from ..extensions import appbuilder, db, limiter
 from ..models import Membership, OrgInvite, OrgStatus, TollgateUser, utcnow
 from . import links
 from .access import login_required
@@ -42,7 +42,16 @@ def _mail(send, *args) -> bool:
         return False
 
 
+def _mail_limit() -> str:
+    return current_app.config["CONSOLE_MAIL_RATE_LIMIT"]
+
+
+# Shared by the three forms: one address cannot alternate between them to send more mail.
+mail_sending = limiter.shared_limit(_mail_limit, scope="console-mail", methods=["POST"])
+
+
 @bp.route("/signup", methods=["GET", "POST"])
+@mail_sending
 def signup():
     if not current_app.config["CONSOLE_SIGNUP_ENABLED"]:
         abort(404)
@@ -84,6 +93,7 @@ def verify_email(token: str):
 
 @bp.post("/verify/resend")
 @login_required
+@mail_sending
 def resend_verification():
     if current_user.email_verified_at is None and _mail(links.send_verification, current_user):
         flash(f"We sent a new confirmation link to {current_user.email}.", "info")
@@ -91,6 +101,7 @@ def resend_verification():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@mail_sending
 def forgot_password():
     form = EmailForm()
     if form.validate_on_submit():

@@ -158,3 +158,17 @@ def test_signup_can_be_turned_off(app, client, db):
     finally:
         app.config["CONSOLE_SIGNUP_ENABLED"] = True
     assert _user("x@example.com") is None
+
+
+def test_mail_sending_forms_are_rate_limited_per_address(app, client, inbox):
+    app.config["CONSOLE_MAIL_RATE_LIMIT"] = "2/hour"
+    try:
+        assert _signup(client, "one@example.com").status_code == 302
+        other = app.test_client()
+        assert other.post("/console/password/forgot", data={"email": "one@example.com"}).status_code == 302
+        refused = other.post("/console/password/forgot", data={"email": "one@example.com"})
+        assert refused.status_code == 429
+        assert other.get("/console/password/forgot").status_code == 200  # reading the form is not limited
+    finally:
+        app.config["CONSOLE_MAIL_RATE_LIMIT"] = "10/hour"
+    assert len(inbox.messages) == 2
