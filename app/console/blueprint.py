@@ -26,8 +26,13 @@ def _role_too_low(_exc):
                                    "Your account does not open this page."), 403
 
 
+# The back office and FAB's own security views (users, roles, permissions) are for staff only.
+BACK_OFFICE_PATHS = ("/admin", "/users/", "/roles/", "/permissions/", "/viewmenus/", "/permissionviews/")
+
+
 def customers_leave_admin():
-    """A signed-in customer who opens /admin gets a page pointing to the console, not FAB's bare 403."""
-    if request.path.startswith("/admin") and current_user.is_authenticated and not is_staff(current_user):
+    """A signed-in customer who opens the back office gets a page pointing to the console, not FAB's bare 403."""
+    if (request.path.startswith(BACK_OFFICE_PATHS) and current_user.is_authenticated
+            and not is_staff(current_user)):
         return render_template("console/staff_only.html", appbuilder=appbuilder, memberships=[], staff=False), 403
     return None

@@ -70,7 +70,7 @@ def test_login_lands_customers_in_the_console_and_staff_in_the_back_office(app, 
 def test_a_customer_opening_the_back_office_gets_a_page_pointing_to_the_console(app, db):
     make_user(username="cust", password=PASSWORD)
     client = login(app, "cust")
-    for url in ("/admin/", "/admin/orgs/list/", "/admin/users/list/"):
+    for url in ("/admin/", "/admin/orgs/list/", "/admin/users/list/", "/users/list/", "/roles/list/"):
         response = client.get(url)
         body = response.get_data(as_text=True)
         assert response.status_code == 403
