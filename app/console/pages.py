@@ -1,4 +1,4 @@
-"""The console's read pages and the profile: dashboard, wallet, profile."""
+"""The console's read pages and the profile: dashboard, wallet, logs, profile."""
 import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
@@ -9,6 +9,7 @@ from ..billing.units import credits_to_usd
 from ..extensions import db
 from ..models import OrgRole
 from .access import MANAGERS, ORG_READERS, login_required, org_scope
+from . import call_log
 from .blueprint import bp
 from .credentials import password_matches, set_password
 from .figures import (UsageScope, daily_costs, ledger_page, low_balance, month_totals, org_wallet, recent_calls,
@@ -94,3 +95,30 @@ def profile():
         abort(400)
     language_form.locale.data = language_form.locale.data or current_user.locale or "en"
     return render_template("console/profile.html", password_form=password_form, language_form=language_form), status
+
+
+@bp.get("/logs")
+@login_required
+def logs():
+    return _logs_page(None, UsageScope(org_id=None, user_id=current_user.id))
+
+
+@bp.get("/orgs/<int:org_id>/logs")
+@login_required
+def org_logs(org_id: int):
+    scope = org_scope(org_id)
+    # A member sees their own calls only; owners, admins and viewers see the org's.
+    return _logs_page(scope, UsageScope(org_id=org_id, user_id=None if scope.can(*ORG_READERS) else current_user.id))
+
+
+def _logs_page(scope, usage: UsageScope):
+    keys = call_log.visible_keys(usage)
+    try:
+        filters = call_log.parse_filters(request.args)
+        if filters.key_id is not None and filters.key_id not in {k.id for k in keys}:
+            abort(404)  # another member's or another org's key: as if it did not exist
+        rows, next_cursor = call_log.page(usage, filters)
+    except call_log.BadFilter as exc:
+        return render_template("console/message.html", title="Logs", message=str(exc)), 400
+    return render_template("console/logs.html", scope=scope, rows=rows, keys=keys, filters=filters,
+                           next_cursor=next_cursor, key_names={k.id: f"{k.name} ({k.prefix})" for k in keys})

@@ -15,7 +15,9 @@ PAGES = [
     ("/console/wallet", {O: 200, A: 200, M: 200, V: 200}),
     ("/console/profile", {O: 200, A: 200, M: 200, V: 200}),
     ("/console/orgs/new", {O: 200, A: 200, M: 200, V: 200}),
+    ("/console/logs", {O: 200, A: 200, M: 200, V: 200}),
     ("/console/orgs/{org}/", {O: 200, A: 200, M: 200, V: 200}),
+    ("/console/orgs/{org}/logs", {O: 200, A: 200, M: 200, V: 200}),
     ("/console/orgs/{org}/wallet", {O: 200, A: 200, M: 403, V: 200}),
     ("/console/orgs/{org}/members", {O: 200, A: 200, M: 403, V: 403}),
     ("/console/orgs/{org}/settings", {O: 200, A: 200, M: 403, V: 403}),
@@ -29,7 +31,7 @@ def test_each_org_role_gets_the_status_its_role_allows(team, role_client, url, r
     assert response.status_code == status, response.get_data(as_text=True)[:300]
 
 
-@pytest.mark.parametrize("path", ["/", "/wallet", "/members", "/settings"])
+@pytest.mark.parametrize("path", ["/", "/logs", "/wallet", "/members", "/settings"])
 def test_returns_404_for_an_org_the_caller_is_not_in(app, team, path):
     client = login(app, team["outsider"].username)
     assert client.get(f"/console/orgs/{team['org'].id}{path}").status_code == 404
