@@ -45,7 +45,7 @@ def login_required(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if not current_user.is_authenticated:
-            return redirect(url_for(appbuilder.sm.auth_view.endpoint + ".login", next=request.full_path))
+            return redirect(url_for(appbuilder.sm.auth_view.endpoint + ".login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
     return wrapper
 

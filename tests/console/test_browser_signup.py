@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import TollgateUser
-from tests.admin.test_browser_e2e import CHROMIUM, live_server, page, pytestmark  # noqa: F401 (fixtures)
+from tests.admin.test_browser_e2e import live_server, page, pytestmark  # noqa: F401 (fixtures, chromium skip)
 from tests.console.conftest import PASSWORD
 
 
