@@ -183,6 +183,16 @@ class Config:
     USAGE_RETENTION_DAYS = env_int("USAGE_RETENTION_DAYS", 30)
     # Usage logs deleted per transaction by the retention purge: short locks, bounded WAL.
     RETENTION_BATCH = env_int("RETENTION_BATCH", 5000)
+    # Customer console (/console)
+    # Off: /console/signup answers 404 and only invites create accounts.
+    CONSOLE_SIGNUP_ENABLED = env_bool("CONSOLE_SIGNUP_ENABLED", True)
+    # Lifetimes of the links the console mails: email verification, password reset, org invite.
+    CONSOLE_VERIFY_LINK_HOURS = env_int("CONSOLE_VERIFY_LINK_HOURS", 48)
+    CONSOLE_RESET_LINK_HOURS = env_int("CONSOLE_RESET_LINK_HOURS", 2)
+    CONSOLE_INVITE_LINK_DAYS = env_int("CONSOLE_INVITE_LINK_DAYS", 7)
+    # Posts per client address to the console forms that send mail (sign-up, password reset,
+    # resend confirmation), so nobody can use Tollgate to flood an inbox (flask-limiter syntax).
+    CONSOLE_MAIL_RATE_LIMIT = env_str("CONSOLE_MAIL_RATE_LIMIT", "10/hour")
 
     # First admin for `flask tollgate init`
     ADMIN_USERNAME = env_str("TOLLGATE_ADMIN_USERNAME", "admin")

@@ -1,5 +1,5 @@
 """Flask-AppBuilder's security manager, bound to Tollgate's user model, with login auditing and throttling."""
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, session
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -62,6 +62,8 @@ class TollgateSecurityManager(SecurityManager):
 
     # FAB commits the login counters before calling these hooks; the audit row gets its own commit.
     def on_user_login(self, user) -> None:
+        if getattr(user, "locale", None):
+            session["locale"] = user.locale  # the language chosen on the console's profile page
         self._audit_login("auth.login_success", user, user, {"username": user.username})
 
     def on_user_login_failed(self, user) -> None:

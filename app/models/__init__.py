@@ -7,7 +7,7 @@ from .billing import DiscountCode, DiscountRedemption, Subscription
 from .catalog import (LlmModel, ModelGroup, ModelRoute, Provider, UserAllowedGroup,
                       model_group_members, model_plans)
 from .notify import Event, Notification, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from .org import Membership, Organization, Plan, Project
+from .org import Membership, Organization, OrgInvite, Plan, Project
 from .rollup import LedgerDaily, OrgListing, PlatformSetting, UsageDaily, UsageHourly
 from .task import AsyncTask
 from .unsettled import UnsettledUsage
@@ -20,7 +20,7 @@ __all__ = [
     "ProviderKind", "TxStatus", "TxType", "UserTier", "utcnow", "DiscountCode",
     "DiscountRedemption", "Subscription", "LlmModel", "ModelGroup", "ModelRoute", "Provider",
     "UserAllowedGroup", "model_group_members", "model_plans", "Event", "Notification", "WebhookAttempt",
-    "WebhookDelivery", "WebhookEndpoint", "Membership", "Organization", "Plan", "Project",
+    "WebhookDelivery", "WebhookEndpoint", "Membership", "Organization", "OrgInvite", "Plan", "Project",
     "AsyncTask", "UnsettledUsage", "UsageLog", "TollgateUser", "LedgerEntry", "Wallet",
     "LedgerDaily", "OrgListing", "PlatformSetting", "UsageDaily", "UsageHourly",
 ]

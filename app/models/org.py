@@ -79,3 +79,21 @@ class Membership(TimestampMixin, Model):
         return f"{self.user} in {self.org} ({self.role.value})"
 
 
+
+
+class OrgInvite(TimestampMixin, Model):
+    """An invitation mailed to an address: used once, or withdrawn, or expired by its link's age."""
+
+    __tablename__ = "org_invites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[OrgRole] = mapped_column(str_enum(OrgRole), default=OrgRole.member)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    org: Mapped["Organization"] = relationship()
+
+    def __repr__(self) -> str:
+        return f"invite of {self.email} to {self.org_id} ({self.role.value})"

@@ -1,6 +1,6 @@
 """Tollgate's user: Flask-AppBuilder's user with a billing tier and alert settings."""
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, String
 from sqlalchemy.orm import relationship
 
 from .base import Credits, UserTier, str_enum
@@ -13,6 +13,10 @@ class TollgateUser(User):
     low_balance_threshold = Column(Credits)
     # Soft delete: set with active=False; the user leaves the lists, their wallet and ledger stay.
     deleted_at = Column(DateTime)
+    # Set when the user follows the link mailed at sign-up (or an invite to this address).
+    email_verified_at = Column(DateTime)
+    # The console's language ("en" / "zh"); None follows the browser.
+    locale = Column(String(8))
 
     memberships = relationship("Membership", back_populates="user", cascade="all, delete-orphan")
     wallet = relationship("Wallet", back_populates="user", uselist=False)

@@ -7,16 +7,18 @@ from flask_login import current_user
 
 from ..billing.units import credits_to_usd
 from ..reporting import dashboards
-from ..roles import OVERVIEW, PLATFORM
+from ..roles import OVERVIEW, PLATFORM, PLATFORM_ROLES
 
 
 class TollgateIndexView(IndexView):
-    """FAB's home page: the back office for signed-in users, the login page otherwise."""
+    """FAB's home page, where login lands: the back office for platform staff, the console for
+    everyone else, the login page for anonymous callers."""
 
     @expose("/")
     def index(self):
         if current_user.is_authenticated:
-            return redirect(url_for("OverviewView.index"))
+            staff = any(role.name in PLATFORM_ROLES for role in current_user.roles)
+            return redirect(url_for("OverviewView.index" if staff else "console.home"))
         return redirect(url_for(self.appbuilder.sm.auth_view.endpoint + ".login"))
 
 

@@ -61,3 +61,25 @@ def test_cached_key_still_answers_without_a_database_read(client, world, cached_
     hit = next(iter(keycache._cache.values()))
     assert chat(client, world.headers).status_code == 200
     assert next(iter(keycache._cache.values())) is hit  # served from the cache, not reloaded
+
+
+def test_member_removed_in_the_console_loses_their_key_within_the_key_cache_window(app, client, world, cached_keys):
+    from app.accounts import add_member
+    from app.models import Membership, OrgRole
+    from tests.console.conftest import login, verified_user
+    from tests.factories import make_key
+
+    member = verified_user("leaving-member")
+    add_member(world.org, member)
+    db.session.commit()
+    _, secret = make_key(member, world.org)
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert chat(client, headers).status_code == 200  # now cached for 30 s
+    owner = verified_user("console-owner")
+    add_member(world.org, owner, OrgRole.owner)
+    db.session.commit()
+    membership_id = db.session.scalar(select(Membership.id).where(Membership.user_id == member.id))
+    response = login(app, owner.username).post(f"/console/orgs/{world.org.id}/members/{membership_id}/remove")
+    assert response.status_code == 302
+    refused = chat(client, headers)
+    assert refused.status_code == 401 and refused.json["error"]["code"] == "revoked_api_key"

@@ -1,0 +1,10 @@
+"""The customer console (/console): server-rendered pages for individuals and org members."""
+from flask import Flask
+
+
+def register_console(app: Flask) -> None:
+    from . import account_views, org_views, pages  # noqa: F401  (each adds its routes to the blueprint)
+    from .blueprint import bp, customers_leave_admin
+
+    app.register_blueprint(bp)
+    app.before_request(customers_leave_admin)

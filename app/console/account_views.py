@@ -1,0 +1,193 @@
+"""Account flows: sign-up, email verification, password reset and accepting an org invite.
+
+Signing in and out stay with the back office's login form (FAB's AuthDBView, with its
+auditing in app/security.py); these pages only create accounts and prove email addresses.
+"""
+import smtplib
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_user
+from sqlalchemy import func, select
+
+from .. import audit
+from ..accounts import add_member, create_user
+from ..extensions import appbuilder, db, limiter
+from ..models import Membership, OrgInvite, OrgStatus, TollgateUser, utcnow
+from . import links
+from .access import login_required
+from .blueprint import bp
+from .credentials import set_password
+from .forms import ConfirmForm, EmailForm, NewPasswordForm, SignupForm
+
+
+def find_by_email(email: str) -> TollgateUser | None:
+    return db.session.scalar(select(TollgateUser).where(func.lower(TollgateUser.email) == email.strip().lower()))
+
+
+def _new_account(email: str, password: str, verified: bool) -> TollgateUser:
+    """An individual user whose login name is their email, with a personal wallet."""
+    user = create_user(email, email, password, first_name=email.split("@")[0][:64], last_name="-")
+    if verified:
+        user.email_verified_at = utcnow()
+    return user
+
+
+def _mail(send, *args) -> bool:
+    try:
+        send(*args)
+        return True
+    except (OSError, smtplib.SMTPException) as exc:
+        current_app.logger.warning("console mail not sent: %s", exc)
+        flash("We could not send the email just now; try again in a few minutes.", "warning")
+        return False
+
+
+def _mail_limit() -> str:
+    return current_app.config["CONSOLE_MAIL_RATE_LIMIT"]
+
+
+# Shared by the three forms: one address cannot alternate between them to send more mail.
+mail_sending = limiter.shared_limit(_mail_limit, scope="console-mail", methods=["POST"])
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@mail_sending
+def signup():
+    if not current_app.config["CONSOLE_SIGNUP_ENABLED"]:
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("console.home"))
+    form = SignupForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        if find_by_email(email) is not None:
+            form.email.errors.append("An account with this email already exists; sign in or reset its password.")
+        else:
+            user = _new_account(email, form.password.data, verified=False)
+            audit.record("console.signup", target=user, details={"email": email}, actor=user)
+            db.session.commit()
+            login_user(user)
+            if _mail(links.send_verification, user):
+                flash(f"Welcome! We sent a confirmation link to {email}.", "info")
+            return redirect(url_for("console.home"))
+    return render_template("console/signup.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str):
+    try:
+        user_id, email = links.read_verify_token(token)
+    except links.BadLink as exc:
+        return render_template("console/message.html", title="Email not confirmed", message=str(exc)), 400
+    user = db.session.get(TollgateUser, user_id)
+    if user is None or (user.email or "").lower() != email.lower():
+        return render_template("console/message.html", title="Email not confirmed",
+                               message="This link is for an address the account no longer uses."), 400
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        audit.record("console.email_verified", target=user, details={"email": email}, actor=user)
+        db.session.commit()
+    flash("Your email address is confirmed.", "success")
+    return redirect(url_for("console.home"))
+
+
+@bp.post("/verify/resend")
+@login_required
+@mail_sending
+def resend_verification():
+    if current_user.email_verified_at is None and _mail(links.send_verification, current_user):
+        flash(f"We sent a new confirmation link to {current_user.email}.", "info")
+    return redirect(url_for("console.home"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@mail_sending
+def forgot_password():
+    form = EmailForm()
+    if form.validate_on_submit():
+        user = find_by_email(form.email.data)
+        # The same answer whether or not the address has an account: the form reveals nothing.
+        if user is not None and user.is_active:
+            audit.record("console.password_reset_requested", target=user, actor=user)
+            db.session.commit()
+            _mail(links.send_reset, user)
+        flash("If an account uses this address, a reset link is on its way.", "info")
+        return redirect(url_for(appbuilder.sm.auth_view.endpoint + ".login"))
+    return render_template("console/forgot_password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        user = links.read_reset_token(token, lambda uid: db.session.get(TollgateUser, uid))
+    except links.BadLink as exc:
+        return render_template("console/message.html", title="Password not reset", message=str(exc)), 400
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        set_password(user, form.password.data)
+        # Following the mailed link proves the address as well.
+        user.email_verified_at = user.email_verified_at or utcnow()
+        audit.record("console.password_reset", target=user, actor=user)
+        db.session.commit()
+        flash("Your password is changed; sign in with the new one.", "success")
+        return redirect(url_for(appbuilder.sm.auth_view.endpoint + ".login"))
+    return render_template("console/reset_password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str):
+    try:
+        invite = _open_invite(links.read_invite_token(token))
+    except links.BadLink as exc:
+        return render_template("console/message.html", title="Invitation not accepted", message=str(exc)), 400
+    org = invite.org
+    form = NewPasswordForm()
+    if current_user.is_authenticated:
+        if (current_user.email or "").lower() != invite.email.lower():
+            return render_template("console/message.html", title="Invitation for another address",
+                                   message=f"This invitation is for {invite.email}. Sign out, then open the "
+                                           f"link again to accept it with that address."), 403
+        join = ConfirmForm()
+        if join.validate_on_submit():
+            return _join(invite, current_user)
+        return render_template("console/invite.html", org=org, invite=invite, form=join, mode="join")
+    if find_by_email(invite.email) is not None:
+        return render_template("console/invite.html", org=org, invite=invite, form=form, mode="signin",
+                               login_url=url_for(appbuilder.sm.auth_view.endpoint + ".login",
+                                                 next=url_for("console.accept_invite", token=token)))
+    if form.validate_on_submit():
+        user = _new_account(invite.email, form.password.data, verified=True)  # the mailed link proves it
+        audit.record("console.signup", target=user, details={"email": invite.email, "invited_to": org.id},
+                     actor=user)
+        login_user(user)
+        return _join(invite, user)
+    return (render_template("console/invite.html", org=org, invite=invite, form=form, mode="signup"),
+            400 if form.errors else 200)
+
+
+def _open_invite(invite_id: int) -> OrgInvite:
+    invite = db.session.get(OrgInvite, invite_id)
+    if invite is None or invite.withdrawn_at is not None:
+        raise links.BadLink("This invitation was withdrawn; ask for a new one.")
+    if invite.accepted_at is not None:
+        raise links.BadLink("This invitation has already been used.")
+    if invite.org.status == OrgStatus.deleted:
+        raise links.BadLink("This organization no longer exists.")
+    return invite
+
+
+def _join(invite: OrgInvite, user: TollgateUser):
+    org = invite.org
+    already = db.session.scalar(select(Membership).where(Membership.org_id == org.id, Membership.user_id == user.id))
+    invite.accepted_at = utcnow()
+    if already is None:
+        add_member(org, user, invite.role)
+        user.email_verified_at = user.email_verified_at or utcnow()
+        audit.record("console.member_joined", target=org,
+                     details={"user_id": user.id, "role": invite.role.value, "invite_id": invite.id,
+                              "invited_by": invite.invited_by_id}, actor=user)
+        flash(f"You joined {org.name} as {invite.role.value}.", "success")
+    else:
+        flash(f"You are already a member of {org.name}.", "info")
+    db.session.commit()
+    return redirect(url_for("console.org_dashboard", org_id=org.id))

@@ -1,0 +1,38 @@
+"""The console's blueprint and what every console page shares: the layout's context and staff routing."""
+from flask import Blueprint, g, render_template, request
+from flask_login import current_user
+
+from ..extensions import appbuilder
+from .access import is_staff, my_memberships
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+
+@bp.context_processor
+def _console_context() -> dict:
+    signed_in = current_user.is_authenticated
+    # FAB's init.html reads `appbuilder` for the app name and theme; the console reuses that layout.
+    return {"appbuilder": appbuilder, "memberships": my_memberships() if signed_in else [],
+            "staff": is_staff(current_user) if signed_in else False}
+
+
+@bp.errorhandler(403)
+def _role_too_low(_exc):
+    scope = g.get("console_scope")
+    role = scope.role.value if scope else None
+    return render_template("console/message.html", title="Not available to your role",
+                           message=f"Your role in this organization ({role}) does not open this page; "
+                                   f"an owner or admin can change it." if role else
+                                   "Your account does not open this page."), 403
+
+
+# The back office and FAB's own security views (users, roles, permissions) are for staff only.
+BACK_OFFICE_PATHS = ("/admin", "/users/", "/roles/", "/permissions/", "/viewmenus/", "/permissionviews/")
+
+
+def customers_leave_admin():
+    """A signed-in customer who opens the back office gets a page pointing to the console, not FAB's bare 403."""
+    if (request.path.startswith(BACK_OFFICE_PATHS) and current_user.is_authenticated
+            and not is_staff(current_user)):
+        return render_template("console/staff_only.html", appbuilder=appbuilder, memberships=[], staff=False), 403
+    return None

@@ -1,0 +1,87 @@
+"""The console's forms; Flask-WTF adds the CSRF token to each."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from ..billing.units import usd_to_credits
+from ..models import OrgRole
+
+MIN_PASSWORD = 10
+ROLE_CHOICES = [(r.value, r.value) for r in (OrgRole.admin, OrgRole.member, OrgRole.viewer)]
+MAX_THRESHOLD_CREDITS = 1_000_000 * 1_000_000
+LANGUAGES = [("en", "English"), ("zh", "简体中文")]
+
+
+def _email_field():
+    return EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=320)])
+
+
+def _password_field(label=_l("Password")):
+    return PasswordField(label, validators=[DataRequired(), Length(min=MIN_PASSWORD, max=128)])
+
+
+def _confirm_field():
+    return PasswordField(_l("Repeat password"), validators=[DataRequired(), EqualTo("password")])
+
+
+class SignupForm(FlaskForm):
+    email = _email_field()
+    password = _password_field()
+    confirm = _confirm_field()
+
+
+class EmailForm(FlaskForm):
+    email = _email_field()
+
+
+class NewPasswordForm(FlaskForm):
+    password = _password_field()
+    confirm = _confirm_field()
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = _password_field(_l("New password"))
+    confirm = _confirm_field()
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: nothing to fill in but the CSRF token."""
+
+
+class OrgForm(FlaskForm):
+    name = StringField(_l("Organization name"), validators=[DataRequired(), Length(min=2, max=128)])
+
+
+class InviteForm(FlaskForm):
+    email = _email_field()
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=OrgRole.member.value)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+
+
+class LanguageForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=LANGUAGES)
+
+
+def _usd(form, field) -> None:
+    if field.data in (None, ""):
+        return
+    try:
+        credits = usd_to_credits(field.data.strip())
+    except ValueError:
+        raise ValidationError(f"{field.data!r} is not a USD amount with at most 6 decimals") from None
+    if credits < 0:
+        raise ValidationError("must not be negative")
+    if credits > MAX_THRESHOLD_CREDITS:
+        raise ValidationError("must be at most 1,000,000 USD")
+    field.credits = credits
+
+
+class OrgSettingsForm(FlaskForm):
+    low_balance_usd = StringField(_l("Low-balance threshold (USD)"), validators=[Optional(), _usd])
+    low_balance_email = EmailField(_l("Low-balance alert recipient"),
+                                   validators=[Optional(), Email(), Length(max=320)])

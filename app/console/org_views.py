@@ -1,0 +1,190 @@
+"""Org administration: creating an org, its members (invite, role, remove, transfer) and its settings."""
+import datetime as dt
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import audit
+from ..accounts import add_member, create_org, revoke_keys
+from ..billing.units import credits_to_usd
+from ..extensions import db
+from ..models import ApiKey, Membership, OrgInvite, OrgRole, TollgateUser, utcnow
+from . import links
+from .access import MANAGERS, get_in_org, login_required, org_scope
+from .account_views import find_by_email
+from .blueprint import bp
+from .forms import ConfirmForm, InviteForm, OrgForm, OrgSettingsForm, RoleForm
+
+# Plan of an org created from the console; admins move it to another plan in the back office.
+NEW_ORG_PLAN = "free"
+
+
+@bp.route("/orgs/new", methods=["GET", "POST"])
+@login_required
+def new_org():
+    if current_user.email_verified_at is None:
+        flash("Confirm your email address before creating an organization.", "warning")
+        return redirect(url_for("console.home"))
+    form = OrgForm()
+    if form.validate_on_submit():
+        org = create_org(form.name.data.strip(), plan_code=NEW_ORG_PLAN, billing_email=current_user.email)
+        add_member(org, current_user, OrgRole.owner)
+        audit.record("console.org_created", target=org, details={"name": org.name})
+        db.session.commit()
+        flash(f"{org.name} is created; you are its owner.", "success")
+        return redirect(url_for("console.org_dashboard", org_id=org.id))
+    return render_template("console/org_new.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/orgs/<int:org_id>/members")
+@login_required
+def members(org_id: int):
+    return _members_page(org_scope(org_id, *MANAGERS))
+
+
+def _members_page(scope, status: int = 200, invite_form: InviteForm | None = None):
+    rows = db.session.execute(
+        select(Membership, TollgateUser).join(TollgateUser, TollgateUser.id == Membership.user_id)
+        .where(Membership.org_id == scope.org.id).order_by(Membership.created_at)).all()
+    oldest = utcnow() - dt.timedelta(days=current_app.config["CONSOLE_INVITE_LINK_DAYS"])
+    pending = db.session.scalars(
+        select(OrgInvite).where(OrgInvite.org_id == scope.org.id, OrgInvite.accepted_at.is_(None),
+                                OrgInvite.withdrawn_at.is_(None), OrgInvite.created_at > oldest)
+        .order_by(OrgInvite.created_at.desc())).all()
+    return render_template("console/members.html", scope=scope, rows=rows, pending=pending,
+                           invite_form=invite_form or InviteForm(), role_form=RoleForm(),
+                           confirm=ConfirmForm()), status
+
+
+@bp.post("/orgs/<int:org_id>/members/invite")
+@login_required
+def invite(org_id: int):
+    scope = org_scope(org_id, *MANAGERS)
+    form = InviteForm()
+    if not form.validate_on_submit():
+        return _refused(scope, form)
+    email = form.email.data.strip().lower()
+    existing = find_by_email(email)
+    if existing is not None and db.session.scalar(select(Membership.id).where(
+            Membership.org_id == org_id, Membership.user_id == existing.id)):
+        flash(f"{email} is already a member.", "warning")
+        return redirect(url_for("console.members", org_id=org_id))
+    invitation = OrgInvite(org_id=org_id, email=email, role=OrgRole(form.role.data), invited_by_id=current_user.id)
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record("console.member_invited", target=scope.org,
+                 details={"email": email, "role": form.role.data, "invite_id": invitation.id})
+    db.session.commit()
+    try:
+        links.send_invite(invitation, scope.org.name, current_user.email)
+        flash(f"Invitation sent to {email}.", "success")
+    except OSError:
+        flash("The invitation could not be sent just now; try again in a few minutes.", "danger")
+    return redirect(url_for("console.members", org_id=org_id))
+
+
+@bp.post("/orgs/<int:org_id>/invites/<int:invite_id>/withdraw")
+@login_required
+def withdraw_invite(org_id: int, invite_id: int):
+    scope = org_scope(org_id, *MANAGERS)
+    invitation = get_in_org(OrgInvite, invite_id, scope.org)
+    if not ConfirmForm().validate_on_submit():
+        return _refused(scope, ConfirmForm())
+    if invitation.accepted_at is None and invitation.withdrawn_at is None:
+        invitation.withdrawn_at = utcnow()
+        audit.record("console.invite_withdrawn", target=scope.org, details={"invite_id": invitation.id,
+                                                                            "email": invitation.email})
+        db.session.commit()
+    flash(f"The invitation of {invitation.email} is withdrawn.", "success")
+    return redirect(url_for("console.members", org_id=org_id))
+
+
+@bp.post("/orgs/<int:org_id>/members/<int:membership_id>/role")
+@login_required
+def change_role(org_id: int, membership_id: int):
+    scope = org_scope(org_id, *MANAGERS)
+    membership = get_in_org(Membership, membership_id, scope.org)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        return _refused(scope, form)
+    if membership.role == OrgRole.owner:
+        flash("The owner's role changes only by transferring ownership.", "danger")
+        return _members_page(scope, 400)
+    before = membership.role.value
+    membership.role = OrgRole(form.role.data)
+    audit.record("console.member_role_changed", target=membership,
+                 details={"user_id": membership.user_id, "before": before, "after": membership.role.value})
+    db.session.commit()
+    flash("Role changed.", "success")
+    return redirect(url_for("console.members", org_id=org_id))
+
+
+@bp.post("/orgs/<int:org_id>/members/<int:membership_id>/remove")
+@login_required
+def remove_member(org_id: int, membership_id: int):
+    scope = org_scope(org_id, *MANAGERS)
+    membership = get_in_org(Membership, membership_id, scope.org)
+    if not ConfirmForm().validate_on_submit():
+        return _refused(scope, ConfirmForm())
+    if membership.role == OrgRole.owner:
+        flash("The owner cannot be removed; transfer ownership first.", "danger")
+        return _members_page(scope, 400)
+    user_id = membership.user_id
+    db.session.delete(membership)
+    # Their keys in this org stop working at commit: gateways drop them from their caches.
+    revoked = revoke_keys(ApiKey.org_id == org_id, ApiKey.user_id == user_id)
+    audit.record("console.member_removed", target=scope.org, details={"user_id": user_id, "keys_revoked": revoked})
+    db.session.commit()
+    flash(f"Member removed; {len(revoked)} key(s) revoked.", "success")
+    return redirect(url_for("console.members", org_id=org_id))
+
+
+@bp.post("/orgs/<int:org_id>/members/<int:membership_id>/transfer")
+@login_required
+def transfer_ownership(org_id: int, membership_id: int):
+    scope = org_scope(org_id, OrgRole.owner)
+    membership = get_in_org(Membership, membership_id, scope.org)
+    if not ConfirmForm().validate_on_submit():
+        return _refused(scope, ConfirmForm())
+    if membership.id == scope.membership.id:
+        flash("You already own this organization.", "info")
+        return redirect(url_for("console.members", org_id=org_id))
+    membership.role, scope.membership.role = OrgRole.owner, OrgRole.admin
+    audit.record("console.ownership_transferred", target=scope.org,
+                 details={"from_user_id": current_user.id, "to_user_id": membership.user_id})
+    db.session.commit()
+    flash("Ownership transferred; you are now an admin of this organization.", "success")
+    return redirect(url_for("console.members", org_id=org_id))
+
+
+@bp.route("/orgs/<int:org_id>/settings", methods=["GET", "POST"])
+@login_required
+def org_settings(org_id: int):
+    scope = org_scope(org_id, *MANAGERS)
+    org = scope.org
+    form = OrgSettingsForm()
+    if form.validate_on_submit():
+        before = audit.snapshot(org, ["low_balance_threshold", "low_balance_email"])
+        org.low_balance_threshold = getattr(form.low_balance_usd, "credits", None)
+        org.low_balance_email = (form.low_balance_email.data or "").strip().lower() or None
+        audit.record("console.org_settings_changed", target=org,
+                     details=audit.changes(before, audit.snapshot(org, ["low_balance_threshold", "low_balance_email"])))
+        db.session.commit()
+        flash("Settings saved.", "success")
+        return redirect(url_for("console.org_settings", org_id=org_id))
+    if not form.is_submitted():
+        form.low_balance_usd.data = _usd_text(org.low_balance_threshold)
+        form.low_balance_email.data = org.low_balance_email
+    return render_template("console/org_settings.html", scope=scope, form=form), 400 if form.errors else 200
+
+
+def _usd_text(credits: int | None) -> str:
+    return "" if credits is None else format(credits_to_usd(credits).normalize(), "f")
+
+
+def _refused(scope, form):
+    """The members page again, with a 400 naming each bad field (a missing CSRF token included)."""
+    problems = "; ".join(f"{name}: {' '.join(map(str, errs))}" for name, errs in form.errors.items())
+    flash(problems or "The form was not valid; reload the page and try again.", "danger")
+    return _members_page(scope, 400, form if isinstance(form, InviteForm) else None)

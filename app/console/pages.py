@@ -1,0 +1,124 @@
+"""The console's read pages and the profile: dashboard, wallet, logs, profile."""
+import datetime as dt
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from .. import audit
+from ..billing.units import credits_to_usd
+from ..extensions import db
+from ..models import OrgRole
+from .access import MANAGERS, ORG_READERS, login_required, org_scope
+from . import call_log
+from .blueprint import bp
+from .credentials import password_matches, set_password
+from .figures import (UsageScope, daily_costs, ledger_page, low_balance, month_totals, org_wallet, recent_calls,
+                      user_wallet)
+from .forms import ChangePasswordForm, LanguageForm
+
+
+@bp.get("/")
+@login_required
+def home():
+    return _dashboard(None, UsageScope(org_id=None, user_id=current_user.id), user_wallet(current_user))
+
+
+@bp.get("/orgs/<int:org_id>/")
+@login_required
+def org_dashboard(org_id: int):
+    scope = org_scope(org_id)
+    # Members see their own calls; the org's figures are for owners, admins and viewers.
+    usage = UsageScope(org_id=org_id, user_id=None if scope.can(*ORG_READERS) else current_user.id)
+    return _dashboard(scope, usage, org_wallet(scope.org))
+
+
+def _dashboard(scope, usage: UsageScope, wallet):
+    today = dt.date.today()
+    org = scope.org if scope else None
+    threshold, flagged = low_balance(wallet, org, current_user) if wallet else (None, False)
+    days = daily_costs(usage, today)
+    chart = {"labels": [d for d, _ in days],
+             "datasets": [{"label": "USD", "data": [float(credits_to_usd(c)) for _, c in days]}]}
+    return render_template("console/dashboard.html", scope=scope, totals=month_totals(usage, today), today=today,
+                           wallet=wallet, threshold=threshold, low=flagged, chart=chart,
+                           calls=recent_calls(usage), own_calls_only=usage.user_id is not None and org is not None)
+
+
+@bp.get("/wallet")
+@login_required
+def wallet():
+    return _wallet_page(None, user_wallet(current_user))
+
+
+@bp.get("/orgs/<int:org_id>/wallet")
+@login_required
+def org_wallet_page(org_id: int):
+    # Billing is for whoever manages the org; viewers read it too (read-only org figures).
+    scope = org_scope(org_id, *MANAGERS, OrgRole.viewer)
+    return _wallet_page(scope, org_wallet(scope.org))
+
+
+def _wallet_page(scope, wallet):
+    if wallet is None:
+        abort(404)
+    page = request.args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= 100_000:
+        return render_template("console/message.html", title="Wallet",
+                               message="page: must be a whole number from 1 to 100000"), 400
+    entries, more = ledger_page(wallet, int(page))
+    return render_template("console/wallet.html", scope=scope, wallet=wallet, entries=entries,
+                           page=int(page), more=more)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    password_form, language_form = ChangePasswordForm(prefix="pw"), LanguageForm(prefix="lang")
+    status = 200
+    if request.method == "POST" and request.form.get("action") == "password":
+        if password_form.validate_on_submit():
+            if password_matches(current_user, password_form.current.data):
+                set_password(current_user, password_form.password.data)
+                audit.record("console.password_changed", target=current_user)
+                db.session.commit()
+                flash("Your password is changed.", "success")
+                return redirect(url_for("console.profile"))
+            password_form.current.errors.append("is not your current password")
+        status = 400
+    elif request.method == "POST" and request.form.get("action") == "language":
+        if language_form.validate_on_submit():
+            current_user.locale = session["locale"] = language_form.locale.data
+            db.session.commit()
+            return redirect(url_for("console.profile"))
+        status = 400
+    elif request.method == "POST":
+        abort(400)
+    language_form.locale.data = language_form.locale.data or current_user.locale or "en"
+    return render_template("console/profile.html", password_form=password_form, language_form=language_form), status
+
+
+@bp.get("/logs")
+@login_required
+def logs():
+    return _logs_page(None, UsageScope(org_id=None, user_id=current_user.id))
+
+
+@bp.get("/orgs/<int:org_id>/logs")
+@login_required
+def org_logs(org_id: int):
+    scope = org_scope(org_id)
+    # A member sees their own calls only; owners, admins and viewers see the org's.
+    return _logs_page(scope, UsageScope(org_id=org_id, user_id=None if scope.can(*ORG_READERS) else current_user.id))
+
+
+def _logs_page(scope, usage: UsageScope):
+    keys = call_log.visible_keys(usage)
+    try:
+        filters = call_log.parse_filters(request.args)
+        if filters.key_id is not None and filters.key_id not in {k.id for k in keys}:
+            abort(404)  # another member's or another org's key: as if it did not exist
+        rows, next_cursor = call_log.page(usage, filters)
+    except call_log.BadFilter as exc:
+        return render_template("console/message.html", title="Logs", message=str(exc)), 400
+    return render_template("console/logs.html", scope=scope, rows=rows, keys=keys, filters=filters,
+                           next_cursor=next_cursor, key_names={k.id: f"{k.name} ({k.prefix})" for k in keys})
