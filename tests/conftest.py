@@ -9,6 +9,7 @@ instead: a SQLite file and the in-process Redis stand-in (tests/test_embedded.py
 inside every full run).
 """
 import os
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -93,11 +94,18 @@ def app(embedded, tmp_path_factory):
 def _redis_url() -> str:
     """TEST_REDIS_URL, or one of indexes 12-15 picked by pid so simultaneous runs rarely share one.
 
-    Indexes below 12 are left to development and benchmark servers (the benchmark uses 11).
+    Under pytest-xdist each worker (gw0, gw1, ...) takes the index after the previous one's,
+    since every test empties its Redis database. Indexes below 12 are left to development and
+    benchmark servers (the benchmark uses 11).
     """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    number = int(worker[2:]) if worker else None
     if os.environ.get("TEST_REDIS_URL"):
-        return os.environ["TEST_REDIS_URL"]
-    return f"redis://127.0.0.1:6379/{12 + os.getpid() % 4}"
+        url = urlsplit(os.environ["TEST_REDIS_URL"])
+        if number is None:
+            return url.geturl()
+        return url._replace(path=f"/{int(url.path.strip('/') or 0) + number}").geturl()
+    return f"redis://127.0.0.1:6379/{12 + (number if number is not None else os.getpid()) % 4}"
 
 
 def _drop_database(url: str) -> None:

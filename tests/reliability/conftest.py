@@ -1,8 +1,9 @@
 """Two production gateways (real gunicorn processes) on the test database, a Redis of their
 own and the mock upstream in its own process; a funded org, a key and a model to call."""
+import fcntl
 import json
-import time
 import os
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -64,7 +65,9 @@ def cluster(db, gateways, meter_redis, upstream):
 
 
 def record_figures(scenario: str, **figures) -> None:
-    """Keep the last run's figures for docs/reliability.md."""
-    data = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
-    data[scenario] = figures
-    FIGURES.write_text(json.dumps(data, indent=2, sort_keys=True))
+    """Keep the last run's figures for docs/reliability.md (locked: test workers run in parallel)."""
+    with open(FIGURES.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(FIGURES.read_text() or "{}") if FIGURES.exists() else {}
+        data[scenario] = figures
+        FIGURES.write_text(json.dumps(data, indent=2, sort_keys=True))
