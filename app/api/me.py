@@ -1,6 +1,6 @@
 """GET /api/v1/me/account: balance, callable models and profile for the key's owner. Free to call."""
 import orjson
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -9,20 +9,15 @@ from ..billing.units import usd_json
 from ..extensions import db, limiter
 from ..gateway import admission, catalog
 from ..gateway.errors import GatewayError, error_response, unavailable
-from ..keys import hash_key
 from ..platform_settings import platform_default
 from ..models import KeyModelSpend, Membership, Organization, TollgateUser, Wallet
+from .caller import key_bucket
 
 bp = Blueprint("me_api", __name__, url_prefix="/api/v1/me")
 
 
-def _key_bucket() -> str:
-    secret = request.headers.get("x-api-key") or request.headers.get("Authorization", "")
-    return "me:" + hash_key(secret)[:32]
-
-
 @bp.get("/account")
-@limiter.limit(lambda: current_app.config["ME_API_RATE_LIMIT"], key_func=_key_bucket)
+@limiter.limit(lambda: current_app.config["ME_API_RATE_LIMIT"], key_func=key_bucket)
 def account():
     call = admission.Call(api="openai", op="me")
     try:
