@@ -56,7 +56,15 @@ def parse_filters(args) -> dict:
 
 def page(actor: Actor, filters: dict) -> tuple[list[UsageLog], str | None]:
     """One page of rows and the cursor of the next page (None on the last)."""
-    query = select(UsageLog).where(*visible(actor))
+    rows, more = rows_where(visible(actor), filters)
+    return rows, (_encode_cursor(rows[-1]) if more else None)
+
+
+def rows_where(criteria: list, filters: dict) -> tuple[list[UsageLog], bool]:
+    """One page of the calls matching ``criteria`` and ``filters``, and whether more follow.
+
+    The console's Logs page shares it, with its own scope and form."""
+    query = select(UsageLog).where(*criteria)
     if "model" in filters:
         query = query.where(UsageLog.model == filters["model"])
     if "key" in filters:
@@ -73,9 +81,7 @@ def page(actor: Actor, filters: dict) -> tuple[list[UsageLog], str | None]:
     limit = filters["limit"]
     rows = list(db.session.scalars(query.order_by(UsageLog.created_at.desc(), UsageLog.id.desc())
                                    .limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (_encode_cursor(rows[-1]) if more else None)
+    return rows[:limit], len(rows) > limit
 
 
 def describe(row: UsageLog) -> dict:

@@ -6,8 +6,9 @@ The cursor is the last row's id; the next page continues strictly below its
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
+from .. import call_log
 from ..extensions import db
 from ..models import ApiKey, UsageLog
 from .figures import UsageScope
@@ -77,23 +78,13 @@ def visible_keys(scope: UsageScope) -> list[ApiKey]:
 
 def page(scope: UsageScope, f: LogFilters) -> tuple[list[UsageLog], int | None]:
     """One page of calls and the cursor of the next page (None on the last)."""
-    q = select(UsageLog).where(*scope.criteria())
-    if f.key_id is not None:
-        q = q.where(UsageLog.api_key_id == f.key_id)
-    if f.model:
-        q = q.where(UsageLog.model == f.model)
-    if f.status:
-        q = q.where(UsageLog.status == f.status)
-    if f.start:
-        q = q.where(UsageLog.created_at >= f.start)
-    if f.end:
-        q = q.where(UsageLog.created_at < f.end)
+    filters = {"limit": PAGE_SIZE, "key": f.key_id, "model": f.model, "status": f.status, "from": f.start,
+               "to": f.end}
+    filters = {name: value for name, value in filters.items() if value is not None}
     if f.before is not None:
         last = db.session.get(UsageLog, f.before)
         if last is None:
             raise BadFilter("before: not a call of this list")
-        q = q.where(tuple_(UsageLog.created_at, UsageLog.id) < (last.created_at, last.id))
-    rows = list(db.session.scalars(q.order_by(UsageLog.created_at.desc(), UsageLog.id.desc()).limit(PAGE_SIZE + 1)))
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+        filters["cursor"] = (last.created_at, last.id)
+    rows, more = call_log.rows_where(scope.criteria(), filters)
     return rows, rows[-1].id if more else None
