@@ -161,12 +161,12 @@ def send_test(owner: Owner, endpoint_id: int):
 def list_deliveries(owner: Owner, endpoint_id: int):
     endpoint = _endpoint(owner, endpoint_id)
     limit = request.args.get("limit", "20")
-    if not limit.isdigit() or not 1 <= int(limit) <= PAGE_MAX:
+    if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= PAGE_MAX:
         raise Invalid("limit", f"'limit' must be a whole number from 1 to {PAGE_MAX}")
     query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
     before = request.args.get("before")
     if before is not None:
-        if not before.isdigit():
+        if not (before.isascii() and before.isdigit()) or len(before) > 18:
             raise Invalid("before", "'before' must be a delivery id")
         query = query.where(WebhookDelivery.id < int(before))
     rows = db.session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(int(limit) + 1)).all()

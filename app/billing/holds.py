@@ -26,7 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
-from ..models import ApiKey, KeyModelSpend, Wallet
+from ..models import ApiKey, KeyModelSpend, UnsettledUsage, Wallet
+from ..models.unsettled import OPEN, UNSETTLED
 from . import mirror
 
 # Snapshot loads race with commits; each retry means a commit landed meanwhile. On a busy
@@ -35,6 +36,10 @@ from . import mirror
 _LOAD_ATTEMPTS = 10
 _LOAD_PAUSE_S = 0.01
 _REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+# The error_type of a usage row the sweep settled at a stream's last checkpoint.
+SETTLED_BY_SWEEP = "settled_by_sweep"
 
 
 class MeterUnavailable(RuntimeError):
@@ -78,7 +83,7 @@ def clock_ms() -> int:
 
 
 def reserve(req: HoldRequest, now_ms: int | None = None) -> HoldResult:
-    ttl_ms = int(current_app.config.get("GATEWAY_HOLD_TTL_S", 600)) * 1000
+    ttl_ms = _hold_ttl_ms()
     args = [req.request_id, int(req.wallet_id), int(req.key_id), _opt(req.org_id), req.model, int(req.amount),
             int(req.est_tokens), _opt(req.rpm_limit), _opt(req.tpm_limit), _opt(req.quota), _opt(req.cap_5h),
             _opt(req.cap_1d), _opt(req.cap_7d), _opt(req.model_cap), _opt(req.messages_per_12h),
@@ -142,7 +147,7 @@ def heartbeat(request_id: str, checkpoint: tuple[int, int, dict] | None = None, 
     charges should this process die. False means the hold is gone (settled, or taken by
     the sweep): nothing sent from then on could be charged, so the stream must stop.
     """
-    ttl_ms = int(current_app.config.get("GATEWAY_HOLD_TTL_S", 600)) * 1000
+    ttl_ms = _hold_ttl_ms()
     cost, tokens, record = ("", "", b"") if checkpoint is None else (
         int(checkpoint[0]), int(checkpoint[1]), orjson.dumps(checkpoint[2]))
     args = [request_id, clock_ms() if now_ms is None else now_ms, ttl_ms, cost, tokens, record]
@@ -163,10 +168,29 @@ def sweep_expired(now_ms: int | None = None, limit: int = 1000) -> int:
         reply = mirror.scripts().sweep(args=[when, limit])
     except _REDIS_DOWN as exc:
         raise MeterUnavailable(f"Redis is unreachable: {exc}") from exc
-    for i in range(1, len(reply), 4):
-        request_id, cost, tokens, record = reply[i].decode(), int(reply[i + 1]), int(reply[i + 2]), reply[i + 3]
-        settle(request_id, cost, tokens, orjson.loads(record), now_ms=when)
+    swept = [(reply[i].decode(), int(reply[i + 1]), int(reply[i + 2]), orjson.loads(reply[i + 3]))
+             for i in range(1, len(reply), 4)]
+    # A request whose own settlement was kept in PostgreSQL (Redis was away when it ended) is
+    # booked in full by the reconciler, which then releases its hold: its checkpoint, older and
+    # smaller, must not be charged first. Such a hold stays due until then.
+    kept = _kept_unsettled([rid for rid, *_ in swept])
+    for request_id, cost, tokens, record in swept:
+        if request_id not in kept:
+            settle(request_id, cost, tokens, record, now_ms=when)
     return int(reply[0]) + (len(reply) - 1) // 4
+
+
+def _kept_unsettled(request_ids: list[str]) -> set[str]:
+    if not request_ids:
+        return set()
+    with db.engine.connect() as conn:  # its own connection: the caller's session is not ours to use
+        return set(conn.scalars(select(UnsettledUsage.request_id).where(
+            UnsettledUsage.request_id.in_(request_ids), UnsettledUsage.kind == UNSETTLED,
+            UnsettledUsage.status == OPEN)))
+
+
+def _hold_ttl_ms() -> int:
+    return int(current_app.config["GATEWAY_HOLD_TTL_S"]) * 1000
 
 
 def _run(name: str, args: list) -> list:

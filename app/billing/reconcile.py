@@ -24,7 +24,7 @@ from . import holds, mirror, parking, settlement
 log = logging.getLogger(__name__)
 
 # Usage rows the expiry sweep settled at a checkpoint rather than the request itself.
-SWEEP_SETTLED = "settled_by_sweep"
+SWEEP_SETTLED = holds.SETTLED_BY_SWEEP
 _TEXT_LIMITS = {c.key: c.type.length for c in UsageLog.__table__.columns if isinstance(c.type, String)}
 
 

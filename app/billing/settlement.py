@@ -133,10 +133,11 @@ def still_queued(app: Flask) -> int | None:
 def _release_claim(batch_id: str) -> None:
     """The database went away mid-batch: let the next flush (any process's) take the batch at once
     instead of after STALE_MS, so a restarted or failed-over PostgreSQL books it within seconds."""
+    _unfinished.add(batch_id)
     try:
-        current_app.extensions["tollgate_redis"].client.zadd(mirror.PREFIX + "usage:batches", {batch_id: 0})
+        _hand_back_unfinished()
     except holds._REDIS_DOWN:
-        _unfinished.add(batch_id)  # handed back once Redis answers again
+        pass  # handed back once Redis answers again
 
 
 def unreachable(exc: BaseException) -> bool:

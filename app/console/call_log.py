@@ -53,7 +53,7 @@ def _int(args, name: str) -> int | None:
     raw = args.get(name) or None
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise BadFilter(f"{name}: must be a positive whole number")
     return int(raw)
 
@@ -82,7 +82,7 @@ def page(scope: UsageScope, f: LogFilters) -> tuple[list[UsageLog], int | None]:
                "to": f.end}
     filters = {name: value for name, value in filters.items() if value is not None}
     if f.before is not None:
-        last = db.session.get(UsageLog, f.before)
+        last = db.session.scalar(select(UsageLog).where(UsageLog.id == f.before, *scope.criteria()))
         if last is None:
             raise BadFilter("before: not a call of this list")
         filters["cursor"] = (last.created_at, last.id)

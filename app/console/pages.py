@@ -62,7 +62,7 @@ def _wallet_page(scope, wallet):
     if wallet is None:
         abort(404)
     page = request.args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= 100_000:
+    if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 100_000:
         return render_template("console/message.html", title="Wallet",
                                message="page: must be a whole number from 1 to 100000"), 400
     entries, more = ledger_page(wallet, int(page))

@@ -19,7 +19,7 @@ from ..billing import holds
 from ..models.base import utcnow
 from . import catalog, keycache, pricing, validate
 from .catalog import ModelInfo
-from .errors import GatewayError, invalid
+from .errors import GatewayError, invalid, unavailable
 from .keycache import KeyContext
 
 CAP_NAMES = {
@@ -57,6 +57,7 @@ class Call:
     stream: bool = False
     include_usage: bool = False
     prompt_bound: int = 0
+    requested_output: int | None = None
     max_output: int = 0
     cap_limited: bool = False  # the per-request cap, not the caller, set max_output
     hold: int = 0
@@ -126,7 +127,7 @@ def _access(key: KeyContext, model: ModelInfo, cat) -> Decimal:
 def size_request(call: Call, requested_output: int | None, prompt_bound: int) -> None:
     """Set the output limit and the hold; the per-request cap may lower the limit."""
     model, key = call.model, call.key
-    call.prompt_bound = prompt_bound
+    call.prompt_bound, call.requested_output = prompt_bound, requested_output
     limit = requested_output or model.max_output_tokens
     if prompt_bound > model.context_length:
         raise invalid(f"the prompt may need up to {prompt_bound} tokens, above this model's context of "
@@ -151,7 +152,9 @@ def reserve(call: Call) -> None:
         # A key was revoked somewhere since this process cached the caller's: reload it (a
         # revoked key, deleted owner or paused org is refused here) and admit on what is true now.
         authenticate(call, fresh=True)
-        _access(call.key, call.model, catalog.current())  # its allowlist may have narrowed too
+        call.multiplier = _access(call.key, call.model, catalog.current())  # its allowlist may have narrowed too
+        size_request(call, call.requested_output, call.prompt_bound)  # and its caps changed
+        tokens = call.prompt_bound + (0 if call.op == "embeddings" else call.max_output)
         result = holds.reserve(_hold_request(call, tokens))
     if not result.ok:
         raise refusal(result, tokens)
@@ -174,6 +177,8 @@ def _hold_request(call: Call, tokens: int) -> holds.HoldRequest:
 def refusal(result, tokens: int = 0) -> GatewayError:
     """The caller's error for a refused hold; ``tokens`` is what the request counts in TPM."""
     err = result.error
+    if err == "stale_key":
+        return unavailable()  # keys were revoked again while this one reloaded: the caller retries
     if err == "tpm" and tokens > result.limit:
         return GatewayError(429, "rate_limit_error", f"this request may use up to {tokens} tokens (its prompt "
                             f"plus its maximum output), above this key's limit of {result.limit} tokens per "

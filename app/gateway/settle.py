@@ -12,8 +12,7 @@ from .usage import Tokens, record
 
 log = logging.getLogger(__name__)
 
-# The error_type of a usage row the sweep settled at the stream's last checkpoint.
-SETTLED_BY_SWEEP = "settled_by_sweep"
+SETTLED_BY_SWEEP = holds.SETTLED_BY_SWEEP
 
 
 def local_tokens(call: Call, output_text_len: int, reported: Tokens | None = None) -> Tokens:

@@ -119,3 +119,20 @@ def test_replaying_a_request_that_could_not_settle_releases_the_hold_redis_kept(
     assert redis_conn.client.zcard(mirror.HOLDS) == 0
     # The request's own settle, should it still arrive, changes nothing.
     assert not holds.settle(req.request_id, 700, 10, meter.record(req.request_id, 700), now_ms=T0).ok
+
+
+def test_a_checkpointed_stream_kept_for_the_reconciler_is_charged_in_full_not_at_its_checkpoint(app, db, meter):
+    # The stream beat at 300 credits, ended at 900, and Redis was away for its settlement; Redis
+    # came back with the hold, and the sweep reaches it before the reconciler does.
+    req = meter.hold(3_000)
+    holds.reserve(req, now_ms=T0)
+    assert holds.heartbeat(req.request_id, (300, 10, meter.record(req.request_id, 300)), now_ms=T0)
+    parking.record_unsettled(meter.record(req.request_id, 900), 900, "Redis unreachable")
+
+    holds.sweep_expired(now_ms=T0 + app.config["GATEWAY_HOLD_TTL_S"] * 1000 + 1)
+    settlement.flush_all(app)  # the flusher runs every second, the reconciler every minute
+    reconcile.replay_all()
+    settlement.flush_all(app)
+
+    assert _usage_ledger(db) == [(f"usage:{req.request_id}", -900)]
+    assert holds.balances(meter.wallet_id, meter.key_id, None) == (10_000_000 - 900, None)

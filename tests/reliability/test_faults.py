@@ -128,7 +128,9 @@ def test_postgresql_connections_terminated_under_load(cluster, app):
     statuses = {o.status for _, o in outcomes}
     assert statuses <= {200, 503}, statuses
     assert killed > 0
+    assert _first_success_after(outcomes, stopped_killing) is not None  # it recovered
     served, missing = _settled_books(cluster, outcomes)
+    assert served
     assert missing == []
     assert open_holds(cluster.redis) == (0, 0)
     record_figures("PostgreSQL connections terminated 6 times in 3 s", requests=len(outcomes),
@@ -161,7 +163,8 @@ def test_upstream_errors_and_cuts_under_load(cluster):
                     for i in range(calls)]
             assert {o.status for o in outs} == expected, (name, [(o.status, o.code) for o in outs])
             assert all("json" in o.content_type for o in outs if o.status != 200)
-            assert wait_for_usage_rows(sum(len(v) for v in figures.values()) + calls) >= calls
+            expected_rows = sum(len(v) for v in figures.values()) + calls
+            assert wait_for_usage_rows(expected_rows) >= expected_rows
             charged = charged_total(cluster.org.wallet.id) - before
             if name == "cut":
                 assert all(not o.completed for o in outs)  # the caller saw the cut, no [DONE]
