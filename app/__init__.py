@@ -77,6 +77,6 @@ def mount_mock_upstream(app: Flask) -> None:
     """Serve the bundled mock LLM upstream under /_mock, so a newcomer can call a model offline."""
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-    from .gateway.mock_upstream import create_mock_app
+    from .devtools.mock_upstream import create_mock_app
 
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/_mock": create_mock_app()})

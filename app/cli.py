@@ -34,7 +34,7 @@ def init_command(username, email, password):
 @tollgate_cli.command("demo")
 @click.option("--base-url", default=None, help="URL this Tollgate answers on (default TOLLGATE_PUBLIC_URL).")
 @click.option("--upstream", default=None,
-              help="Root URL of the mock upstream the demo providers call (python -m app.gateway.mock_upstream); "
+              help="Root URL of the mock upstream the demo providers call (python -m app.devtools.mock_upstream); "
                    "default <base-url>/_mock where the mock is mounted (development). Updates existing demo providers.")
 def demo_command(base_url, upstream):
     """Seed a demo org with $100 of credits and print a key to call it with (earlier demo keys are revoked)."""
@@ -44,7 +44,7 @@ def demo_command(base_url, upstream):
     if upstream is None:
         if not current_app.config.get("TOLLGATE_MOUNT_MOCK"):
             raise click.UsageError("this deployment does not serve the mock upstream under /_mock: pass --upstream URL "
-                                   "of one (start it with: python -m app.gateway.mock_upstream --port 9100)")
+                                   "of one (start it with: python -m app.devtools.mock_upstream --port 9100)")
         upstream = f"{base_url}/_mock"
     demo = seed_demo(upstream_root=upstream.rstrip("/"))
     click.echo(f"export TOLLGATE_API_KEY={demo.api_key}")

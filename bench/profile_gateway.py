@@ -28,7 +28,7 @@ def main(n: int) -> None:
                       TOLLGATE_ADMIN_PASSWORD="x")
     import redis
     redis.Redis.from_url(REDIS).flushdb()
-    mock = subprocess.Popen([sys.executable, "-m", "app.gateway.mock_upstream", "--port", "9197"],
+    mock = subprocess.Popen([sys.executable, "-m", "app.devtools.mock_upstream", "--port", "9197"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(1.5)

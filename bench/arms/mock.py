@@ -15,7 +15,7 @@ def start_mock(repo: Path, log_dir: Path, workers: int = 1) -> Server:
     flags = ["-k", "gevent", "-w", str(workers), "--worker-connections", "1000", "--keep-alive", "75",
              "--log-level", "warning", "--backlog", "2048"]
     cmd = [sys.executable, "-m", "gunicorn", *flags, "-b", f"127.0.0.1:{port}",
-           "app.gateway.mock_upstream:create_mock_app()"]
+           "app.devtools.mock_upstream:create_mock_app()"]
     # On the load core: the mock is infrastructure, like PostgreSQL and Redis. One gevent
     # worker is its fastest setting there (wrk c=50, 4 s: 1 worker ~2950 req/s, 2 ~2150,
     # 4 ~1000), since extra workers only fight wrk and each other for the same core.

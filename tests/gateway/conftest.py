@@ -14,7 +14,7 @@ from .netservers import LiveServer
 
 @pytest.fixture(scope="session")
 def mock_upstream():
-    from app.gateway.mock_upstream import create_mock_app
+    from app.devtools.mock_upstream import create_mock_app
 
     server = LiveServer(create_mock_app(env={}))
     server.last = lambda endpoint: requests.get(f"{server.url}/_control/last", params={"endpoint": endpoint},
@@ -32,7 +32,7 @@ def tls_ca():
 @pytest.fixture(scope="session")
 def tls_upstream(tls_ca):
     """The mock upstream over HTTPS, with a certificate for 127.0.0.1 signed by ``tls_ca``."""
-    from app.gateway.mock_upstream import create_mock_app
+    from app.devtools.mock_upstream import create_mock_app
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls_ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)

@@ -16,7 +16,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 from werkzeug.test import Client
 
-from app.gateway.mock_upstream import create_mock_app
+from app.devtools.mock_upstream import create_mock_app
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAI = {"Authorization": "Bearer test-key"}
@@ -562,7 +562,7 @@ def test_cut_after_breaks_the_chunked_body_on_a_real_server(live_url):
 
 def test_command_line_server_serves_both_sdks_with_gevent():
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_")}
-    proc = subprocess.Popen([sys.executable, "-m", "app.gateway.mock_upstream", "--port", "0"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "app.devtools.mock_upstream", "--port", "0"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = proc.stdout.readline()

@@ -147,7 +147,7 @@ def test_local_output_estimate_never_exceeds_max_tokens(client, world, mock_upst
 @pytest.mark.parametrize("chars", [0, 4, 100, 8_000, 31_999, 32_000, 32_003, 1_000_000])
 def test_attachment_bound_is_never_below_what_the_mock_bills(chars):
     from app.gateway import pricing
-    from app.gateway.mock_upstream import knobs as mock_knobs
+    from app.devtools.mock_upstream import knobs as mock_knobs
 
     for part in ({"type": "image_url", "image_url": {"url": "data:image/png;base64," + "A" * chars}},
                  {"type": "file", "file": {"file_data": "A" * chars}},

@@ -45,7 +45,7 @@ def test_an_untrusted_certificate_is_a_connect_error(tls_upstream):
 
 
 def test_a_certificate_for_another_name_is_a_connect_error(tls_ca):
-    from app.gateway.mock_upstream import create_mock_app
+    from app.devtools.mock_upstream import create_mock_app
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls_ca.issue_cert("upstream.example").configure_cert(context)

@@ -96,7 +96,7 @@ class RedisServer(Process):
 class MockUpstream(Process):
     def __init__(self):
         self.port = free_port()
-        super().__init__(f"mock-{self.port}", [sys.executable, "-m", "app.gateway.mock_upstream",
+        super().__init__(f"mock-{self.port}", [sys.executable, "-m", "app.devtools.mock_upstream",
                                                 "--port", str(self.port), "--server", "gevent"])
         self.url = f"http://127.0.0.1:{self.port}"
         self.wait_until(lambda: requests.get(f"{self.url}/_control/last", timeout=1).status_code < 500, "ready")

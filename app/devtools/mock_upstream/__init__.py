@@ -3,8 +3,8 @@
 It speaks the real wire formats (JSON and SSE) so the official SDKs and the gateway
 can talk to it offline. Mount ``create_mock_app()`` under ``/_mock`` or run it alone::
 
-    python -m app.gateway.mock_upstream --host 127.0.0.1 --port 9100
-    python -m app.gateway.mock_upstream --port 9443 --certfile server.pem   # HTTPS
+    python -m app.devtools.mock_upstream --host 127.0.0.1 --port 9100
+    python -m app.devtools.mock_upstream --port 9443 --certfile server.pem   # HTTPS
 
 API endpoints: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models (OpenAI,
 or Anthropic's shape when called with anthropic-version or x-api-key), POST /v1/messages

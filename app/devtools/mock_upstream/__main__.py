@@ -1,11 +1,11 @@
-"""Run the mock upstream on its own: python -m app.gateway.mock_upstream --port 9100"""
+"""Run the mock upstream on its own: python -m app.devtools.mock_upstream --port 9100"""
 import argparse
 
 from . import run
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m app.gateway.mock_upstream",
+    parser = argparse.ArgumentParser(prog="python -m app.devtools.mock_upstream",
                                      description="Mock OpenAI + Anthropic upstream (see the package docstring for knobs).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9100, help="0 picks a free port, printed at startup")
