@@ -11,12 +11,13 @@ def create_app(config_class=None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(config_class)
 
-    from . import extensions, headers, jobs, gateway, api, views, cli, console, rq_admin
+    from . import extensions, headers, jobs, gateway, api, views, cli, console, rq_admin, telemetry
 
     init_extensions(app)
     headers.init_app(app)
     jobs.init_app(app)
     gateway.register_gateway(app)
+    telemetry.register_telemetry(app)
     api.register_me_api(app)
     rq_admin.register_rq_dashboard(app)
     gateway.register_json_errors(app)

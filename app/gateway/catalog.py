@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from ..crypto import decrypt
@@ -22,6 +23,7 @@ from . import egress
 from .egress import Egress
 
 log = logging.getLogger(__name__)
+STALE_RETRY_S = 1.0
 
 @dataclass(frozen=True)
 class ProviderInfo:
@@ -101,8 +103,21 @@ def current() -> Catalog:
     with _lock:
         snap = _snapshot
         if snap is None or snap[0] <= now:
-            _snapshot = (now + current_app.config["GATEWAY_CATALOG_SECONDS"], _load())
+            try:
+                _snapshot = (now + current_app.config["GATEWAY_CATALOG_SECONDS"], _load())
+            except SQLAlchemyError:
+                if snap is None:
+                    raise
+                # The database is away: keep serving the catalog this process holds (the
+                # readiness probe counts on it) and try again in a second.
+                log.warning("catalog not refreshed: database unreachable; serving the one loaded before")
+                _snapshot = (now + STALE_RETRY_S, snap[1])
         return _snapshot[1]
+
+
+def loaded() -> bool:
+    """Whether this process holds a catalog (possibly past its refresh time: the database may be away)."""
+    return _snapshot is not None
 
 
 def invalidate() -> None:

@@ -15,7 +15,7 @@ def create_gateway_app(config_class=None) -> Flask:
     app = Flask("app")
     app.config.from_object(config_class)
 
-    from .. import api, jobs, models  # noqa: F401  (models registers the tables)
+    from .. import api, jobs, models, telemetry  # noqa: F401  (models registers the tables)
     from ..extensions import csrf, db, limiter, redis_conn
     from . import register_gateway, register_json_errors
 
@@ -25,6 +25,7 @@ def create_gateway_app(config_class=None) -> Flask:
     csrf.init_app(app)
     jobs.init_app(app)
     register_gateway(app)
+    telemetry.register_telemetry(app)
     api.register_me_api(app)
     register_json_errors(app)
     if app.config.get("TOLLGATE_CHECK_SERVICES"):
