@@ -158,6 +158,14 @@ class Config:
     # False: this gateway process leaves the usage queue to the workers' flushers (lowest latency).
     GATEWAY_RUN_FLUSHER = env_bool("GATEWAY_RUN_FLUSHER", True)
 
+    # Operations (docs/operations.md)
+    # Prometheus metrics at /metrics; off: no instruments, /metrics answers 404.
+    METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+    # /metrics is readable with "Authorization: Bearer <METRICS_TOKEN>" or from these networks
+    # (CIDR, comma-separated); with neither, by nobody.
+    METRICS_TOKEN = env_str("METRICS_TOKEN")
+    METRICS_ALLOW_FROM = env_list("METRICS_ALLOW_FROM", "")
+
     # Payments and mail
     STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
@@ -211,6 +219,12 @@ class Config:
         except ValueError:
             raise ConfigError("WEBHOOK_RETRY_SCHEDULE_S must be comma-separated seconds, "
                               f"got {','.join(cls.WEBHOOK_RETRY_SCHEDULE_S)!r}") from None
+        import ipaddress
+
+        try:
+            [ipaddress.ip_network(item, strict=False) for item in cls.METRICS_ALLOW_FROM]
+        except ValueError as exc:
+            raise ConfigError(f"METRICS_ALLOW_FROM must be comma-separated networks such as 10.0.0.0/8: {exc}") from None
         for name in ("GATEWAY_STREAM_MAX_S", "GATEWAY_DRAIN_S"):
             if getattr(cls, name) < 1:
                 raise ConfigError(f"{name} must be at least 1 second, got {getattr(cls, name)}")
@@ -232,6 +246,7 @@ class DevelopmentConfig(Config):
     RQ_ASYNC = env_bool("RQ_ASYNC", False)  # jobs run inline unless a worker is configured
     TOLLGATE_MOUNT_MOCK = True
     GATEWAY_SYNC_SETTLE = env_bool("GATEWAY_SYNC_SETTLE", True)
+    METRICS_ALLOW_FROM = env_list("METRICS_ALLOW_FROM", "127.0.0.0/8,::1/128")  # the local machine
     ADMIN_PASSWORD = env_str("TOLLGATE_ADMIN_PASSWORD", "admin")
 
 

@@ -10,6 +10,10 @@ A --bind on the command line overrides either default.
 On SIGTERM (a deploy) a worker stops accepting, gives open streams GATEWAY_DRAIN_S to
 finish, then ends the rest with a terminal event and settles them; graceful_timeout
 leaves it time for that and for draining the usage queue before gunicorn kills it.
+
+Metrics: workers write Prometheus values to PROMETHEUS_MULTIPROC_DIR (a temporary directory
+unless set), which the master empties at start and tidies when a worker exits
+(app/telemetry/multiproc.py).
 """
 import os
 import sys
@@ -26,6 +30,18 @@ graceful_timeout = Config.GATEWAY_DRAIN_S + 10
 
 # create_app ends the process with this code after printing one line naming the setting.
 _REFUSED = 2
+
+
+def on_starting(server):
+    from app.telemetry import multiproc
+
+    multiproc.prepare()  # before any worker imports prometheus_client
+
+
+def child_exit(server, worker):
+    from app.telemetry import multiproc
+
+    multiproc.worker_exited(worker.pid)
 
 
 def post_fork(server, worker):

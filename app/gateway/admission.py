@@ -48,6 +48,7 @@ class Call:
     op: str  # "chat" | "messages" | "embeddings"
     request_id: str = field(default_factory=new_request_id)
     started: float = field(default_factory=time.monotonic)
+    forwarded_at: float = 0.0  # when the request last left for a provider (monotonic; 0: never)
     created_at: dt.datetime = field(default_factory=utcnow)
     key: KeyContext | None = None
     model_name: str | None = None

@@ -4,6 +4,8 @@ A caller speaks "openai" (chat, embeddings) or "anthropic" (messages); a provide
 "openai-compatible" or "anthropic". Same-format calls pass through with the model name
 swapped; cross-format calls go through app.gateway.translate both ways.
 """
+import time
+
 import orjson
 
 from . import translate as tr
@@ -18,11 +20,14 @@ def upstream_is_anthropic(route: RouteInfo) -> bool:
 
 def request_body(call: Call, route: RouteInfo) -> bytes:
     try:
-        return _request_body(call, route)
+        body = _request_body(call, route)
     except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
         # A shape validation did not foresee: the caller's request, not our failure.
         raise tr.TranslationError(f"the request cannot be translated for this model's provider "
                                   f"({type(exc).__name__}: {exc})") from None
+    # Built just before it is sent: the gateway's own share of the wait ends here (metrics).
+    call.forwarded_at = time.monotonic()
+    return body
 
 
 def _request_body(call: Call, route: RouteInfo) -> bytes:

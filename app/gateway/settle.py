@@ -5,6 +5,7 @@ from dataclasses import replace
 from flask import current_app
 
 from ..billing import holds, parking
+from ..telemetry import outcome
 from . import pricing
 from .admission import Call
 from .pricing import Charge
@@ -45,6 +46,7 @@ def charge_for(call: Call, tokens: Tokens) -> Charge:
 def settle(call: Call, tokens: Tokens, provider_id: int | None, latency_ms: int, ttft_ms: int | None):
     c = charge_for(call, tokens)
     rec = record(call, tokens=tokens, charge=c, provider_id=provider_id, latency_ms=latency_ms, ttft_ms=ttft_ms)
+    outcome.report(call, rec, refused=False)
     try:
         result = holds.settle(call.request_id, c.total_cost, tokens.prompt + tokens.completion, rec)
     except holds.MeterUnavailable as exc:
@@ -76,6 +78,7 @@ def fail(call: Call, http_status: int, error_type: str, provider_id: int | None,
     """Record a failed request; a held amount is released in full (nothing charged)."""
     rec = record(call, status="error", http_status=http_status, error_type=error_type, provider_id=provider_id,
                  latency_ms=latency_ms)
+    outcome.report(call, rec, refused=not call.held)  # nothing held yet: refused at admission
     if call.held:
         call.held = False
         try:

@@ -10,6 +10,7 @@ import logging
 import math
 import time
 
+from ..telemetry import instruments
 from . import http11
 from .catalog import RouteInfo
 from .errors import GatewayError
@@ -54,10 +55,12 @@ def call(routes: list[RouteInfo], build_body, op: str, max_attempts: int, deadli
     """Try routes in order until one answers; ``build_body(route)`` gives the bytes for that route."""
     give_up_at = time.monotonic() + deadline_s
     last: GatewayError | None = None
-    for route in routes[:max_attempts]:
+    for attempt, route in enumerate(routes[:max_attempts]):
         remaining = give_up_at - time.monotonic()
         if remaining <= 0:
             break
+        if attempt:  # the route before this one failed
+            instruments.fell_back(routes[attempt - 1].provider.name)
         url, headers = endpoint(route, op)
         started = time.monotonic()
         try:
@@ -66,21 +69,26 @@ def call(routes: list[RouteInfo], build_body, op: str, max_attempts: int, deadli
                                read_timeout=min(route.provider.timeout_s, remaining), via=route.provider.egress)
         except http11.UpstreamTimeout:
             last = GatewayError(504, "timeout", f"provider {route.provider.name} timed out", code="upstream_timeout")
+            instruments.upstream_failed(route.provider.name, "timeout")
             continue
         except OSError as exc:  # DNS, refused, proxy, TLS, or an answer that is not HTTP: try the next
             log.warning("provider %s unreachable: %s", route.provider.name, exc)
             last = GatewayError(502, "upstream_error", f"provider {route.provider.name} unreachable: "
                                 f"{type(exc).__name__}", code="upstream_unreachable")
+            instruments.upstream_failed(route.provider.name, "unreachable")
             continue
+        instruments.upstream_answered(route.provider.name, time.monotonic() - started)
         if resp.status == 429:
             last = GatewayError(429, "rate_limit_error", f"provider {route.provider.name} is rate limiting "
                                 f"Tollgate; retry later", code="upstream_rate_limited",
                                 headers={"Retry-After": _retry_after(resp.headers.get(b"retry-after"))})
+            instruments.upstream_failed(route.provider.name, "rate_limited")
             resp.close()
             continue
         if resp.status >= 500:
             last = GatewayError(502, "upstream_error",
                                 f"provider {route.provider.name} answered {resp.status}", code="upstream_error")
+            instruments.upstream_failed(route.provider.name, "server_error")
             resp.close()
             continue
         return Reply(route, resp, started)

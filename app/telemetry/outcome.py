@@ -1,0 +1,11 @@
+"""The one call the request path makes when a request ends, for metrics.
+
+``app.gateway.settle`` calls ``report`` exactly once per request, settled or failed, with
+the usage record it is about to queue, so every endpoint that settles through it is
+counted without code of its own.
+"""
+from . import instruments
+
+
+def report(call, rec: dict, refused: bool) -> None:
+    instruments.request_done(call, rec, refused)
