@@ -38,6 +38,12 @@ def on_starting(server):
     multiproc.prepare()  # before any worker imports prometheus_client
 
 
+def on_exit(server):
+    from app.telemetry import multiproc
+
+    multiproc.finish()
+
+
 def child_exit(server, worker):
     from app.telemetry import multiproc
 

@@ -10,24 +10,36 @@ PROMETHEUS_MULTIPROC_DIR, and a scrape adds every file up. The gunicorn hooks
 - ``worker_exited``: a dead worker's totals are folded into ``<kind>_archive.db`` and its
   own files removed, so the directory does not grow with every worker restart while
   counters never go backwards.
+- ``finish`` at the master's exit: a temporary directory it made is removed.
 """
 import glob
 import os
+import shutil
 import tempfile
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 _FOLDED = ("counter", "histogram")
 
 
+_made: str | None = None  # the directory ``prepare`` created, removed again by ``finish``
+
+
 def prepare(environ=os.environ) -> str:
+    global _made
     path = environ.get(ENV)
     if not path:
-        path = environ[ENV] = tempfile.mkdtemp(prefix="tollgate-metrics-")
+        path = _made = environ[ENV] = tempfile.mkdtemp(prefix="tollgate-metrics-")
         return path
     os.makedirs(path, exist_ok=True)
     for stale in glob.glob(os.path.join(path, "*.db")):
         os.remove(stale)
     return path
+
+
+def finish() -> None:
+    """At the master's exit: remove the directory ``prepare`` made (one the operator named is left)."""
+    if _made:
+        shutil.rmtree(_made, ignore_errors=True)
 
 
 def worker_exited(pid: int, path: str | None = None) -> None:
