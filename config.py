@@ -165,6 +165,9 @@ class Config:
     # (CIDR, comma-separated); with neither, by nobody.
     METRICS_TOKEN = env_str("METRICS_TOKEN")
     METRICS_ALLOW_FROM = env_list("METRICS_ALLOW_FROM", "")
+    # "json": one JSON line per finished request on stderr (ids, key prefix, model, status, timings,
+    # tokens, credits; never a prompt or a secret). "off": none.
+    REQUEST_LOG = env_str("REQUEST_LOG", "off")
 
     # Payments and mail
     STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
@@ -225,6 +228,8 @@ class Config:
             [ipaddress.ip_network(item, strict=False) for item in cls.METRICS_ALLOW_FROM]
         except ValueError as exc:
             raise ConfigError(f"METRICS_ALLOW_FROM must be comma-separated networks such as 10.0.0.0/8: {exc}") from None
+        if cls.REQUEST_LOG not in ("off", "json"):
+            raise ConfigError(f"REQUEST_LOG must be off or json, got {cls.REQUEST_LOG!r}")
         for name in ("GATEWAY_STREAM_MAX_S", "GATEWAY_DRAIN_S"):
             if getattr(cls, name) < 1:
                 raise ConfigError(f"{name} must be at least 1 second, got {getattr(cls, name)}")

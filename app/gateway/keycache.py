@@ -49,6 +49,7 @@ class KeyContext:
     messages_per_12h: int | None
     granted_groups: frozenset
     generation: str = ""  # the revocation generation it was loaded under ("" = not checked)
+    prefix: str = ""  # the key's visible prefix, for logs
 
 
 GENERATION_KEY = "tg:keycache:gen"  # same "tg:" namespace as the billing mirror
@@ -139,7 +140,7 @@ def _load(digest: str) -> KeyContext | None:
             rpm_limit=key.rpm_limit, tpm_limit=key.tpm_limit, quota=key.quota,
             cap_5h=key.cap_5h, cap_1d=key.cap_1d, cap_7d=key.cap_7d, model_caps=dict(key.model_caps or {}),
             org_status=(org_status.value if org_status else OrgStatus.active.value),
-            plan_id=plan_id, messages_per_12h=msgs, granted_groups=groups,
+            plan_id=plan_id, messages_per_12h=msgs, granted_groups=groups, prefix=key.prefix,
         )
     finally:
         session.rollback()  # read-only: end the transaction so the connection returns to the pool

@@ -80,7 +80,7 @@ def request_done(call, rec: dict, refused: bool) -> None:
     if m is None:
         return
     model = call.model.public_id if call.model is not None else ""
-    provider = _provider_name(call, rec["provider_id"])
+    provider = provider_name(call, rec["provider_id"]) or ""
     m.requests(call.op, model, provider, str(rec["http_status"])).inc()
     if refused:
         m.refusals(rec["error_type"] or "unknown").inc()
@@ -112,9 +112,10 @@ def fell_back(provider: str) -> None:
         active.fallbacks(provider).inc()
 
 
-def _provider_name(call, provider_id) -> str:
+def provider_name(call, provider_id) -> str | None:
+    """The catalog name of the provider that answered ``call`` (None before one was chosen)."""
     if provider_id is None or call.model is None:
-        return ""
+        return None
     for route in call.model.routes:
         if route.provider.id == provider_id:
             return route.provider.name
