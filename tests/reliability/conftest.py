@@ -4,6 +4,7 @@ import fcntl
 import json
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,7 +12,7 @@ import pytest
 import redis
 
 from app.models import ProviderKind
-from tests.factories import make_group, make_key, make_model, make_org, make_provider, make_user
+from tests.factories import fund, make_group, make_key, make_model, make_org, make_provider, make_user
 
 from .procs import Gateway, MockUpstream, RedisServer, gateway_env
 
@@ -71,3 +72,28 @@ def record_figures(scenario: str, **figures) -> None:
         data = json.loads(FIGURES.read_text() or "{}") if FIGURES.exists() else {}
         data[scenario] = figures
         FIGURES.write_text(json.dumps(data, indent=2, sort_keys=True))
+
+
+@contextmanager
+def lone_gateway(app, **settings):
+    """One production gateway with a Redis of its own and the mock upstream in its own process."""
+    redis_server, upstream = RedisServer(), MockUpstream()
+    gateway = None
+    try:
+        gateway = Gateway(gateway_env(app.config["SQLALCHEMY_DATABASE_URI"], redis_server.url,
+                                      app.config["SECRET_KEY"], **settings))
+        yield SimpleNamespace(gateway=gateway, upstream=upstream, redis=redis_server)
+    finally:
+        if gateway is not None:
+            gateway.stop()
+        upstream.stop()
+        redis_server.stop()
+
+
+def funded_org(stack, name: str):
+    """A fresh meter and an org on the unlimited plan with $10: (owner, org)."""
+    redis.Redis.from_url(stack.redis.url).flushdb()
+    owner = make_user("owner")
+    org = make_org(name, plan="enterprise", owner=owner)
+    fund(org.wallet.id, "10")
+    return owner, org

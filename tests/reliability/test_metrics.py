@@ -5,31 +5,26 @@ import signal
 import time
 
 import pytest
-import redis
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.models import ProviderKind
-from tests.factories import fund, make_group, make_key, make_model, make_org, make_provider, make_user
+from tests.factories import make_group, make_key, make_model, make_provider
 
+from .conftest import funded_org, lone_gateway
 from .load import one_call, usage_by_request, wait_for_usage_rows
-from .procs import Gateway, MockUpstream, RedisServer, free_port, gateway_env
+from .procs import free_port
 
 TOKEN = "scrape-token-for-tests"
 
 
 @pytest.fixture(scope="module")
 def stack(app, tmp_path_factory):
-    redis_server, upstream = RedisServer(), MockUpstream()
     metrics_dir = tmp_path_factory.mktemp("metrics")
     (metrics_dir / "counter_4242.db").write_bytes(b"left by a previous run")  # emptied at start
-    gateway = Gateway(gateway_env(app.config["SQLALCHEMY_DATABASE_URI"], redis_server.url, app.config["SECRET_KEY"],
-                                  METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=metrics_dir))
-    gateway.metrics_dir = metrics_dir
-    yield gateway, upstream, redis_server
-    gateway.stop()
-    upstream.stop()
-    redis_server.stop()
+    with lone_gateway(app, METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=metrics_dir) as stack:
+        stack.gateway.metrics_dir = metrics_dir
+        yield stack
 
 
 def scrape(gateway) -> dict:
@@ -46,12 +41,9 @@ def delta(before: dict, after: dict, name: str, **labels) -> float:
 
 
 def test_counters_move_by_exactly_the_traffic_sent(db, stack):
-    gateway, upstream, redis_server = stack
-    redis.Redis.from_url(redis_server.url).flushdb()
-    owner = make_user("owner")
-    org = make_org("Metrics Co", plan="enterprise", owner=owner)
-    fund(org.wallet.id, "10")
-    mock = make_provider(f"{upstream.url}/v1", ProviderKind.openai, name="mock-openai")
+    gateway = stack.gateway
+    owner, org = funded_org(stack, "Metrics Co")
+    mock = make_provider(f"{stack.upstream.url}/v1", ProviderKind.openai, name="mock-openai")
     dead = make_provider(f"http://127.0.0.1:{free_port()}/v1", ProviderKind.openai, name="dead-openai", priority=0)
     mock.priority = 1
     db.session.commit()
@@ -102,14 +94,14 @@ def test_counters_move_by_exactly_the_traffic_sent(db, stack):
 
 
 def test_metrics_are_refused_without_the_token(stack):
-    gateway = stack[0]
+    gateway = stack.gateway
     assert requests.get(f"{gateway.url}/metrics", timeout=10).status_code == 403
     wrong = requests.get(f"{gateway.url}/metrics", headers={"Authorization": "Bearer nope"}, timeout=10)
     assert wrong.status_code == 403 and "METRICS_TOKEN" in wrong.text
 
 
 def test_a_dead_workers_counts_are_kept_and_its_files_folded_away(stack):
-    gateway = stack[0]
+    gateway = stack.gateway
     before = scrape(gateway)
     assert before and not (gateway.metrics_dir / "counter_4242.db").exists()
     [old] = gateway.worker_pids()

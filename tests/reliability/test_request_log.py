@@ -3,13 +3,12 @@ import json
 import time
 
 import pytest
-import redis
 import requests
 
 from app.models import ProviderKind
-from tests.factories import fund, make_group, make_key, make_model, make_org, make_provider, make_user
+from tests.factories import make_group, make_key, make_model, make_provider
 
-from .procs import Gateway, MockUpstream, RedisServer, gateway_env
+from .conftest import funded_org, lone_gateway
 
 PROMPT = "zebra-canary-7731 please summarise the quarterly numbers"
 FAKE_SECRET = "tg-FAKEsecretDistinctive0123456789abcdef"
@@ -17,13 +16,8 @@ FAKE_SECRET = "tg-FAKEsecretDistinctive0123456789abcdef"
 
 @pytest.fixture(scope="module")
 def stack(app):
-    redis_server, upstream = RedisServer(), MockUpstream()
-    gateway = Gateway(gateway_env(app.config["SQLALCHEMY_DATABASE_URI"], redis_server.url, app.config["SECRET_KEY"],
-                                  REQUEST_LOG="json"))
-    yield gateway, upstream, redis_server
-    gateway.stop()
-    upstream.stop()
-    redis_server.stop()
+    with lone_gateway(app, REQUEST_LOG="json") as stack:
+        yield stack
 
 
 def _post(gateway, secret: str, model: str, stream: bool = False, header: str = "Authorization"):
@@ -35,12 +29,9 @@ def _post(gateway, secret: str, model: str, stream: bool = False, header: str = 
 
 
 def test_one_line_per_request_with_no_secret_or_prompt_in_the_output(db, stack):
-    gateway, upstream, redis_server = stack
-    redis.Redis.from_url(redis_server.url).flushdb()
-    owner = make_user("owner")
-    org = make_org("Logs Co", plan="enterprise", owner=owner)
-    fund(org.wallet.id, "10")
-    provider = make_provider(f"{upstream.url}/v1", ProviderKind.openai, name="mock-openai")
+    gateway = stack.gateway
+    owner, org = funded_org(stack, "Logs Co")
+    provider = make_provider(f"{stack.upstream.url}/v1", ProviderKind.openai, name="mock-openai")
     make_model("gpt-logged", [provider], [make_group("public")], upstream_name="gpt-upstream", max_output_tokens=1000)
     key, secret = make_key(owner, org)
     time.sleep(1.1)  # the gateway re-reads the catalog every second
