@@ -47,6 +47,13 @@ def test_a_malformed_login_limit_stops_with_one_line_naming_it():
         "got 'lots'"]
 
 
+def test_a_malformed_metrics_network_stops_with_one_line_naming_it():
+    result = _run(_env(METRICS_ALLOW_FROM="10.0.0.0/8,everyone"))
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("tollgate: configuration error: METRICS_ALLOW_FROM must be comma-separated networks")
+
+
 def test_unreachable_database_stops_with_one_line_naming_database_url():
     result = _run(_env(DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere"))
     assert result.returncode == 2
@@ -113,6 +120,10 @@ def test_embedded_default_serves_a_real_call_with_the_printed_key(tmp_path):
         assert account["org"]["name"] == "Demo Org"
         assert requests.get(f"http://127.0.0.1:{port}/admin/", timeout=10, allow_redirects=False).status_code in (
             200, 302)
+        assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10).json()["status"] == "ready"
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10)  # the local machine may read them
+        assert metrics.status_code == 200
+        assert 'tollgate_requests_total{model="gpt-5-4",provider="' in metrics.text
     finally:
         _stop(proc)
 
