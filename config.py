@@ -157,6 +157,9 @@ class Config:
     GATEWAY_FLUSH_INTERVAL_S = float(env_str("GATEWAY_FLUSH_INTERVAL_S", "1.0"))
     # False: this gateway process leaves the usage queue to the workers' flushers (lowest latency).
     GATEWAY_RUN_FLUSHER = env_bool("GATEWAY_RUN_FLUSHER", True)
+    # Percent of each provider's RPM limit kept for priority plans: other callers are refused
+    # once the provider's trailing minute holds the rest (docs/billing.md, "Provider capacity").
+    GATEWAY_PRIORITY_SHARE_PERCENT = env_int("GATEWAY_PRIORITY_SHARE_PERCENT", 20)
 
     # Payments and mail
     STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
@@ -211,6 +214,9 @@ class Config:
         except ValueError:
             raise ConfigError("WEBHOOK_RETRY_SCHEDULE_S must be comma-separated seconds, "
                               f"got {','.join(cls.WEBHOOK_RETRY_SCHEDULE_S)!r}") from None
+        if not 0 <= cls.GATEWAY_PRIORITY_SHARE_PERCENT <= 100:
+            raise ConfigError(f"GATEWAY_PRIORITY_SHARE_PERCENT must be between 0 and 100, "
+                              f"got {cls.GATEWAY_PRIORITY_SHARE_PERCENT}")
         for name in ("GATEWAY_STREAM_MAX_S", "GATEWAY_DRAIN_S"):
             if getattr(cls, name) < 1:
                 raise ConfigError(f"{name} must be at least 1 second, got {getattr(cls, name)}")
