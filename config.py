@@ -6,6 +6,7 @@ mode. ``python run.py`` with no environment uses ``DevelopmentConfig``: SQLite u
 run inline. Setting ``DATABASE_URL`` / ``REDIS_URL`` switches to PostgreSQL and Redis.
 """
 import os
+from decimal import Decimal
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -116,6 +117,9 @@ class Config:
     FAB_INDEX_VIEW = "app.views.overview.TollgateIndexView"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     LOW_BALANCE_DEFAULT_USD = "50"
+    # Credits (in USD) a new account receives once from the Free plan's trial: a person's own
+    # account when its email is proven, and the first org they create; 0 turns trials off.
+    TRIAL_CREDITS_USD = env_str("TRIAL_CREDITS_USD", "1")
 
     # Public URL of this deployment, used in printed instructions and emails.
     TOLLGATE_PUBLIC_URL = env_str("TOLLGATE_PUBLIC_URL", "http://127.0.0.1:8000")
@@ -214,6 +218,13 @@ class Config:
         except ValueError:
             raise ConfigError("WEBHOOK_RETRY_SCHEDULE_S must be comma-separated seconds, "
                               f"got {','.join(cls.WEBHOOK_RETRY_SCHEDULE_S)!r}") from None
+        try:
+            trial = Decimal(cls.TRIAL_CREDITS_USD)
+            if not (trial.is_finite() and trial >= 0 and trial == trial.quantize(Decimal("0.000001"))):
+                raise ValueError
+        except (ArithmeticError, ValueError):
+            raise ConfigError(f"TRIAL_CREDITS_USD must be a non-negative amount in USD, "
+                              f"got {cls.TRIAL_CREDITS_USD!r}") from None
         if not 0 <= cls.GATEWAY_PRIORITY_SHARE_PERCENT <= 100:
             raise ConfigError(f"GATEWAY_PRIORITY_SHARE_PERCENT must be between 0 and 100, "
                               f"got {cls.GATEWAY_PRIORITY_SHARE_PERCENT}")
