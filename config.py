@@ -120,6 +120,8 @@ class Config:
     # Credits (in USD) a new account receives once from the Free plan's trial: a person's own
     # account when its email is proven, and the first org they create; 0 turns trials off.
     TRIAL_CREDITS_USD = env_str("TRIAL_CREDITS_USD", "1")
+    # Days a subscription whose renewal payment failed keeps its plan before the org returns to Free.
+    SUBSCRIPTION_GRACE_DAYS = env_int("SUBSCRIPTION_GRACE_DAYS", 7)
 
     # Public URL of this deployment, used in printed instructions and emails.
     TOLLGATE_PUBLIC_URL = env_str("TOLLGATE_PUBLIC_URL", "http://127.0.0.1:8000")
