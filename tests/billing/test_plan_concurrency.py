@@ -1,10 +1,11 @@
 """The plan's concurrency in reserve.lua: slots taken atomically at admission and given back by
 settle, release and the expiry sweep, whichever ends the hold."""
 import threading
+from dataclasses import replace
 
 from app.billing import holds
 from app.extensions import redis_conn
-from tests.billing.conftest import T0, with_id
+from tests.billing.conftest import T0
 from tests.factories import make_key, make_org, make_user
 
 TTL_MS = 900_000  # the test config's GATEWAY_HOLD_TTL_S
@@ -80,8 +81,7 @@ def test_each_org_has_its_own_slots(meter):
     user = make_user()
     other = make_org(balance_usd="1", owner=user)
     key, _ = make_key(user, org=other)
-    req = with_id(meter.hold(1000, concurrency=2), "req_other")
-    req = type(req)(**{**req.__dict__, "wallet_id": other.wallet.id, "key_id": key.id, "org_id": other.id})
+    req = replace(meter.hold(1000, concurrency=2), wallet_id=other.wallet.id, key_id=key.id, org_id=other.id)
     assert holds.reserve(req, now_ms=T0).ok
 
 
