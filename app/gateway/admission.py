@@ -150,10 +150,6 @@ def reserve(call: Call, routes: list) -> None:
     """Admit the request and place its hold; ``call.routes`` becomes ``routes`` from the first
     one whose provider has room in its RPM limit for this caller."""
     call.routes = routes
-    _reserve(call)
-
-
-def _reserve(call: Call) -> None:
     # TPM counts what the request may use while it is in flight; settlement corrects it.
     tokens = call.prompt_bound + (0 if call.op == "embeddings" else call.max_output)
     result = holds.reserve(_hold_request(call, tokens))
