@@ -22,7 +22,8 @@ _ADDED_TYPES = {TxType.credit_topup, TxType.credit_gift, TxType.admin_credit, Tx
 # Subscription steps are recorded in the ledger even when they move no credits (a plan
 # without bundled credits, a cancellation, an end): those rows carry amount 0.
 _STEP_TYPES = {TxType.subscription_start, TxType.subscription_renew, TxType.subscription_cancel,
-               TxType.subscription_end}
+               TxType.subscription_end, TxType.dev_plan_start, TxType.dev_plan_upgrade, TxType.dev_plan_downgrade,
+               TxType.dev_plan_cancel, TxType.dev_plan_end, TxType.dev_plan_renewal}
 
 
 class MoneyError(ValueError):

@@ -14,6 +14,10 @@ Life of a subscription:
 - ``cancel_at_period_end``: the plan stays until ``end`` (or is kept, when undone).
 - ``renewal_failed``: past due; the grace period (``SUBSCRIPTION_GRACE_DAYS``) starts.
 - ``end`` / ``end_lapsed``: the org returns to the Free plan, told so when payments failed.
+
+Dev plans (none / lite / pro / max) are a tier on the org beside its plan: ``set_dev_plan``
+records each move as ``dev_plan_start/upgrade/downgrade/end``, ``renew_dev_plan`` and
+``cancel_dev_plan`` their own types; these rows move no credits.
 """
 import datetime as dt
 import logging
@@ -24,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from ..events import emitters
 from ..gateway import keycache
-from ..models import Organization, Plan, Subscription, TxType, utcnow
+from ..models import DevPlan, Organization, Plan, Subscription, TxType, utcnow
 from . import money
 
 log = logging.getLogger(__name__)
@@ -43,9 +47,7 @@ def start(session: Session, org_id: int, plan_code: str, *, stripe_subscription_
     sub = _find(session, stripe_subscription_id, missing_ok=True)
     if sub is not None:
         return sub
-    org = session.get(Organization, org_id)
-    if org is None:
-        raise SubscriptionError(f"organization {org_id} does not exist")
+    org = _org(session, org_id)
     plan = _plan(session, plan_code)
     sub = Subscription(org_id=org.id, plan_id=plan.id, stripe_subscription_id=stripe_subscription_id,
                        cycle=cycle, status=ACTIVE, cancel_at_period_end=False, current_period_end=period_end)
@@ -137,6 +139,45 @@ def end_lapsed(session: Session, now: dt.datetime | None = None) -> int:
     return len(lapsed)
 
 
+_DEV_ORDER = [DevPlan.none, DevPlan.lite, DevPlan.pro, DevPlan.max]
+
+
+def set_dev_plan(session: Session, org_id: int, tier: str, *, external_id: str) -> Organization:
+    """Move the org to dev plan ``tier``; the ledger row says start, upgrade, downgrade or end."""
+    org = _org(session, org_id)
+    try:
+        new = DevPlan(tier)
+    except ValueError:
+        raise SubscriptionError(f"dev plan {tier!r} does not exist") from None
+    old = DevPlan(org.dev_plan)
+    if new == old:
+        return org
+    if old == DevPlan.none:
+        step = TxType.dev_plan_start
+    elif new == DevPlan.none:
+        step = TxType.dev_plan_end
+    else:
+        step = TxType.dev_plan_upgrade if _DEV_ORDER.index(new) > _DEV_ORDER.index(old) else TxType.dev_plan_downgrade
+    org.dev_plan = new
+    _note(session, org, step, external_id, {"dev_plan": new.value, "previous": old.value})
+    return org
+
+
+def renew_dev_plan(session: Session, org_id: int, *, external_id: str) -> Organization:
+    org = _org(session, org_id)
+    if DevPlan(org.dev_plan) != DevPlan.none:
+        _note(session, org, TxType.dev_plan_renewal, external_id, {"dev_plan": DevPlan(org.dev_plan).value})
+    return org
+
+
+def cancel_dev_plan(session: Session, org_id: int, *, external_id: str) -> Organization:
+    """Renewal stopped: the tier stays until ``set_dev_plan(..., "none")`` ends it."""
+    org = _org(session, org_id)
+    if DevPlan(org.dev_plan) != DevPlan.none:
+        _note(session, org, TxType.dev_plan_cancel, external_id, {"dev_plan": DevPlan(org.dev_plan).value})
+    return org
+
+
 def grace_days() -> int:
     return int(current_app.config["SUBSCRIPTION_GRACE_DAYS"])
 
@@ -154,6 +195,22 @@ def _find(session: Session, stripe_subscription_id: str, missing_ok: bool = Fals
     return sub
 
 
+def _org(session: Session, org_id: int) -> Organization:
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise SubscriptionError(f"organization {org_id} does not exist")
+    return org
+
+
+def _note(session: Session, org: Organization, tx_type: TxType, external_id: str, details: dict,
+          credits: int = 0, comment: str | None = None) -> None:
+    """The step's ledger row, once per ``external_id`` (a redelivered step finds it and adds nothing)."""
+    money.post_once(session, money.Posting(wallet_id=org.wallet.id, amount=int(credits), type=tx_type,
+                                           comment=comment, external_id=f"{tx_type.value}:{external_id}",
+                                           details=details))
+    session.flush()
+
+
 def _plan(session: Session, code: str) -> Plan:
     plan = session.scalar(select(Plan).where(Plan.code == code))
     if plan is None:
@@ -163,10 +220,8 @@ def _plan(session: Session, code: str) -> Plan:
 
 def _post(session: Session, org: Organization, tx_type: TxType, credits: int, external_id: str,
           sub: Subscription, comment: str) -> None:
-    money.post_once(session, money.Posting(
-        wallet_id=org.wallet.id, amount=int(credits), type=tx_type, comment=comment,
-        external_id=f"{tx_type.value}:{external_id}",
-        details={"subscription": sub.stripe_subscription_id, "plan": sub.plan.code if sub.plan else None}))
+    _note(session, org, tx_type, external_id, {"subscription": sub.stripe_subscription_id,
+                                                "plan": sub.plan.code if sub.plan else None}, credits, comment)
 
 
 def _move(session: Session, org: Organization, plan: Plan, reason: str) -> None:

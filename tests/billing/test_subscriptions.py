@@ -158,3 +158,20 @@ def test_unknown_org_plan_or_subscription_is_refused_and_changes_nothing(org):
         subscriptions.renew(db.session, "sub_missing", period_end=PERIOD, external_id="in_1")
     db.session.rollback()
     assert _ledger(org) == [] and db.session.scalar(select(Subscription)) is None
+
+
+def test_dev_plan_moves_are_recorded_with_their_own_types(org):
+    for tier, event in (("lite", "e1"), ("max", "e2"), ("pro", "e3"), ("pro", "e4"), ("none", "e5")):
+        subscriptions.set_dev_plan(db.session, org.id, tier, external_id=event)
+    subscriptions.set_dev_plan(db.session, org.id, "lite", external_id="e6")
+    subscriptions.renew_dev_plan(db.session, org.id, external_id="in_7")
+    subscriptions.renew_dev_plan(db.session, org.id, external_id="in_7")  # redelivered
+    subscriptions.cancel_dev_plan(db.session, org.id, external_id="e8")
+    db.session.commit()
+    assert _ledger(org) == [("dev_plan_start", 0), ("dev_plan_upgrade", 0), ("dev_plan_downgrade", 0),
+                            ("dev_plan_end", 0), ("dev_plan_start", 0), ("dev_plan_renewal", 0),
+                            ("dev_plan_cancel", 0)]
+    db.session.expire_all()
+    assert db.session.get(Organization, org.id).dev_plan.value == "lite"
+    with pytest.raises(SubscriptionError, match="dev plan 'ultra'"):
+        subscriptions.set_dev_plan(db.session, org.id, "ultra", external_id="e9")
