@@ -6,6 +6,7 @@ mode. ``python run.py`` with no environment uses ``DevelopmentConfig``: SQLite u
 run inline. Setting ``DATABASE_URL`` / ``REDIS_URL`` switches to PostgreSQL and Redis.
 """
 import os
+from decimal import Decimal
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -116,6 +117,11 @@ class Config:
     FAB_INDEX_VIEW = "app.views.overview.TollgateIndexView"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     LOW_BALANCE_DEFAULT_USD = "50"
+    # Credits (in USD) a new account receives once from the Free plan's trial: a person's own
+    # account when its email is proven, and the first org they create; 0 turns trials off.
+    TRIAL_CREDITS_USD = env_str("TRIAL_CREDITS_USD", "1")
+    # Days a subscription whose renewal payment failed keeps its plan before the org returns to Free.
+    SUBSCRIPTION_GRACE_DAYS = env_int("SUBSCRIPTION_GRACE_DAYS", 7)
 
     # Public URL of this deployment, used in printed instructions and emails.
     TOLLGATE_PUBLIC_URL = env_str("TOLLGATE_PUBLIC_URL", "http://127.0.0.1:8000")
@@ -157,6 +163,9 @@ class Config:
     GATEWAY_FLUSH_INTERVAL_S = float(env_str("GATEWAY_FLUSH_INTERVAL_S", "1.0"))
     # False: this gateway process leaves the usage queue to the workers' flushers (lowest latency).
     GATEWAY_RUN_FLUSHER = env_bool("GATEWAY_RUN_FLUSHER", True)
+    # Percent of each provider's RPM limit kept for priority plans: other callers are refused
+    # once the provider's trailing minute holds the rest (docs/billing.md, "Provider capacity").
+    GATEWAY_PRIORITY_SHARE_PERCENT = env_int("GATEWAY_PRIORITY_SHARE_PERCENT", 20)
 
     # Operations (docs/operations.md)
     # Prometheus metrics at /metrics; off: no instruments, /metrics answers 404.
@@ -230,6 +239,16 @@ class Config:
             raise ConfigError(f"METRICS_ALLOW_FROM must be comma-separated networks such as 10.0.0.0/8: {exc}") from None
         if cls.REQUEST_LOG not in ("off", "json"):
             raise ConfigError(f"REQUEST_LOG must be off or json, got {cls.REQUEST_LOG!r}")
+        try:
+            trial = Decimal(cls.TRIAL_CREDITS_USD)
+            if not (trial.is_finite() and trial >= 0 and trial == trial.quantize(Decimal("0.000001"))):
+                raise ValueError
+        except (ArithmeticError, ValueError):
+            raise ConfigError(f"TRIAL_CREDITS_USD must be a non-negative amount in USD, "
+                              f"got {cls.TRIAL_CREDITS_USD!r}") from None
+        if not 0 <= cls.GATEWAY_PRIORITY_SHARE_PERCENT <= 100:
+            raise ConfigError(f"GATEWAY_PRIORITY_SHARE_PERCENT must be between 0 and 100, "
+                              f"got {cls.GATEWAY_PRIORITY_SHARE_PERCENT}")
         for name in ("GATEWAY_STREAM_MAX_S", "GATEWAY_DRAIN_S"):
             if getattr(cls, name) < 1:
                 raise ConfigError(f"{name} must be at least 1 second, got {getattr(cls, name)}")

@@ -13,11 +13,11 @@ from .models import (ApiKey, KeyStatus, LlmModel, ModelGroup, ModelRoute, Organi
                      ProviderKind, TxType, UserTier, utcnow)
 
 DEFAULT_PLANS = [
-    # code, name, monthly USD, messages per 12h, concurrency, top-up bonus bps, priority
-    ("free", "Free", "0", 50, 2, 0, False),
-    ("pro", "Pro", "20", 500, 8, 500, True),
-    ("max", "Max", "200", 5000, 32, 1120, True),
-    ("enterprise", "Enterprise", "0", None, 256, 0, True),
+    # code, name, monthly USD, messages per 12h, concurrency, top-up bonus bps, priority, bundled USD
+    ("free", "Free", "0", 50, 2, 0, False, "0"),
+    ("pro", "Pro", "20", 500, 8, 500, True, "20"),
+    ("max", "Max", "200", 5000, 32, 1120, True, "200"),
+    ("enterprise", "Enterprise", "0", None, 256, 0, True, "0"),
 ]
 
 DEMO_ORG = "Demo Org"
@@ -34,10 +34,11 @@ class Demo:
 
 def ensure_plans() -> None:
     existing = set(db.session.scalars(select(Plan.code)))
-    for order, (code, name, usd, msgs, conc, bonus, prio) in enumerate(DEFAULT_PLANS):
+    for order, (code, name, usd, msgs, conc, bonus, prio, bundled) in enumerate(DEFAULT_PLANS):
         if code not in existing:
             db.session.add(Plan(code=code, name=name, monthly_price=usd_to_credits(usd), messages_per_12h=msgs,
-                                concurrency=conc, topup_bonus_bps=bonus, priority=prio, sort_order=order))
+                                concurrency=conc, topup_bonus_bps=bonus, priority=prio, sort_order=order,
+                                bundled_credits=usd_to_credits(bundled)))
     db.session.flush()
 
 

@@ -64,18 +64,26 @@ class HoldRequest:
     model_cap: int | None = None
     messages_per_12h: int | None = None
     key_generation: str = ""  # the key cache's revocation generation ("" = not checked)
+    concurrency: int | None = None  # requests in flight allowed on the wallet (one org's or one person's)
+    # The routes the request may take, in the order they are tried, as (provider id, requests this
+    # caller may count in the provider's trailing minute, the provider's RPM limit); empty when no
+    # route's provider has an RPM limit. See "Provider capacity" in docs/billing.md.
+    routes: tuple = ()
 
 
 @dataclass(frozen=True)
 class HoldResult:
     ok: bool
-    error: str | None = None  # stale_key rpm tpm plan_window cap_5h cap_1d cap_7d quota model_cap insufficient_funds duplicate
+    # stale_key rpm tpm plan_window concurrency cap_5h cap_1d cap_7d quota model_cap insufficient_funds
+    # provider_priority provider_rpm duplicate
+    error: str | None = None
     limit: int | None = None
     used: int | None = None
     retry_after: int | None = None
     wallet_available: int | None = None
     key_remaining: int | None = None  # None = unlimited
     clamped: bool = False  # settle: the cost exceeded the hold and was cut to it
+    route: int = 0  # reserve: index of the first route with room in its provider's RPM (0 with no routes)
 
 
 def clock_ms() -> int:
@@ -87,10 +95,13 @@ def reserve(req: HoldRequest, now_ms: int | None = None) -> HoldResult:
     args = [req.request_id, int(req.wallet_id), int(req.key_id), _opt(req.org_id), req.model, int(req.amount),
             int(req.est_tokens), _opt(req.rpm_limit), _opt(req.tpm_limit), _opt(req.quota), _opt(req.cap_5h),
             _opt(req.cap_1d), _opt(req.cap_7d), _opt(req.model_cap), _opt(req.messages_per_12h),
-            clock_ms() if now_ms is None else now_ms, ttl_ms, req.key_generation]
+            clock_ms() if now_ms is None else now_ms, ttl_ms, req.key_generation, _opt(req.concurrency)]
+    for provider_id, cap, limit in req.routes:
+        args += [int(provider_id), _opt(cap), _opt(limit)]
     reply = _run("reserve", args)
     if reply[0] == b"ok":
-        return HoldResult(True, wallet_available=int(reply[1]), key_remaining=_remaining(reply[2]))
+        return HoldResult(True, wallet_available=int(reply[1]), key_remaining=_remaining(reply[2]),
+                          route=max(int(reply[3]) - 1, 0) if len(reply) > 3 else 0)
     return HoldResult(False, error=reply[0].decode(), limit=int(reply[1]), used=int(reply[2]),
                       retry_after=int(reply[3]) or None)
 
@@ -119,6 +130,15 @@ def settle(request_id: str, cost: int, actual_tokens: int, record: dict, now_ms:
 def release(request_id: str, record: dict, now_ms: int | None = None) -> HoldResult:
     """The request failed: release its hold, charge nothing, still log it."""
     return settle(request_id, 0, 0, record, now_ms=now_ms)
+
+
+def take_provider_slot(request_id: str, provider_id: int, cap: int, now_ms: int | None = None) -> bool:
+    """Count a fallback attempt in its provider's trailing minute; False when it has no room for the caller."""
+    args = [request_id, int(provider_id), int(cap), clock_ms() if now_ms is None else now_ms]
+    try:
+        return bool(mirror.scripts().provider(args=args))
+    except _REDIS_DOWN as exc:
+        raise MeterUnavailable(f"Redis is unreachable: {exc}") from exc
 
 
 def log_only(record: dict) -> None:

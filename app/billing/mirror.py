@@ -17,7 +17,10 @@ cost, ``ckt`` tokens, ``ckr`` usage record; ``swept`` once the sweep took it),
 ``tg:hs:{request_id}`` settled marker (24 h), ``tg:rw:{key_id}:{5h|1d|7d}`` rolling
 window buckets, ``tg:rl:{key_id}`` (ZSET of request ids by admission ms) and
 ``tg:rt:{key_id}`` (tokens per request id and their ``_sum``): the trailing-minute rate
-log of a key with an RPM or TPM limit, ``tg:pm:{org_id}:{12h index}`` plan message counter, ``tg:usage:q`` queue of
+log of a key with an RPM or TPM limit, ``tg:pm:{org_id}:{12h index}`` plan message counter, ``tg:cc:{wallet_id}`` (SET of the request
+ids in flight on a wallet whose plan limits concurrency; each hold names it in ``cc``),
+``tg:pr:{provider_id}`` (ZSET of request ids by admission ms: the trailing minute of a provider
+with an RPM limit), ``tg:usage:q`` queue of
 settled usage records, ``tg:usage:b:{batch_id}`` claimed batches, ``tg:usage:batches``
 ZSET of batches by claim time, ``tg:usage:began``, ``tg:usage:seq``, ``tg:usage:phantom``
 (hash of parked records' costs still counted as unflushed, see lua/park.lua),
@@ -102,6 +105,7 @@ class Scripts:
     finish: object
     park: object
     unpark: object
+    provider: object
 
 
 def scripts(client=None) -> Scripts:

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from ..models import LedgerEntry, TxStatus, TxType, Wallet, utcnow
 
 # Types that add credits bought or given, and count towards "all-time credits".
-_ADDED_TYPES = {TxType.credit_topup, TxType.credit_gift, TxType.admin_credit}
+_ADDED_TYPES = {TxType.credit_topup, TxType.credit_gift, TxType.admin_credit, TxType.subscription_start,
+                TxType.subscription_renew}
+# Subscription steps are recorded in the ledger even when they move no credits (a plan
+# without bundled credits, a cancellation, an end): those rows carry amount 0.
+_STEP_TYPES = {TxType.subscription_start, TxType.subscription_renew, TxType.subscription_cancel,
+               TxType.subscription_end, TxType.dev_plan_start, TxType.dev_plan_upgrade, TxType.dev_plan_downgrade,
+               TxType.dev_plan_cancel, TxType.dev_plan_end, TxType.dev_plan_renewal}
 
 
 class MoneyError(ValueError):
@@ -215,7 +221,7 @@ def wallet_for_update(session: Session, wallet_id: int) -> Wallet:
 def _check(posting: Posting) -> None:
     if not isinstance(posting.amount, int) or isinstance(posting.amount, bool):
         raise MoneyError(f"amount must be an integer number of credits, got {posting.amount!r}")
-    if posting.amount == 0:
+    if posting.amount == 0 and posting.type not in _STEP_TYPES:
         raise MoneyError("amount must not be zero")
     if posting.type in _ADDED_TYPES and posting.amount < 0:
         raise MoneyError(f"{posting.type.value} must add credits (amount > 0)")

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from .. import audit
 from ..accounts import add_member, create_user
 from ..extensions import appbuilder, db, limiter
-from ..models import Membership, OrgInvite, OrgStatus, TollgateUser, utcnow
+from ..billing import trial
+from ..models import Membership, OrgInvite, OrgStatus, TollgateUser, Wallet, utcnow
 from . import links
 from .access import login_required
 from .blueprint import bp
@@ -28,8 +29,16 @@ def _new_account(email: str, password: str, verified: bool) -> TollgateUser:
     """An individual user whose login name is their email, with a personal wallet."""
     user = create_user(email, email, password, first_name=email.split("@")[0][:64], last_name="-")
     if verified:
-        user.email_verified_at = utcnow()
+        _email_proven(user)
     return user
+
+
+def _email_proven(user: TollgateUser) -> None:
+    # The trial waits for a proven address: an unproven one could be someone else's, whose
+    # own sign-up would then find the trial spent.
+    user.email_verified_at = utcnow()
+    wallet_id = db.session.scalar(select(Wallet.id).where(Wallet.user_id == user.id))
+    trial.grant_to_person(db.session, wallet_id, user.email, actor_id=user.id)
 
 
 def _mail(send, *args) -> bool:
@@ -84,7 +93,7 @@ def verify_email(token: str):
         return render_template("console/message.html", title="Email not confirmed",
                                message="This link is for an address the account no longer uses."), 400
     if user.email_verified_at is None:
-        user.email_verified_at = utcnow()
+        _email_proven(user)
         audit.record("console.email_verified", target=user, details={"email": email}, actor=user)
         db.session.commit()
     flash("Your email address is confirmed.", "success")

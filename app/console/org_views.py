@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..accounts import add_member, create_org, revoke_keys
+from ..billing import trial
 from ..billing.units import credits_to_usd
 from ..extensions import db
 from ..models import ApiKey, Membership, OrgInvite, OrgRole, TollgateUser, utcnow
@@ -30,6 +31,7 @@ def new_org():
     if form.validate_on_submit():
         org = create_org(form.name.data.strip(), plan_code=NEW_ORG_PLAN, billing_email=current_user.email)
         add_member(org, current_user, OrgRole.owner)
+        trial.grant_to_org(db.session, org, current_user.email, actor_id=current_user.id)
         audit.record("console.org_created", target=org, details={"name": org.name})
         db.session.commit()
         flash(f"{org.name} is created; you are its owner.", "success")

@@ -65,6 +65,13 @@ def payment_failed(session: Session, wallet_id: int, amount: int, reason: str, *
                 org_id=org_id, user_id=None if org_id else user_id)
 
 
-def subscription_updated(session: Session, org_id: int, plan_code: str, previous: str | None) -> Event:
-    return emit(session, "subscription.updated", {"org_id": org_id, "plan": plan_code, "previous_plan": previous},
-                org_id=org_id)
+SUBSCRIPTION_UPDATED = "subscription.updated"
+
+
+def subscription_updated(session: Session, org_id: int, plan_code: str, previous: str | None,
+                         reason: str | None = None, **details) -> Event:
+    """``reason`` says why (app/billing/subscriptions.py); ``details`` such as ``grace_until`` go in the data."""
+    data = {"org_id": org_id, "plan": plan_code, "previous_plan": previous}
+    if reason:
+        data["reason"] = reason
+    return emit(session, SUBSCRIPTION_UPDATED, {**data, **details}, org_id=org_id)

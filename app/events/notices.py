@@ -22,7 +22,30 @@ class Notice:
 def compose(session: Session, event: Event) -> Notice | None:
     if event.type == emitters.LOW_BALANCE:
         return _low_balance(session, event)
+    if event.type == emitters.SUBSCRIPTION_UPDATED and event.data.get("reason") in _PAYMENT_REASONS:
+        return _subscription_payment(session, event)
     return None
+
+
+# Subscription changes the org's owner must hear about: the others are their own doing.
+_PAYMENT_REASONS = ("renewal_failed", "renewal_failed_downgraded")
+
+
+def _subscription_payment(session: Session, event: Event) -> Notice:
+    owner, recipient = owner_and_email(session, event.org_id, event.user_id)
+    if event.data["reason"] == "renewal_failed":
+        return Notice(
+            title="Subscription renewal payment failed",
+            body=(f"The renewal payment of {owner}'s {event.data['plan']} plan failed. The plan stays "
+                  f"until {event.data.get('grace_until') or 'the end of the grace period'}; update the "
+                  f"payment method before then to keep it."),
+            recipient=recipient)
+    return Notice(
+        title="Your plan was moved to Free",
+        body=(f"The renewal of {owner}'s {event.data['previous_plan']} plan was not paid within the grace "
+              f"period, so the organization is now on the Free plan. Its credits stay in its wallet; "
+              f"subscribe again to get the plan back."),
+        recipient=recipient)
 
 
 def _low_balance(session: Session, event: Event) -> Notice:

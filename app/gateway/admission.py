@@ -1,11 +1,12 @@
 """Admission: the checks a request passes, in order, before anything is forwarded.
 
-key -> expiry -> org status -> model -> access -> plan -> body -> limits, caps and
-wallet (one Redis round trip). Each failure is a GatewayError the caller sees in its
-own API format.
+key -> expiry -> org status -> model -> access -> plan -> body -> limits, caps, the
+plan's concurrency, wallet and provider capacity (one Redis round trip). Each failure is
+a GatewayError the caller sees in its own API format.
 """
 import datetime as dt
 import itertools
+import math
 import os
 import secrets
 import time
@@ -65,6 +66,7 @@ class Call:
     held: bool = False
     wallet_available: int | None = None
     key_remaining: int | None = None
+    routes: list = field(default_factory=list)  # the routes to try, in order; admission may drop full ones
 
 
 def authenticate(call: Call, fresh: bool = False) -> KeyContext:
@@ -145,7 +147,10 @@ def size_request(call: Call, requested_output: int | None, prompt_bound: int) ->
     call.hold = pricing.hold_amount(model, call.multiplier, prompt_bound, output)
 
 
-def reserve(call: Call) -> None:
+def reserve(call: Call, routes: list) -> None:
+    """Admit the request and place its hold; ``call.routes`` becomes ``routes`` from the first
+    one whose provider has room in its RPM limit for this caller."""
+    call.routes = routes
     # TPM counts what the request may use while it is in flight; settlement corrects it.
     tokens = call.prompt_bound + (0 if call.op == "embeddings" else call.max_output)
     result = holds.reserve(_hold_request(call, tokens))
@@ -161,6 +166,7 @@ def reserve(call: Call) -> None:
         raise refusal(result, tokens)
     call.held = True
     call.wallet_available, call.key_remaining = result.wallet_available, result.key_remaining
+    call.routes = call.routes[result.route:]
 
 
 def _hold_request(call: Call, tokens: int) -> holds.HoldRequest:
@@ -171,8 +177,31 @@ def _hold_request(call: Call, tokens: int) -> holds.HoldRequest:
         rpm_limit=key.rpm_limit, tpm_limit=key.tpm_limit, quota=key.quota,
         cap_5h=key.cap_5h, cap_1d=key.cap_1d, cap_7d=key.cap_7d,
         model_cap=key.model_caps.get(call.model_name), messages_per_12h=key.messages_per_12h,
-        key_generation=key.generation,
+        key_generation=key.generation, concurrency=key.concurrency, routes=route_caps(call.routes, key.priority),
     )
+
+
+def route_caps(routes: list, priority: bool) -> tuple:
+    """(provider id, this caller's cap, RPM limit) per route; () when no provider has a limit."""
+    if not any(r.provider.rpm_limit for r in routes):
+        return ()
+    return tuple((r.provider.id, provider_cap(r.provider.rpm_limit, priority), r.provider.rpm_limit)
+                 for r in routes)
+
+
+def fallback_allowed(call: Call, route) -> bool:
+    """Admission counted the request against its first route only: a later one with an RPM
+    limit must have room for this caller too (a Redis call on this rare path only)."""
+    cap = provider_cap(route.provider.rpm_limit, call.key.priority)
+    return cap is None or holds.take_provider_slot(call.request_id, route.provider.id, cap)
+
+
+def provider_cap(limit: int | None, priority: bool) -> int | None:
+    """The requests per minute a caller may count against a provider's limit: all of it on a
+    priority plan, the limit less the share kept for priority plans otherwise."""
+    if limit is None or priority:
+        return limit
+    return limit - math.ceil(limit * current_app.config["GATEWAY_PRIORITY_SHARE_PERCENT"] / 100)
 
 
 def refusal(result, tokens: int = 0) -> GatewayError:
@@ -190,6 +219,18 @@ def refusal(result, tokens: int = 0) -> GatewayError:
         return GatewayError(429, "rate_limit_error", f"this key's limit of {result.limit} {unit} per minute "
                             f"(any 60 s) is reached{wait}", code=f"{err}_limit_exceeded",
                             headers=_retry_after(result))
+    if err == "concurrency":
+        return GatewayError(429, "rate_limit_error", f"this organization's plan allows {result.limit} requests in "
+                            f"flight at once and {result.used} are running; retry when one ends",
+                            code="concurrency_limit_exceeded")
+    if err == "provider_priority":
+        return GatewayError(429, "rate_limit_error", "the providers of this model are near their rate limits and "
+                            "the capacity left is kept for priority plans; retry shortly or upgrade the plan",
+                            code="priority_capacity_reserved", headers=_retry_after(result))
+    if err == "provider_rpm":
+        return GatewayError(429, "rate_limit_error", "the providers of this model are at their rate limits "
+                            f"({result.limit} requests per minute on the first); retry shortly",
+                            code="provider_rate_limited", headers=_retry_after(result))
     if err == "plan_window":
         return GatewayError(429, "rate_limit_error", f"the {CAP_NAMES[err]} ({result.limit} messages) is used up",
                             code="plan_window_exhausted", headers=_retry_after(result))

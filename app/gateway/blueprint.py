@@ -63,12 +63,13 @@ def handle(call: Call) -> Response:
         call.stream = bool(body.get("stream")) and call.op != "embeddings"
         call.include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         admission.size_request(call, requested, bound)
-        admission.reserve(call)
         routes = catalog.ordered_routes(model)
         if call.op == "embeddings":
             routes = [r for r in routes if not forward.upstream_is_anthropic(r)]
-        reply = upstream.call(routes, lambda route: forward.request_body(call, route), call.op,
-                              cfg["GATEWAY_MAX_ATTEMPTS"], cfg["GATEWAY_TOTAL_DEADLINE_S"])
+        admission.reserve(call, routes)
+        reply = upstream.call(call.routes, lambda route: forward.request_body(call, route), call.op,
+                              cfg["GATEWAY_MAX_ATTEMPTS"], cfg["GATEWAY_TOTAL_DEADLINE_S"],
+                              may_try=lambda route: admission.fallback_allowed(call, route))
     except TranslationError as exc:
         return _refuse(call, invalid(str(exc)))
     except GatewayError as err:

@@ -34,6 +34,7 @@ class ProviderInfo:
     api_key: str | None
     timeout_s: int
     egress: Egress | None = None  # None: direct, system CAs (the plain fast path)
+    rpm_limit: int | None = None  # requests per minute Tollgate sends it, all callers together
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,8 @@ def _load() -> Catalog:
                 log.error("provider %s is skipped: %s", p.name, exc)
                 continue
             providers[p.id] = (p, ProviderInfo(id=p.id, name=p.name, kind=p.kind.value, base_url=p.base_url.rstrip("/"),
-                                               api_key=api_key, timeout_s=p.timeout_s, egress=_egress_for(p)))
+                                               api_key=api_key, timeout_s=p.timeout_s, egress=_egress_for(p),
+                                               rpm_limit=p.rpm_limit if p.rpm_limit and p.rpm_limit > 0 else None))
         models = {}
         stmt = select(LlmModel).options(selectinload(LlmModel.groups), selectinload(LlmModel.plans),
                                         selectinload(LlmModel.routes))

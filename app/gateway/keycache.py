@@ -48,6 +48,8 @@ class KeyContext:
     plan_id: int | None
     messages_per_12h: int | None
     granted_groups: frozenset
+    concurrency: int | None = None  # the plan's requests in flight per wallet (None = unlimited)
+    priority: bool = False  # the plan may use the provider capacity kept for priority plans
     generation: str = ""  # the revocation generation it was loaded under ("" = not checked)
     prefix: str = ""  # the key's visible prefix, for logs
 
@@ -119,20 +121,22 @@ def _load(digest: str) -> KeyContext | None:
     session = db.session
     try:
         row = session.execute(
-            select(ApiKey, Organization.status, Organization.plan_id, Plan.messages_per_12h)
+            select(ApiKey, Organization.status, Organization.plan_id, Plan.messages_per_12h, Plan.concurrency,
+                   Plan.priority)
             .outerjoin(Organization, Organization.id == ApiKey.org_id)
             .outerjoin(Plan, Plan.id == Organization.plan_id)
             .where(ApiKey.key_hash == digest)
         ).first()
         if row is None:
             return None
-        key, org_status, plan_id, msgs = row
+        key, org_status, plan_id, msgs, concurrency, priority = row
         groups = frozenset(session.scalars(
             select(UserAllowedGroup.group_id).where(UserAllowedGroup.user_id == key.user_id)))
         if key.org_id is None:
-            # Individuals are on the free plan's model availability and message window.
-            free = session.execute(select(Plan.id, Plan.messages_per_12h).where(Plan.code == "free")).first()
-            plan_id, msgs = (free if free else (None, None))
+            # Individuals are on the free plan's model availability, message window and concurrency.
+            free = session.execute(select(Plan.id, Plan.messages_per_12h, Plan.concurrency, Plan.priority)
+                                   .where(Plan.code == "free")).first()
+            plan_id, msgs, concurrency, priority = (free if free else (None, None, None, False))
         return KeyContext(
             key_id=key.id, user_id=key.user_id, org_id=key.org_id, project_id=key.project_id,
             wallet_id=key.wallet_id, status=key.status.value, expires_at=key.expires_at,
@@ -141,6 +145,7 @@ def _load(digest: str) -> KeyContext | None:
             cap_5h=key.cap_5h, cap_1d=key.cap_1d, cap_7d=key.cap_7d, model_caps=dict(key.model_caps or {}),
             org_status=(org_status.value if org_status else OrgStatus.active.value),
             plan_id=plan_id, messages_per_12h=msgs, granted_groups=groups, prefix=key.prefix,
+            concurrency=concurrency if concurrency and concurrency > 0 else None, priority=bool(priority),
         )
     finally:
         session.rollback()  # read-only: end the transaction so the connection returns to the pool

@@ -51,14 +51,21 @@ def endpoint(route: RouteInfo, op: str) -> tuple[str, dict]:
     return f"{p.base_url}{path}", {"authorization": f"Bearer {p.api_key or ''}", "content-type": "application/json"}
 
 
-def call(routes: list[RouteInfo], build_body, op: str, max_attempts: int, deadline_s: float) -> Reply:
-    """Try routes in order until one answers; ``build_body(route)`` gives the bytes for that route."""
+def call(routes: list[RouteInfo], build_body, op: str, max_attempts: int, deadline_s: float,
+         may_try=None) -> Reply:
+    """Try routes in order until one answers; ``build_body(route)`` gives the bytes for that route.
+
+    ``may_try(route)``, asked before each route but the first, may skip one (its provider is at
+    its RPM limit for this caller); the last refusal stands when every route fails or is skipped.
+    """
     give_up_at = time.monotonic() + deadline_s
     last: GatewayError | None = None
     for attempt, route in enumerate(routes[:max_attempts]):
         remaining = give_up_at - time.monotonic()
         if remaining <= 0:
             break
+        if attempt and may_try is not None and not may_try(route):
+            continue
         if attempt:  # the route before this one failed
             instruments.fell_back(routes[attempt - 1].provider.name)
         url, headers = endpoint(route, op)

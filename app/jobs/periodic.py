@@ -10,6 +10,7 @@ from .expiry import EXPIRE_EVERY_S, expire_keys
 from .retention import PURGE_EVERY_S, purge_usage
 from .reconcile import REPLAY_EVERY_S, replay_unsettled
 from .rollups import REFRESH_EVERY_S, refresh_recent
+from .subscriptions import LAPSE_EVERY_S, end_lapsed_subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ PERIODIC = [
     (expire_keys, "default", EXPIRE_EVERY_S),
     (sweep_events, "webhooks", SWEEP_EVERY_S),
     (purge_usage, "default", PURGE_EVERY_S),
+    (end_lapsed_subscriptions, "billing", LAPSE_EVERY_S),
 ]
 
 # The embedded default is a demo: its dashboards should move within a minute, not five.

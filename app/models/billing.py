@@ -17,6 +17,8 @@ class Subscription(TimestampMixin, Model):
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)  # active / canceled / ended / past_due
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     current_period_end: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The first failed renewal payment of the current period: the grace period runs from it.
+    past_due_since: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     org = relationship("Organization")
     plan = relationship("Plan")

@@ -16,8 +16,10 @@ class Plan(Model):
     name: Mapped[str] = mapped_column(String(64))
     monthly_price: Mapped[int] = mapped_column(Credits, default=0)  # credits per month
     messages_per_12h: Mapped[int | None] = mapped_column(Integer)  # None = unlimited
-    concurrency: Mapped[int] = mapped_column(Integer, default=4)
+    concurrency: Mapped[int] = mapped_column(Integer, default=4)  # requests in flight per org; 0 = no limit
     topup_bonus_bps: Mapped[int] = mapped_column(Integer, default=0)  # basis points: 500 = +5%
+    # Credits granted at each paid period of a subscription (app/billing/subscriptions.py).
+    bundled_credits: Mapped[int] = mapped_column(Credits, default=0, server_default="0", nullable=False)
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -49,3 +49,22 @@ def knobs(mock, **values):
         yield
     finally:
         requests.post(f"{mock.url}/_control/reset", timeout=5).raise_for_status()
+
+
+@contextlib.contextmanager
+def plan_changed(code, **values):
+    """Change a plan for one test and put it back: plans outlive tests (they are not truncated)."""
+    from app.models import Plan
+
+    plan = db.session.scalar(sa.select(Plan).where(Plan.code == code))
+    saved = {name: getattr(plan, name) for name in values}
+    for name, value in values.items():
+        setattr(plan, name, value)
+    db.session.commit()
+    try:
+        yield plan
+    finally:
+        plan = db.session.scalar(sa.select(Plan).where(Plan.code == code))
+        for name, value in saved.items():
+            setattr(plan, name, value)
+        db.session.commit()

@@ -149,7 +149,7 @@ def test_hundred_concurrent_requests_against_a_wallet_for_ten(app, world, mock_u
     from tests.factories import fund
 
     user = make_user("tight")
-    org = make_org("Tight", owner=user)
+    org = make_org("Tight", plan="enterprise", owner=user)  # its concurrency is above 100
     _, secret = make_key(user, org)
     # Size one request's hold and fund exactly ten of them.
     model = catalog.current().models["gpt-test"]

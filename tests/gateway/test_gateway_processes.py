@@ -15,7 +15,7 @@ import requests
 import sqlalchemy as sa
 
 from app.billing import holds
-from app.extensions import db
+from app.extensions import db, redis_conn
 from app.models import UsageLog
 
 from .helpers import balance, knobs, usage_charges
@@ -152,6 +152,7 @@ def test_gateway_killed_mid_stream_charges_what_it_delivered_within_the_sweep_in
         resp = _open_stream(gateway, world.headers)
         got = Received(resp)
         got.read_for(1.5)
+        assert redis_conn.client.scard(f"tg:cc:{world.org.wallet.id}") == 1  # its slot of the plan's concurrency
         killed_at = time.monotonic()
         os.kill(gateway.worker_pid(), signal.SIGKILL)
         got.read_rest()
@@ -166,8 +167,9 @@ def test_gateway_killed_mid_stream_charges_what_it_delivered_within_the_sweep_in
     assert row.total_cost == row.prompt_tokens + 2 * row.completion_tokens
     assert usage_charges() == [-row.total_cost]
     assert balance(world.org.wallet.id) == 10_000_000 - row.total_cost
-    # The hold is gone: the rest of the wallet is available again.
+    # The hold is gone: the rest of the wallet is available again, and the slot with it.
     assert holds.balances(world.org.wallet.id, world.key.id, None) == (10_000_000 - row.total_cost, None)
+    assert redis_conn.client.scard(f"tg:cc:{world.org.wallet.id}") == 0
 
 
 def test_gateway_stopped_for_a_deploy_drains_then_ends_streams_and_charges_them(

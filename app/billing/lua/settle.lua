@@ -1,6 +1,7 @@
 -- Settlement of one request, at most once: releases its hold, books the cost as
 -- unflushed spend on each account and in the key's rolling windows, counts its actual
--- tokens in TPM in place of its bound, and queues the usage record for the flusher.
+-- tokens in TPM in place of its bound, frees its slot in the plan's concurrency, and
+-- queues the usage record for the flusher.
 -- Release is a settlement with cost 0 and no tokens.
 -- ARGV: request_id, cost, actual_tokens, record_json, now_ms, wallet_id, key_id,
 --       model (raw), model (JSON string)
@@ -26,7 +27,7 @@ if not redis.call('SET', P .. 'hs:' .. rid, '1', 'NX', 'EX', 86400) then
 end
 
 local hold = P .. 'h:' .. rid
-local h = redis.call('HMGET', hold, 'acc', 'amt', 'q')
+local h = redis.call('HMGET', hold, 'acc', 'amt', 'q', 'cc')
 local clamped, held, quota = 0, h[2] ~= false, nil
 if cost < 0 then cost = 0 end
 if held then
@@ -36,6 +37,7 @@ if held then
   for _, n in ipairs(split_lines(h[1])) do redis.call('HINCRBY', P .. 'a:' .. n, 'held', -amt) end
   redis.call('DEL', hold)
   redis.call('ZREM', P .. 'holds', rid)
+  if h[4] then redis.call('SREM', h[4], rid) end  -- its slot among the org's requests in flight
   rate_settle(kid, rid, actual)
   quota = opt(h[3])
 end
