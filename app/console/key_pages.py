@@ -100,14 +100,21 @@ def key_rows(keys: list[ApiKey]) -> list[dict]:
 
 
 def keys_csv(keys: list[ApiKey], filename: str = "api-keys.csv") -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for key in keys:
         info = key_fields.describe(key)
         info["allowed_models"] = " ".join(info["allowed_models"])
         info["model_caps_usd"] = " ".join(f"{m}={c}" for m, c in info["model_caps_usd"].items())
-        writer.writerow([inert(info[c]) for c in CSV_COLUMNS])
+        rows.append([inert(info[c]) for c in CSV_COLUMNS])
+    return text_csv(CSV_COLUMNS, rows, filename)
+
+
+def text_csv(header, rows, filename: str) -> Response:
+    """A small CSV built in memory (a page of keys, one batch of secrets), never cached."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
     return Response(buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 from .. import key_admin, key_fields
 from ..extensions import db
 from ..inputs import InputError
-from . import key_form
+from . import key_delivery, key_form
 from .access import login_required
 from .blueprint import bp
 from .key_pages import (MAX_EXPORT, KeyFilters, actor_and_scope, audit_keys, key_rows, keys_csv, projects_of, selected_ids,
@@ -44,6 +44,7 @@ def _tokens_page(org_id, status: int = 200, problem: InputError | None = None, e
     more = len(keys) > filters.page_size
     keys = keys[:filters.page_size]
     return render_template("console/tokens.html", scope=scope, actor=actor, rows=key_rows(keys), filters=filters,
+                           waiting=key_delivery.waiting(current_user.id, scope.org.id if scope else None),
                            next_after=keys[-1].id if more else None, problem=problem,
                            entered=entered or {}, models=sorted(key_fields.callable_ids(actor)),
                            projects=projects_of(scope)), status
@@ -71,6 +72,21 @@ def _secret_page(scope, key, secret: str, replaces: int | None = None):
     # The one response that holds the secret: neither the browser nor a proxy may keep it.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@_both("/tokens/<int:key_id>/reveal", methods=["POST"])
+@login_required
+def reveal_token(org_id, key_id: int):
+    """The secret an owner or admin issued to the caller: shown in this response, then gone."""
+    scope, _actor = actor_and_scope(org_id)
+    revealed = key_delivery.reveal(current_user.id, scope.org.id if scope else None, key_id)
+    if revealed is None:
+        db.session.commit()  # a row found stale is dropped all the same
+        abort(404)
+    key, secret = revealed
+    audit_keys("console.key_revealed", [key])
+    db.session.commit()
+    return _secret_page(scope, key, secret)
 
 
 @_both("/tokens/<int:key_id>/edit", methods=["GET", "POST"])
