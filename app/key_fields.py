@@ -155,9 +155,12 @@ def _project(actor: Actor, value) -> int | None:
         return None
     if type(value) is not int:
         raise KeyInputError("project_id", "project_id must be an integer or null")
-    if actor.org_id is None or db.session.scalar(
-            select(Project.id).where(Project.id == value, Project.org_id == actor.org_id)) is None:
+    found = None if actor.org_id is None else db.session.execute(
+        select(Project.archived_at).where(Project.id == value, Project.org_id == actor.org_id)).first()
+    if found is None:
         raise KeyInputError("project_id", f"project {value} is not a project of this organization")
+    if found.archived_at is not None:
+        raise KeyInputError("project_id", f"project {value} is archived and takes no keys")
     return value
 
 

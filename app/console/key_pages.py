@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from flask import Response, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from .. import audit, key_fields
 from ..actor import Actor, for_user
@@ -78,10 +78,13 @@ def selected_ids(form) -> list[int]:
     return [int(r) for r in raw]
 
 
-def projects_of(scope: OrgScope | None) -> list[Project]:
+def projects_of(scope: OrgScope | None, keep: int | None = None) -> list[Project]:
+    """The org's open projects for a picker, and ``keep`` (a key's current project) even if archived."""
     if scope is None:
         return []
-    return list(db.session.scalars(select(Project).where(Project.org_id == scope.org.id).order_by(Project.name)))
+    shown = Project.archived_at.is_(None) if keep is None else or_(Project.archived_at.is_(None), Project.id == keep)
+    return list(db.session.scalars(select(Project).where(Project.org_id == scope.org.id, shown)
+                                   .order_by(Project.name)))
 
 
 def key_rows(keys: list[ApiKey]) -> list[dict]:

@@ -98,8 +98,12 @@ def edit_token(org_id, key_id: int):
     if request.method == "POST":
         try:
             fields = key_form.fields_from(request.form, creating=False, models=key_fields.callable_ids(actor))
-            if fields.get("expires_at") == key_form.values_of(key)["expires_at"]:
-                fields.pop("expires_at")  # the date box shows the day only: an untouched box keeps the time
+            current = key_form.values_of(key)
+            for unchanged in ("expires_at", "project_id"):
+                # The date box shows the day only, and an archived project takes no new keys:
+                # a box left as it was keeps the key's value rather than setting it again.
+                if unchanged in fields and fields[unchanged] == current[unchanged]:
+                    fields.pop(unchanged)
             key_admin.update(actor, key_id, fields)
         except key_admin.KeyForbidden:
             abort(403)
@@ -113,7 +117,7 @@ def edit_token(org_id, key_id: int):
             return redirect(tokens_url(scope))
     values = key_form.refill(request.form) if problem else key_form.values_of(key)
     return render_template("console/token_edit.html", scope=scope, key=key, problem=problem, entered=values,
-                           models=sorted(key_fields.callable_ids(actor)), projects=projects_of(scope)), \
+                           models=sorted(key_fields.callable_ids(actor)), projects=projects_of(scope, key.project_id)), \
         400 if problem else 200
 
 
