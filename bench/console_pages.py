@@ -9,7 +9,6 @@ The database named by --db is dropped and recreated. Not part of the test suite.
 import argparse
 import datetime as dt
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.admin_pages import PASSWORD, copy, recreate, seed  # noqa: E402
+from bench.admin_pages import PASSWORD, copy, recreate, seed, time_urls  # noqa: E402
 from config import TestingConfig  # noqa: E402
 
 ORG = 1  # the busiest org of the seeded usage
@@ -65,15 +64,7 @@ def time_pages(app) -> list[tuple[str, float, int]]:
             f"{base}/projects", f"{base}/usage", f"{base}/usage?by=model&from={year_ago}",
             f"{base}/usage?by=key&from={year_ago}", f"{base}/usage?by=day&from={year_ago}",
             f"{base}/usage?by=project", f"{base}/usage.csv?by=key&from={year_ago}"]
-    results = []
-    for url in urls:
-        samples, status = [], None
-        for _ in range(5):
-            t0 = time.perf_counter()
-            status = client.get(url).status_code
-            samples.append((time.perf_counter() - t0) * 1000)
-        results.append((url, statistics.median(samples), status))
-    return results
+    return time_urls(client, urls)
 
 
 def main() -> None:

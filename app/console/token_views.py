@@ -5,7 +5,7 @@ Every rule (who may manage a key, what a setting may be) is ``app.key_admin``'s 
 On an org's Tokens page owners and admins see their own keys too; every key of the org is
 on the Org keys page. A new or rotated secret is in that one response and never again.
 """
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
