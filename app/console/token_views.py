@@ -114,9 +114,10 @@ def edit_token(org_id, key_id: int):
             audit_keys("console.key_updated", [key])
             db.session.commit()
             flash(_("The settings of %(name)s are saved.", name=key.name), "success")
-            return redirect(tokens_url(scope))
+            return redirect(_back(scope))
     values = key_form.refill(request.form) if problem else key_form.values_of(key)
     return render_template("console/token_edit.html", scope=scope, key=key, problem=problem, entered=values,
+                           back=_back(scope, request.values.get("next", "")),
                            models=sorted(key_fields.callable_ids(actor)), projects=projects_of(scope, key.project_id)), \
         400 if problem else 200
 
@@ -194,9 +195,9 @@ def _key(actor, key_id: int):
         abort(404)
 
 
-def _back(scope) -> str:
+def _back(scope, target: str | None = None) -> str:
     """Where an action returns: the page it was sent from when that is one of this org's pages."""
-    target = request.form.get("next", "")
+    target = request.form.get("next", "") if target is None else target
     if scope is not None and target.startswith(f"/console/orgs/{scope.org.id}/") and "//" not in target:
         return target
     return tokens_url(scope)

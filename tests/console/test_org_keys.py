@@ -100,6 +100,13 @@ def test_managers_see_and_revoke_every_key_of_the_org(role_client, team):
     assert db.session.get(ApiKey, member_key.id).status == KeyStatus.revoked
     foreign_batch = client.post(f"/console/orgs/{org.id}/tokens/batch", data={"action": "revoke", "ids": [str(foreign.id)]})
     assert foreign_batch.status_code == 404
+    edit = f"/console/orgs/{org.id}/tokens/{admin_key.id}/edit"
+    assert f'{edit}?next=' in body
+    form = client.get(edit, query_string={"next": url}).get_data(as_text=True)
+    assert f'name="next" value="{url}"' in form
+    saved = client.post(edit, data={"name": "admin-key", "cap_1d_usd": "4", "next": url})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(url)
+    assert db.session.get(ApiKey, admin_key.id).cap_1d == 4_000_000
     csv_body = client.get(f"{url}/export.csv").get_data(as_text=True)
     assert "member-key" in csv_body and "admin-key" in csv_body and "foreign-key" not in csv_body
 
