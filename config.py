@@ -213,6 +213,8 @@ class Config:
     # Posts per client address to the console forms that send mail (sign-up, password reset,
     # resend confirmation), so nobody can use Tollgate to flood an inbox (flask-limiter syntax).
     CONSOLE_MAIL_RATE_LIMIT = env_str("CONSOLE_MAIL_RATE_LIMIT", "10/hour")
+    # Days a key issued by an owner or admin waits, encrypted, for its member to read it once.
+    CONSOLE_KEY_REVEAL_DAYS = env_int("CONSOLE_KEY_REVEAL_DAYS", 7)
 
     # First admin for `flask tollgate init`
     ADMIN_USERNAME = env_str("TOLLGATE_ADMIN_USERNAME", "admin")

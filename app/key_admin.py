@@ -50,13 +50,25 @@ def get(actor: Actor, key_id: int) -> ApiKey:
     return key
 
 
-def listing(actor: Actor, status: str | None = None, after_id: int | None = None, limit: int = 50) -> list[ApiKey]:
-    """Newest first; ``after_id`` continues from the last id of the previous page."""
+def listing(actor: Actor, status: str | None = None, after_id: int | None = None, limit: int = 50,
+            user_id: int | None = None, project_id: int | None = None, search: str | None = None) -> list[ApiKey]:
+    """Newest first; ``after_id`` continues from the last id of the previous page.
+
+    ``user_id``, ``project_id`` and ``search`` (part of the name or prefix) narrow what the
+    actor may see; they never widen it.
+    """
     query = select(ApiKey).where(*visible(actor)).order_by(ApiKey.id.desc()).limit(limit)
     if status is not None:
         query = query.where(*_status_is(KeyStatus(status)))
     if after_id is not None:
         query = query.where(ApiKey.id < after_id)
+    if user_id is not None:
+        query = query.where(ApiKey.user_id == user_id)
+    if project_id is not None:
+        query = query.where(ApiKey.project_id == project_id)
+    if search:
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(ApiKey.name.ilike(pattern, escape="\\"), ApiKey.prefix.ilike(pattern, escape="\\")))
     return list(db.session.scalars(query))
 
 

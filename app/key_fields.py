@@ -49,12 +49,12 @@ def parse(actor: Actor, fields: dict, creating: bool) -> dict:
     for field in LIMITS:
         if field in fields:
             values[field] = _positive_int(field, fields[field])
-    callable_ids = None
+    known = None
     if "allowed_models" in fields:
-        callable_ids = _callable(actor)
-        values["allowed_models"] = _models("allowed_models", fields["allowed_models"], callable_ids)
+        known = callable_ids(actor)
+        values["allowed_models"] = _models("allowed_models", fields["allowed_models"], known)
     if "model_caps_usd" in fields:
-        values["model_caps"] = _model_caps(fields["model_caps_usd"], callable_ids or _callable(actor))
+        values["model_caps"] = _model_caps(fields["model_caps_usd"], known or callable_ids(actor))
     if "project_id" in fields:
         values["project_id"] = _project(actor, fields["project_id"])
     if "expires_at" in fields and "expires_in_days" in fields:
@@ -122,29 +122,30 @@ def _positive_int(field: str, value) -> int | None:
     return value
 
 
-def _callable(actor: Actor) -> set[str]:
+def callable_ids(actor: Actor) -> set[str]:
+    """Ids of the models ``actor`` may call: what an allowlist or a per-model cap may name."""
     caller = SimpleNamespace(granted_groups=actor.granted_groups, plan_id=actor.plan_id,
                              allowed_models=frozenset())
     return {m.public_id for m in catalog.current().callable_models(caller)}
 
 
-def _models(field: str, value, callable_ids: set[str]) -> list[str] | None:
+def _models(field: str, value, known: set[str]) -> list[str] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(m, str) for m in value):
         raise KeyInputError(field, f"{field} must be a list of model ids or null")
-    unknown = [m for m in value if m not in callable_ids]
+    unknown = [m for m in value if m not in known]
     if unknown:
         raise KeyInputError(field, f"{field} names models you may not call: {', '.join(unknown)}")
     return list(dict.fromkeys(value)) or None
 
 
-def _model_caps(value, callable_ids: set[str]) -> dict | None:
+def _model_caps(value, known: set[str]) -> dict | None:
     if value is None:
         return None
     if not isinstance(value, dict):
         raise KeyInputError("model_caps_usd", "model_caps_usd must be an object of model id -> USD cap, or null")
-    _models("model_caps_usd", list(value), callable_ids)
+    _models("model_caps_usd", list(value), known)
     caps = {model: _usd(f"model_caps_usd.{model}", cap) for model, cap in value.items()}
     return {model: cap for model, cap in caps.items() if cap is not None} or None
 
@@ -154,9 +155,12 @@ def _project(actor: Actor, value) -> int | None:
         return None
     if type(value) is not int:
         raise KeyInputError("project_id", "project_id must be an integer or null")
-    if actor.org_id is None or db.session.scalar(
-            select(Project.id).where(Project.id == value, Project.org_id == actor.org_id)) is None:
+    found = None if actor.org_id is None else db.session.execute(
+        select(Project.archived_at).where(Project.id == value, Project.org_id == actor.org_id)).first()
+    if found is None:
         raise KeyInputError("project_id", f"project {value} is not a project of this organization")
+    if found.archived_at is not None:
+        raise KeyInputError("project_id", f"project {value} is archived and takes no keys")
     return value
 
 

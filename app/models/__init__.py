@@ -1,5 +1,5 @@
 """Re-exports every model so Alembic and callers import from one place."""
-from .api_key import ApiKey, KeyModelSpend
+from .api_key import ApiKey, KeyModelSpend, KeyReveal
 from .audit import AuditLog
 from .base import (DevPlan, KeyStatus, OrgRole, OrgStatus, ProviderKind, TxStatus, TxType,
                    UserTier, utcnow)
@@ -16,7 +16,7 @@ from .user import TollgateUser
 from .wallet import LedgerEntry, Wallet
 
 __all__ = [
-    "ApiKey", "KeyModelSpend", "AuditLog", "DevPlan", "KeyStatus", "OrgRole", "OrgStatus",
+    "ApiKey", "KeyModelSpend", "KeyReveal", "AuditLog", "DevPlan", "KeyStatus", "OrgRole", "OrgStatus",
     "ProviderKind", "TxStatus", "TxType", "UserTier", "utcnow", "DiscountCode",
     "DiscountRedemption", "Subscription", "LlmModel", "ModelGroup", "ModelRoute", "Provider",
     "UserAllowedGroup", "model_group_members", "model_plans", "Event", "Notification", "WebhookAttempt",

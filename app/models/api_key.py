@@ -1,10 +1,10 @@
 """API keys. Only the SHA-256 of the secret is stored; the secret is shown once."""
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Credits, KeyStatus, Model, TimestampMixin, str_enum
+from .base import Credits, KeyStatus, Model, TimestampMixin, str_enum, utcnow
 
 
 class ApiKey(TimestampMixin, Model):
@@ -50,3 +50,19 @@ class KeyModelSpend(Model):
     api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True)
     model: Mapped[str] = mapped_column(String(128), primary_key=True)
     spent: Mapped[int] = mapped_column(Credits, default=0, nullable=False)
+
+
+class KeyReveal(Model):
+    """A secret an owner or admin issued to a member, kept encrypted until the member reads it once.
+
+    Reading it deletes the row, so the secret exists in clear in exactly one response.
+    """
+
+    __tablename__ = "key_reveals"
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"), index=True)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    key = relationship(ApiKey)

@@ -60,6 +60,8 @@ class Project(TimestampMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(128))
+    # An archived project takes no new keys and leaves the pickers; its keys and usage stay.
+    archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     org: Mapped["Organization"] = relationship(back_populates="projects")
 
     def __repr__(self) -> str:

@@ -1,0 +1,61 @@
+"""Org usage (owners, admins, viewers): by member, project, model, key or day over a range, chart and CSV."""
+import datetime as dt
+
+from flask import render_template, request
+from flask_babel import gettext as _
+
+from ..billing.units import credits_to_usd
+from ..inputs import InputError
+from . import org_usage
+from .access import ORG_READERS, login_required, org_scope
+from .blueprint import bp
+from .key_pages import inert, text_csv
+
+TABLE_ROWS = 500  # the page shows the costliest groups; the CSV has them all
+CHART_GROUPS = 10
+
+
+@bp.get("/orgs/<int:org_id>/usage")
+@login_required
+def org_usage_page(org_id: int):
+    try:
+        scope, span, today, rows = _query(org_id)
+    except InputError as exc:
+        return _bad(exc)
+    totals = {m: sum(r[m] for r in rows) for m in org_usage.METRICS}
+    days = org_usage.daily_cost(scope.org.id, span, today) if span.by != "day" else \
+        [(r["group"], r["total_cost"]) for r in rows]
+    daily = {"labels": [d for d, _c in days], "datasets": [{"label": "USD", "data": [_usd(c) for _d, c in days]}]}
+    top = rows[:CHART_GROUPS] if span.by != "day" else []
+    groups = {"labels": [r["label"] for r in top], "datasets": [{"label": "USD", "data": [_usd(r["total_cost"]) for r in top]}]}
+    return render_template("console/usage.html", scope=scope, span=span, rows=rows[:TABLE_ROWS], more=len(rows) > TABLE_ROWS,
+                           totals=totals, daily=daily, groups=groups, group_names=org_usage.GROUPS)
+
+
+@bp.get("/orgs/<int:org_id>/usage.csv")
+@login_required
+def org_usage_csv(org_id: int):
+    try:
+        _scope, span, _today, rows = _query(org_id)
+    except InputError as exc:
+        return _bad(exc)
+    header = [span.by, "label", *org_usage.METRICS[:-1], "total_cost_usd"]
+    cells = [[inert(r["group"]), inert(r["label"]), *(r[m] for m in org_usage.METRICS[:-1]),
+              format(credits_to_usd(r["total_cost"]), "f")] for r in rows]
+    return text_csv(header, cells, f"usage-{org_id}-{span.by}-{span.start}-{span.end}.csv")
+
+
+def _query(org_id: int):
+    """The caller's scope (owners, admins, viewers), the range asked for, and its grouped rows."""
+    scope = org_scope(org_id, *ORG_READERS)
+    today = dt.date.today()
+    span = org_usage.UsageRange.parse(request.args, today)
+    return scope, span, today, org_usage.grouped(scope.org.id, span, today)
+
+
+def _bad(exc: InputError):
+    return render_template("console/message.html", title=_("Usage"), message=f"{exc.field}: {exc}"), 400
+
+
+def _usd(credits: int) -> float:
+    return float(credits_to_usd(credits))
