@@ -1,7 +1,7 @@
 """console keys: secrets issued to members awaiting their one reveal, archived projects
 
 Revision ID: c1c2d3e40001
-Revises: b1c2d3e40003
+Revises: c1c2d3e40004
 Create Date: 2026-11-30 16:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c1c2d3e40001'
-down_revision = 'b1c2d3e40003'
+down_revision = 'c1c2d3e40004'
 branch_labels = None
 depends_on = None
 
