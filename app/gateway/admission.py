@@ -11,6 +11,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import orjson
 from flask import current_app, request
@@ -45,7 +46,7 @@ def new_request_id() -> str:
 class Call:
     """Everything one request needs, copied out of the database session so a stream can outlive it."""
     api: str  # the caller's format: "openai" | "anthropic"
-    op: str  # "chat" | "messages" | "embeddings"
+    op: str  # "chat" | "messages" | "embeddings" | "responses"
     request_id: str = field(default_factory=new_request_id)
     started: float = field(default_factory=time.monotonic)
     created_at: dt.datetime = field(default_factory=utcnow)
@@ -64,6 +65,7 @@ class Call:
     held: bool = False
     wallet_available: int | None = None
     key_remaining: int | None = None
+    turn: Any = None  # /v1/responses: the conversation and response id (app.gateway.responses.Turn)
 
 
 def authenticate(call: Call, fresh: bool = False) -> KeyContext:

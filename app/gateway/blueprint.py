@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..billing import holds
-from . import admission, catalog, forward, pricing, relay, upstream, validate
+from . import admission, catalog, forward, pricing, relay, responses, upstream, validate
 from .admission import Call
 from .errors import GatewayError, error_response, invalid, unavailable
 from .settle import charge_for, fail, local_tokens, settle
@@ -25,6 +25,21 @@ def chat_completions():
 @bp.post("/messages")
 def messages():
     return handle(Call(api="anthropic", op="messages"))
+
+
+@bp.post("/responses")
+def create_response():
+    return handle(Call(api="openai", op="responses"))
+
+
+@bp.get("/responses/<response_id>")
+def get_response(response_id: str):
+    return _stored(lambda key: responses.retrieve(key, response_id))
+
+
+@bp.delete("/responses/<response_id>")
+def delete_response(response_id: str):
+    return _stored(lambda key: responses.remove(key, response_id))
 
 
 @bp.post("/embeddings")
@@ -51,6 +66,18 @@ def list_models():
         body = {"object": "list", "data": [{"id": m.public_id, "object": "model", "created": m.created,
                                             "owned_by": "tollgate"} for m in visible]}
     return Response(orjson.dumps(body), mimetype="application/json", headers={"X-Request-Id": call.request_id})
+
+
+def _stored(action) -> Response:
+    call = Call(api="openai", op="responses")
+    try:
+        resp = action(admission.authenticate(call))
+    except GatewayError as err:
+        return error_response(err, "openai", {"X-Request-Id": call.request_id})
+    except (holds.MeterUnavailable, SQLAlchemyError):
+        return error_response(unavailable(), "openai", {"X-Request-Id": call.request_id})
+    resp.headers["X-Request-Id"] = call.request_id
+    return resp
 
 
 def handle(call: Call) -> Response:
@@ -99,6 +126,10 @@ def _check_body(call: Call, body: dict, max_output: int) -> tuple[int | None, in
         return None, pricing.prompt_bound([], extra_text=orjson.dumps(items).decode())
     if call.op == "messages":
         requested, system = validate.messages(body, max_output), body.get("system")
+    elif call.op == "responses":
+        requested, system = validate.responses(body, max_output), None
+        call.turn = responses.prepare(call, body)
+        body = call.turn.chat  # its bound is the bound of the conversation as chat messages
     else:
         requested, system = validate.chat(body, max_output), None
     limit = current_app.config["GATEWAY_MAX_ATTACHMENT_BYTES"]

@@ -6,6 +6,7 @@ swapped; cross-format calls go through app.gateway.translate both ways.
 """
 import orjson
 
+from . import responses
 from . import translate as tr
 from .admission import Call
 from .catalog import RouteInfo
@@ -28,6 +29,10 @@ def request_body(call: Call, route: RouteInfo) -> bytes:
 def _request_body(call: Call, route: RouteInfo) -> bytes:
     body = dict(call.body)
     upstream = route.upstream_name
+    if call.op == "responses":
+        if not upstream_is_anthropic(route):
+            return orjson.dumps(responses.upstream_body(call, upstream))
+        body = dict(call.turn.chat)  # translated for Anthropic below, as a chat request is
     if call.op == "embeddings":
         body["model"] = upstream
         return orjson.dumps(body)
@@ -63,6 +68,8 @@ def response_body(call: Call, route: RouteInfo, payload: dict) -> tuple[dict, To
     if call.op == "embeddings":
         payload["model"] = call.model_name
         return payload, from_openai(payload.get("usage"))
+    if call.op == "responses":
+        return responses.answer(call, upstream_is_anthropic(route), payload)
     if upstream_is_anthropic(route):
         tokens = from_anthropic(payload.get("usage"))
         if call.api == "openai":
@@ -102,6 +109,9 @@ def output_text(payload: dict) -> str:
         parts.append(msg.get("content") or "")
         for call in msg.get("tool_calls") or []:
             parts.append((call.get("function") or {}).get("arguments") or "")
+    for item in payload.get("output") or []:  # a Responses API object
+        parts.append(item.get("arguments") or "")
+        parts.extend(c.get("text") or "" for c in item.get("content") or [])
     for block in payload.get("content") or []:
         if isinstance(block, dict):
             parts.append(block.get("text") or orjson.dumps(block.get("input") or "").decode())

@@ -166,3 +166,42 @@ def _positive_int(body: dict, name: str, ceiling: int) -> int:
 def _optional_bool(body: dict, name: str) -> None:
     if body.get(name) is not None and not isinstance(body[name], bool):
         raise invalid(f"'{name}' must be true or false", name)
+
+
+# Responses API parameters Tollgate cannot honour on any provider: refused by name, never dropped.
+_RESPONSES_UNSUPPORTED = {
+    "background": "background mode is not supported: send the request without 'background'",
+    "conversation": "conversation objects are not supported: use previous_response_id with store: true",
+    "prompt": "stored prompt templates are not supported: send instructions and input",
+}
+
+
+def responses(body: dict, max_output: int) -> int | None:
+    """Checks a Responses API body; returns the requested output limit (None = not given)."""
+    given = body.get("input")
+    if given is None:
+        raise invalid("'input' is required", "input")
+    if not isinstance(given, (str, list)) or not given:
+        raise invalid("'input' must be a non-empty string or array of items", "input")
+    for i, item in enumerate(given if isinstance(given, list) else ()):
+        if not isinstance(item, dict):
+            raise invalid(f"'input[{i}]' must be an object", f"input[{i}]")
+    for name, why in _RESPONSES_UNSUPPORTED.items():
+        if body.get(name):
+            raise invalid(why, name)
+    for i, tool in enumerate(body.get("tools") or ()):
+        if isinstance(tool, dict) and tool.get("type") != "function":
+            raise invalid(f"built-in tool '{tool.get('type')}' is not supported: Tollgate forwards function tools "
+                          f"only", f"tools[{i}].type")
+    for name, kind, what in (("instructions", str, "a string"), ("previous_response_id", str, "a string"),
+                             ("metadata", dict, "an object"), ("text", dict, "an object")):
+        if body.get(name) is not None and not isinstance(body[name], kind):
+            raise invalid(f"'{name}' must be {what}", name)
+    fmt = (body.get("text") or {}).get("format")
+    if fmt is not None and (not isinstance(fmt, dict) or fmt.get("type") not in ("text", "json_schema",
+                                                                                 "json_object")):
+        raise invalid("'text.format.type' must be text, json_schema or json_object", "text.format")
+    _optional_bool(body, "stream")
+    _optional_bool(body, "store")
+    _sampling(body, "stop")
+    return _positive_int(body, "max_output_tokens", max_output) if body.get("max_output_tokens") is not None else None

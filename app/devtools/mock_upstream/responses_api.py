@@ -41,7 +41,8 @@ def _usage(knobs, body, output: int):
     prompt = knobs["prompt_tokens"]
     if prompt is None:
         prompt = estimate_tokens(count_chars(body.get("instructions")) + count_chars(body["input"]))
-    return {"input_tokens": prompt, "input_tokens_details": {"cached_tokens": knobs["cached_tokens"]},
+    details = {"cached_tokens": knobs["cached_tokens"], "cache_write_tokens": 0}
+    return {"input_tokens": prompt, "input_tokens_details": details,
             "output_tokens": output, "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": prompt + output}
 
