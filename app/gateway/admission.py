@@ -17,6 +17,7 @@ import orjson
 from flask import current_app, request
 
 from ..billing import holds
+from ..keys import hash_key
 from ..models.base import utcnow
 from . import catalog, keycache, pricing, validate
 from .catalog import ModelInfo
@@ -94,6 +95,12 @@ def _presented_key() -> str | None:
         if scheme.lower() == "bearer" and token.strip():
             return token.strip()
     return request.headers.get("x-api-key") or None
+
+
+def key_bucket() -> str:
+    """The flask-limiter bucket of the presented key, for endpoints limited per key rather than by its RPM."""
+    secret = request.headers.get("x-api-key") or request.headers.get("Authorization", "")
+    return "me:" + hash_key(secret)[:32]
 
 
 def resolve_model(call: Call, name: str) -> ModelInfo:

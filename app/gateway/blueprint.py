@@ -7,7 +7,8 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..billing import holds
-from . import admission, catalog, forward, pricing, relay, responses, upstream, validate
+from ..extensions import limiter
+from . import admission, catalog, count_tokens, forward, pricing, relay, responses, upstream, validate
 from .admission import Call
 from .errors import GatewayError, error_response, invalid, unavailable
 from .settle import charge_for, fail, local_tokens, settle
@@ -34,12 +35,20 @@ def create_response():
 
 @bp.get("/responses/<response_id>")
 def get_response(response_id: str):
-    return _stored(lambda key: responses.retrieve(key, response_id))
+    return _unmetered(Call(api="openai", op="responses"),
+                      lambda call: responses.retrieve(admission.authenticate(call), response_id))
 
 
 @bp.delete("/responses/<response_id>")
 def delete_response(response_id: str):
-    return _stored(lambda key: responses.remove(key, response_id))
+    return _unmetered(Call(api="openai", op="responses"),
+                      lambda call: responses.remove(admission.authenticate(call), response_id))
+
+
+@bp.post("/messages/count_tokens")
+@limiter.limit(lambda: current_app.config["ME_API_RATE_LIMIT"], key_func=admission.key_bucket)
+def count_message_tokens():
+    return _unmetered(Call(api="anthropic", op="count_tokens"), count_tokens.count)
 
 
 @bp.post("/embeddings")
@@ -68,14 +77,14 @@ def list_models():
     return Response(orjson.dumps(body), mimetype="application/json", headers={"X-Request-Id": call.request_id})
 
 
-def _stored(action) -> Response:
-    call = Call(api="openai", op="responses")
+def _unmetered(call: Call, action) -> Response:
+    """Run ``action(call)`` for an endpoint that holds and charges nothing; errors in the caller's format."""
     try:
-        resp = action(admission.authenticate(call))
+        resp = action(call)
     except GatewayError as err:
-        return error_response(err, "openai", {"X-Request-Id": call.request_id})
+        return error_response(err, call.api, {"X-Request-Id": call.request_id})
     except (holds.MeterUnavailable, SQLAlchemyError):
-        return error_response(unavailable(), "openai", {"X-Request-Id": call.request_id})
+        return error_response(unavailable(), call.api, {"X-Request-Id": call.request_id})
     resp.headers["X-Request-Id"] = call.request_id
     return resp
 
@@ -97,7 +106,8 @@ def handle(call: Call) -> Response:
         reply = upstream.call(routes, lambda route: forward.request_body(call, route), call.op,
                               cfg["GATEWAY_MAX_ATTEMPTS"], cfg["GATEWAY_TOTAL_DEADLINE_S"])
     except TranslationError as exc:
-        return _refuse(call, invalid(str(exc)))
+        param = responses.caller_param(exc.param) if call.op == "responses" else exc.param
+        return _refuse(call, invalid(str(exc), param))
     except GatewayError as err:
         return _refuse(call, err)
     except (holds.MeterUnavailable, SQLAlchemyError):

@@ -20,6 +20,8 @@ def upstream_is_anthropic(route: RouteInfo) -> bool:
 def request_body(call: Call, route: RouteInfo) -> bytes:
     try:
         return _request_body(call, route)
+    except tr.TranslationError:
+        raise  # already says what cannot be translated, and names the parameter
     except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
         # A shape validation did not foresee: the caller's request, not our failure.
         raise tr.TranslationError(f"the request cannot be translated for this model's provider "
@@ -56,6 +58,11 @@ def _request_body(call: Call, route: RouteInfo) -> bytes:
     return orjson.dumps(out)
 
 
+def structured(call: Call) -> bool:
+    """Whether an OpenAI-format call asked for JSON (the Anthropic translation forces a tool for it)."""
+    return tr.wants_structured(call.turn.chat if call.turn else call.body)
+
+
 def _limit_openai(body: dict, call: Call) -> None:
     if "max_completion_tokens" in body and body["max_completion_tokens"] is not None:
         body["max_completion_tokens"] = call.max_output
@@ -73,7 +80,7 @@ def response_body(call: Call, route: RouteInfo, payload: dict) -> tuple[dict, To
     if upstream_is_anthropic(route):
         tokens = from_anthropic(payload.get("usage"))
         if call.api == "openai":
-            return tr.anthropic_response_to_openai(payload, call.model_name), tokens
+            return tr.anthropic_response_to_openai(payload, call.model_name, structured(call)), tokens
         payload["model"] = call.model_name
         return payload, tokens
     tokens = from_openai(payload.get("usage"))

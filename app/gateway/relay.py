@@ -22,7 +22,7 @@ from ..billing import holds
 from . import responses, stream_clock
 from . import translate as tr
 from .admission import Call
-from .forward import upstream_is_anthropic
+from .forward import structured, upstream_is_anthropic
 from .settle import checkpoint, local_tokens, settle
 from .stream_clock import StreamClock
 from .translate import SSEParser, sse_event
@@ -193,7 +193,7 @@ def _anthropic_passthrough(call: Call, meter: _Meter):
 
 
 def _anthropic_to_openai(call: Call, meter: _Meter):
-    translator = tr.AnthropicToOpenAIStream(call.model_name, call.include_usage)
+    translator = tr.AnthropicToOpenAIStream(call.model_name, call.include_usage, structured(call))
 
     def handle(event, data):
         kind, chunks = _anthropic_as_chat(translator, meter, event, data)
@@ -218,7 +218,7 @@ def _anthropic_as_chat(translator, meter: _Meter, event, data) -> tuple[str, lis
 
 
 def _anthropic_to_responses(call: Call, meter: _Meter):
-    chat = tr.AnthropicToOpenAIStream(call.model_name, include_usage=True)
+    chat = tr.AnthropicToOpenAIStream(call.model_name, True, structured(call))
     out = tr.ChatToResponsesStream(call.turn.shell)
 
     def handle(event, data):

@@ -58,6 +58,13 @@ def prepare(call, body: dict) -> Turn:
                 shell=tr.envelope(body, response_id, call.model_name, store, previous))
 
 
+def caller_param(param: str | None) -> str | None:
+    """A Chat Completions parameter named in a refusal, as the Responses request called it."""
+    if param and param.startswith("response_format"):
+        return "text.format" + param[len("response_format"):].replace(".json_schema", "")
+    return param
+
+
 def _replayable(item: dict) -> dict:
     return {k: v for k, v in item.items() if k not in _SERVER_FIELDS}
 
@@ -80,8 +87,8 @@ def relabel(call, response: dict) -> dict:
 def answer(call, anthropic_up: bool, payload: dict) -> tuple[dict, Tokens | None]:
     """The caller's response object and the usage the provider reported; kept when asked."""
     if anthropic_up:
-        out = tr.chat_response_to_responses(tr.anthropic_response_to_openai(payload, call.model_name),
-                                            call.turn.shell)
+        chat = tr.anthropic_response_to_openai(payload, call.model_name, tr.wants_structured(call.turn.chat))
+        out = tr.chat_response_to_responses(chat, call.turn.shell)
         tokens = from_anthropic(payload.get("usage"))
     else:
         out = relabel(call, payload)

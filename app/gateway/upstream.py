@@ -48,7 +48,7 @@ def endpoint(route: RouteInfo, op: str) -> tuple[str, dict]:
     if p.kind == "anthropic":
         headers = {"x-api-key": p.api_key or "", "anthropic-version": ANTHROPIC_VERSION,
                    "content-type": "application/json"}
-        return f"{p.base_url}/v1/messages", headers
+        return f"{p.base_url}/v1/messages{'/count_tokens' if op == 'count_tokens' else ''}", headers
     path = _OPENAI_PATHS.get(op, "/chat/completions")
     return f"{p.base_url}{path}", {"authorization": f"Bearer {p.api_key or ''}", "content-type": "application/json"}
 

@@ -81,6 +81,20 @@ def messages(body: dict, max_output: int) -> int:
     if body.get("max_tokens") is None:
         raise invalid("'max_tokens' is required", "max_tokens")
     limit = _positive_int(body, "max_tokens", max_output)
+    _system(body)
+    _optional_bool(body, "stream")
+    _sampling(body, "stop_sequences")
+    return limit
+
+
+def count_tokens(body: dict) -> None:
+    """Checks a Messages body as /v1/messages/count_tokens takes it: no max_tokens."""
+    _messages(body, allow_system=False)
+    _system(body)
+    _sampling(body, "stop_sequences")
+
+
+def _system(body: dict) -> None:
     system = body.get("system")
     if system is not None and not isinstance(system, (str, list)):
         raise invalid("'system' must be a string or a list of text blocks", "system")
@@ -89,9 +103,6 @@ def messages(body: dict, max_output: int) -> int:
             if not isinstance(block, dict) or block.get("type") != "text" or not isinstance(block.get("text"), str):
                 raise invalid(f"'system[{i}]' must be a text block: {{\"type\": \"text\", \"text\": ...}}",
                               f"system[{i}]")
-    _optional_bool(body, "stream")
-    _sampling(body, "stop_sequences")
-    return limit
 
 
 def embeddings(body: dict) -> list:

@@ -139,16 +139,19 @@ def messages(body, knobs) -> Response:
 
 
 def _tool_use(body, knobs) -> tuple[str | None, dict | None]:
-    """The tool the answer calls and its input: a tool forced by tool_choice gets input matching
-    its schema (how structured output is asked of Claude); else the tool_call knob's tool."""
+    """The tool the answer calls and its input: the tool_call knob's tool, else a tool that
+    tool_choice forces (``any``: the first), with input matching its schema (how structured
+    output is asked of Claude)."""
     tools = body.get("tools") or []
     choice = body.get("tool_choice") if isinstance(body.get("tool_choice"), dict) else {}
     named = {t.get("name"): t for t in tools if isinstance(t, dict)}
     forced = choice.get("name") if choice.get("type") == "tool" else None
+    if tools and knobs["tool_call"] and forced is None:
+        return knobs["tool_call"], TOOL_INPUT
+    if forced is None and choice.get("type") == "any" and named:
+        forced = next(iter(named))  # "any" must call a tool: the first
     if forced in named:
         return forced, sample(named[forced].get("input_schema") or {})
-    if tools and knobs["tool_call"]:
-        return knobs["tool_call"], TOOL_INPUT
     return None, None
 
 

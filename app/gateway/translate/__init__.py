@@ -6,11 +6,13 @@ from .anthropic_to_openai import (
     anthropic_usage_to_openai,
 )
 from .openai_to_anthropic import (
+    STRUCTURED_TOOL,
     TranslationError,
     openai_error_to_anthropic,
     openai_request_to_anthropic,
     openai_response_to_anthropic,
     openai_usage_to_anthropic,
+    wants_structured,
 )
 from .responses import (
     chat_response_to_responses,
@@ -23,6 +25,7 @@ from .responses_stream import ChatToResponsesStream
 from .streams import AnthropicToOpenAIStream, OpenAIToAnthropicStream, SSEParser, StreamUsage, sse_event
 
 __all__ = [
+    "STRUCTURED_TOOL",
     "AnthropicToOpenAIStream",
     "ChatToResponsesStream",
     "OpenAIToAnthropicStream",
@@ -43,4 +46,5 @@ __all__ = [
     "openai_response_to_anthropic",
     "openai_usage_to_anthropic",
     "sse_event",
+    "wants_structured",
 ]

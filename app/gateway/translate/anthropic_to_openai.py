@@ -8,7 +8,7 @@ import time
 import uuid
 from typing import Any
 
-from .openai_to_anthropic import JSON, TranslationError, dumps, error_message, load_error_body
+from .openai_to_anthropic import STRUCTURED_TOOL, JSON, TranslationError, dumps, error_message, load_error_body
 
 # pause_turn only happens with Anthropic server tools, which never run behind OpenAI
 # clients; treat it as a normal stop rather than inventing a finish_reason.
@@ -225,8 +225,13 @@ def anthropic_usage_to_openai(usage: JSON | None) -> JSON:
     }
 
 
-def anthropic_response_to_openai(resp: JSON, model: str) -> JSON:
-    message = _assistant_message(resp.get("content") or [])
+def anthropic_response_to_openai(resp: JSON, model: str, structured: bool = False) -> JSON:
+    """``structured``: the request asked for JSON, so the structured-output tool's input is the content."""
+    content = resp.get("content") or []
+    stop_reason = resp.get("stop_reason")
+    if structured:
+        content, stop_reason = structured_content(content, stop_reason)
+    message = _assistant_message(content)
     message["refusal"] = None
     return {
         "id": resp.get("id") or new_completion_id(),
@@ -237,12 +242,21 @@ def anthropic_response_to_openai(resp: JSON, model: str) -> JSON:
             {
                 "index": 0,
                 "message": message,
-                "finish_reason": stop_reason_to_finish(resp.get("stop_reason")),
+                "finish_reason": stop_reason_to_finish(stop_reason),
                 "logprobs": None,
             }
         ],
         "usage": anthropic_usage_to_openai(resp.get("usage")),
     }
+
+
+def structured_content(content: list, stop_reason: str | None) -> tuple[list, str | None]:
+    """The structured-output tool call as a text block; the answer then stopped as a normal end."""
+    out = [{"type": "text", "text": dumps(b.get("input") or {})}
+           if b.get("type") == "tool_use" and b.get("name") == STRUCTURED_TOOL else b for b in content]
+    if stop_reason == "tool_use" and not any(b.get("type") == "tool_use" for b in out):
+        stop_reason = "end_turn"
+    return out, stop_reason
 
 
 def new_completion_id() -> str:
