@@ -32,6 +32,7 @@ class ProviderInfo:
     api_key: str | None
     timeout_s: int
     egress: Egress | None = None  # None: direct, system CAs (the plain fast path)
+    structured_outputs: bool = False  # Anthropic: answers output_config.format natively
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ def _load() -> Catalog:
                 log.error("provider %s is skipped: %s", p.name, exc)
                 continue
             providers[p.id] = (p, ProviderInfo(id=p.id, name=p.name, kind=p.kind.value, base_url=p.base_url.rstrip("/"),
-                                               api_key=api_key, timeout_s=p.timeout_s, egress=_egress_for(p)))
+                                               api_key=api_key, timeout_s=p.timeout_s, egress=_egress_for(p),
+                                               structured_outputs=bool(p.structured_outputs)))
         models = {}
         stmt = select(LlmModel).options(selectinload(LlmModel.groups), selectinload(LlmModel.plans),
                                         selectinload(LlmModel.routes))

@@ -40,7 +40,7 @@ def _request_body(call: Call, route: RouteInfo) -> bytes:
         return orjson.dumps(body)
     if call.api == "openai":
         if upstream_is_anthropic(route):
-            out = tr.openai_request_to_anthropic(body, upstream, call.max_output)
+            out = tr.openai_request_to_anthropic(body, upstream, call.max_output, route.provider.structured_outputs)
             out["max_tokens"] = min(out.get("max_tokens") or call.max_output, call.max_output)
             return orjson.dumps(out)
         body["model"] = upstream

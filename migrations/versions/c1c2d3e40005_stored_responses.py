@@ -1,4 +1,4 @@
-"""stored responses of /v1/responses (store: true)
+"""stored responses of /v1/responses (store: true); providers' structured-output switch
 
 Revision ID: c1c2d3e40005
 Revises: b1c2d3e40003
@@ -31,9 +31,13 @@ def upgrade():
         batch_op.create_index('ix_stored_responses_org_created', ['org_id', 'created_at'], unique=False)
         batch_op.create_index('ix_stored_responses_user_id', ['user_id'], unique=False)
         batch_op.create_index('ix_stored_responses_created_at', ['created_at'], unique=False)
+    with op.batch_alter_table('providers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('structured_outputs', sa.Boolean(), server_default='false', nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table('providers', schema=None) as batch_op:
+        batch_op.drop_column('structured_outputs')
     with op.batch_alter_table('stored_responses', schema=None) as batch_op:
         batch_op.drop_index('ix_stored_responses_created_at')
         batch_op.drop_index('ix_stored_responses_user_id')

@@ -64,6 +64,38 @@ def test_responses_stream_parse_returns_the_schemas_object(oai, model):
     assert final.output_parsed == Event(**EXPECTED)
 
 
+@pytest.fixture
+def native(world):
+    """The Anthropic provider takes Anthropic's structured-output parameter."""
+    from app.extensions import db
+    from app.gateway import catalog
+
+    world.anthropic_provider.structured_outputs = True
+    db.session.commit()
+    catalog.invalidate()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_native_structured_outputs_send_the_schema_as_output_config(oai, mock_upstream, native, stream):
+    if stream:
+        with oai.chat.completions.stream(model="claude-test", messages=[{"role": "user", "content": "Plan it"}],
+                                         response_format=Event) as s:
+            done = s.get_final_completion()
+    else:
+        done = oai.chat.completions.parse(model="claude-test", messages=[{"role": "user", "content": "Plan it"}],
+                                          response_format=Event)
+    assert done.choices[0].message.parsed == Event(**EXPECTED) and done.choices[0].finish_reason == "stop"
+    sent = mock_upstream.last("messages")
+    assert sent["output_config"]["format"]["type"] == "json_schema"
+    assert sent["output_config"]["format"]["schema"]["properties"].keys() == {"name", "attendees", "day"}
+    assert "tools" not in sent and "tool_choice" not in sent
+
+
+def test_native_responses_parse(oai, native):
+    assert oai.responses.parse(model="claude-test", input="Plan it", text_format=Event).output_parsed == Event(
+        **EXPECTED)
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_json_object_mode_returns_a_json_object(oai, model):
     done = oai.chat.completions.create(model=model, messages=[{"role": "user", "content": "JSON please"}],

@@ -142,6 +142,12 @@ def test_response_format_becomes_a_forced_tool():
                              "input_schema": SCHEMA}]
 
 
+def test_response_format_becomes_output_config_where_the_provider_takes_it():
+    out = valid_anthropic_request(openai_request_to_anthropic(structured_chat(), "claude-up", 100, True))
+    assert out["output_config"] == {"format": {"type": "json_schema", "schema": SCHEMA}}
+    assert "tools" not in out and "tool_choice" not in out
+
+
 def test_response_format_with_a_non_object_schema_is_refused_by_name():
     body = structured_chat()
     body["response_format"]["json_schema"]["schema"] = {"type": "array", "items": {"type": "string"}}

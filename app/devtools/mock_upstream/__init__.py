@@ -10,8 +10,8 @@ API endpoints: POST /v1/chat/completions, POST /v1/responses, POST /v1/embedding
 GET /v1/models (OpenAI, or Anthropic's shape when called with anthropic-version or
 x-api-key), POST /v1/messages and /v1/messages/count_tokens (Anthropic). Structured
 output is honoured: an OpenAI ``response_format`` or Responses ``text.format`` json_schema
-gets JSON matching the schema, and an Anthropic ``tool_choice`` forcing a tool gets that
-tool called with input matching its ``input_schema``. OpenAI paths need ``Authorization: Bearer <key>``; Anthropic paths take
+or Anthropic ``output_config.format`` gets JSON matching the schema, and an Anthropic
+``tool_choice`` forcing a tool gets that tool called with input matching its ``input_schema``. OpenAI paths need ``Authorization: Bearer <key>``; Anthropic paths take
 ``x-api-key`` or, as the anthropic SDK 2.x sends it, a bearer token.
 
 Knobs (header ``X-Mock-<Name>``, env ``MOCK_<NAME>``, /_control key ``<name>``):

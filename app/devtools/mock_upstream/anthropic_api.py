@@ -5,7 +5,7 @@ from flask import Response
 
 from .knobs import (attachment_tokens, clamp_limit, count_chars, dumps, estimate_tokens, pieces, stream_body, text_of,
                     token)
-from .schemas import sample
+from .schemas import sample, structured_text
 
 _ERRORS = {  # kind -> error.type as api.anthropic.com reports it
     "invalid": "invalid_request_error",
@@ -121,16 +121,20 @@ def messages(body, knobs) -> Response:
     model = body["model"]
     n, truncated = clamp_limit(knobs["completion_tokens"], body["max_tokens"], knobs["ignore_max_tokens"])
     tool, tool_input = _tool_use(body, knobs)
+    # Structured outputs (output_config.format): the text is JSON matching the schema.
+    structured = None if tool else structured_text((body.get("output_config") or {}).get("format"))
+    if structured is not None:
+        n, truncated = estimate_tokens(len(structured)), False
     stop = "tool_use" if tool else ("max_tokens" if truncated else "end_turn")
     usage = _usage(knobs, body, n)
     mid = "msg_mock" + uuid.uuid4().hex[:20]
     tool_id = "toolu_mock" + uuid.uuid4().hex[:16] if tool else None
     if body.get("stream"):
-        return _stream(mid, model, n, stop, usage, tool, tool_id, knobs, tool_input)
+        return _stream(mid, model, n, stop, usage, tool, tool_id, knobs, tool_input, structured)
     if tool:
         block = {"type": "tool_use", "id": tool_id, "name": tool, "input": tool_input}
     else:
-        block = {"type": "text", "text": text_of(n)}
+        block = {"type": "text", "text": structured or text_of(n)}
     out = {"id": mid, "type": "message", "role": "assistant", "model": model, "content": [block],
            "stop_reason": stop, "stop_sequence": None}
     if usage is not None:
@@ -155,7 +159,7 @@ def _tool_use(body, knobs) -> tuple[str | None, dict | None]:
     return None, None
 
 
-def _stream(mid, model, n, stop, usage, tool, tool_id, knobs, tool_input=None):
+def _stream(mid, model, n, stop, usage, tool, tool_id, knobs, tool_input=None, structured=None):
     start = {"id": mid, "type": "message", "role": "assistant", "model": model, "content": [],
              "stop_reason": None, "stop_sequence": None}
     if usage is not None:
@@ -169,7 +173,9 @@ def _stream(mid, model, n, stop, usage, tool, tool_id, knobs, tool_input=None):
         chunks = _JSON_DELTAS if tool_input is TOOL_INPUT else _json_deltas(pieces(dumps(tool_input).decode()))
     else:
         head += _TEXT_BLOCK_START
-        chunks = [_TEXT_DELTAS[i] if i < 1024 else _text_delta(i) for i in range(n)]
+        chunks = ([_TEXT_DELTAS[i] if i < 1024 else _text_delta(i) for i in range(n)] if structured is None else
+                  [_event(b"content_block_delta", dumps({"type": "content_block_delta", "index": 0, "delta": {
+                      "type": "text_delta", "text": part}})) for part in pieces(structured)])
     head += _PING
     delta = {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}}
     if usage is not None:

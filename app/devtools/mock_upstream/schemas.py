@@ -40,13 +40,14 @@ def _resolve(root: dict, ref: str):
 
 
 def structured_text(fmt) -> str | None:
-    """The answer for an OpenAI ``response_format`` / Responses ``text.format``; None for plain text."""
+    """The answer for an OpenAI ``response_format``, a Responses ``text.format`` or Anthropic's
+    ``output_config.format``; None for plain text."""
     if not isinstance(fmt, dict):
         return None
     if fmt.get("type") == "json_object":
         return '{"answer": "tok0"}'
     if fmt.get("type") != "json_schema":
         return None
-    # Chat Completions nests the schema under json_schema; the Responses API puts it on the format itself.
+    # Chat Completions nests the schema under json_schema; the other two put it on the format itself.
     schema = (fmt.get("json_schema") or fmt).get("schema") or {}
     return dumps(sample(schema)).decode()

@@ -74,7 +74,10 @@ def finish_to_stop_reason(finish_reason: str | None, has_tool_calls: bool) -> st
 # ---------------------------------------------------------------- requests
 
 
-def openai_request_to_anthropic(body: JSON, upstream_model: str, default_max_tokens: int) -> JSON:
+def openai_request_to_anthropic(body: JSON, upstream_model: str, default_max_tokens: int,
+                                native_structured: bool = False) -> JSON:
+    """``native_structured``: the provider takes Anthropic's structured-output parameter
+    (``output_config.format``); else a JSON schema is asked for as a forced tool call."""
     if (body.get("n") or 1) != 1:
         raise TranslationError("n > 1 is not supported for this model")
     system, messages = _convert_messages(body.get("messages") or [])
@@ -101,7 +104,7 @@ def openai_request_to_anthropic(body: JSON, upstream_model: str, default_max_tok
         if choice:
             out["tool_choice"] = choice
     if wants_structured(body):
-        _force_structured(out, body["response_format"])
+        _structured(out, body["response_format"], native_structured)
     elif (body.get("response_format") or {}).get("type") not in (None, "text"):
         raise TranslationError(f"response_format type {body['response_format'].get('type')!r} is not supported",
                                "response_format.type")
@@ -119,8 +122,9 @@ def wants_structured(body: JSON) -> bool:
     return isinstance(fmt, dict) and fmt.get("type") in ("json_schema", "json_object")
 
 
-def _force_structured(out: JSON, fmt: JSON) -> None:
-    """Ask for JSON as a forced tool call; with the caller's own tools, any tool may be called."""
+def _structured(out: JSON, fmt: JSON, native: bool) -> None:
+    """Ask for JSON: natively when the provider can, else as a forced tool call (with the
+    caller's own tools, any tool may then be called)."""
     if fmt["type"] == "json_object":
         schema: Any = {"type": "object", "additionalProperties": True}
         description = "Answer with a JSON object."
@@ -135,6 +139,10 @@ def _force_structured(out: JSON, fmt: JSON) -> None:
             raise TranslationError(f"this model's provider can only produce a JSON object: the schema's top-level "
                                    f"type is {schema.get('type')!r}", "response_format.json_schema.schema")
         description = spec.get("description") or f"Answer with the {spec.get('name') or 'requested'} JSON object."
+        if native:
+            # The answer is then plain text that is the JSON; json_object has no native form.
+            out["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
+            return
     tools = out.get("tools") or []
     if any(t["name"] == STRUCTURED_TOOL for t in tools):
         raise TranslationError(f"the tool name {STRUCTURED_TOOL!r} is reserved with response_format", "tools")
