@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import db
 from ..models import StoredResponse
 from . import translate as tr
+from . import validate
 from .errors import GatewayError, invalid
 from .keycache import KeyContext
 from .usage import Tokens, from_anthropic, from_responses
@@ -72,7 +73,9 @@ def _replayable(item: dict) -> dict:
 def upstream_body(call, upstream_model: str) -> dict:
     """The stateless Responses request an OpenAI-compatible provider gets."""
     body = dict(call.body, model=upstream_model, input=call.turn.items, store=False,
-                max_output_tokens=call.max_output)
+                # OpenAI refuses less. A per-request cap may afford less: a stream then ends at the cap,
+                # and a plain answer is charged no more than its hold (settle.charge_for).
+                max_output_tokens=max(call.max_output, validate.RESPONSES_MIN_OUTPUT))
     body.pop("previous_response_id", None)  # ours, not the provider's: its turns are in input
     return body
 

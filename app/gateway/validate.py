@@ -179,6 +179,8 @@ def _optional_bool(body: dict, name: str) -> None:
         raise invalid(f"'{name}' must be true or false", name)
 
 
+RESPONSES_MIN_OUTPUT = 16
+
 # Responses API parameters Tollgate cannot honour on any provider: refused by name, never dropped.
 _RESPONSES_UNSUPPORTED = {
     "background": "background mode is not supported: send the request without 'background'",
@@ -215,4 +217,10 @@ def responses(body: dict, max_output: int) -> int | None:
     _optional_bool(body, "stream")
     _optional_bool(body, "store")
     _sampling(body, "stop")
-    return _positive_int(body, "max_output_tokens", max_output) if body.get("max_output_tokens") is not None else None
+    if body.get("max_output_tokens") is None:
+        return None
+    limit = _positive_int(body, "max_output_tokens", max_output)
+    if limit < RESPONSES_MIN_OUTPUT:
+        raise invalid(f"'max_output_tokens' must be at least {RESPONSES_MIN_OUTPUT}, as in OpenAI's Responses API",
+                      "max_output_tokens")
+    return limit

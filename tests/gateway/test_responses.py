@@ -113,6 +113,7 @@ def test_max_output_tokens_ends_the_response_incomplete(oai, mock_upstream, mode
     ("background", True, "background"),
     ("input", 5, "input"),
     ("max_output_tokens", 5000, "max_output_tokens"),
+    ("max_output_tokens", 15, "max_output_tokens"),
     ("text", {"format": {"type": "xml"}}, "text.format"),
 ])
 @pytest.mark.parametrize("model", MODELS)
@@ -149,3 +150,35 @@ def test_upstream_rejection_is_relayed_in_the_openai_error_shape(oai, mock_upstr
             oai.responses.create(model=model, input="Hi")
     assert "injected" in exc.value.body["message"]
     assert usage_rows()[-1].status == "error" and usage_charges() == []
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_stream_cut_upstream_ends_with_an_error_event_and_charges_what_was_sent(world, live_tollgate, mock_upstream,
+                                                                              model):
+    import json
+
+    with knobs(mock_upstream, cut_after=3):
+        resp = requests.post(f"{live_tollgate.url}/v1/responses", headers=world.headers, stream=True, timeout=10,
+                             json={"model": model, "input": "Hello there", "stream": True})
+        events = [json.loads(line[6:]) for line in resp.iter_lines() if line.startswith(b"data: ")]
+    assert sum(e["type"] == "response.output_text.delta" for e in events) == 3
+    assert events[-1]["type"] == "error" and events[-1]["code"] == "stream_cut"
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    row = usage_rows()[-1]
+    assert row.usage_estimated and 0 < row.completion_tokens <= 4 and row.total_cost > 0
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_per_request_cap_ends_a_stream_as_incomplete(client, world, mock_upstream, model):
+    import json
+
+    _, secret = make_key(world.owner, world.org, per_request_cap=40)
+    with knobs(mock_upstream, completion_tokens=200, ignore_max_tokens=True):
+        resp = client.post("/v1/responses", headers={"Authorization": f"Bearer {secret}"}, buffered=True,
+                           json={"model": model, "input": "Hello there", "stream": True})
+        body = resp.get_data(as_text=True)
+    events = [json.loads(e.split("data: ", 1)[1]) for e in body.split("\n\n") if "data: {" in e]
+    assert events[-1]["type"] == "response.incomplete"
+    assert events[-1]["response"]["incomplete_details"] == {"reason": "max_output_tokens"}
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    assert 0 < -usage_charges()[0] <= 40
