@@ -245,11 +245,12 @@ def _responses_passthrough(call: Call, meter: _Meter):
         payload = orjson.loads(data)
         kind = payload.get("type") or event
         turn.seq = payload.get("sequence_number", turn.seq)
-        if isinstance(payload.get("response"), dict):
-            payload["response"] = responses.relabel(call, payload["response"])
         if kind in ("response.output_text.delta", "response.function_call_arguments.delta"):
             meter.saw_text(payload.get("delta") or "")
-        elif kind in ("response.completed", "response.incomplete", "response.failed"):
+            return sse_event(data, kind)  # nothing of ours in it: the provider's bytes go on as they are
+        if isinstance(payload.get("response"), dict):
+            payload["response"] = responses.relabel(call, payload["response"])
+        if kind in ("response.completed", "response.incomplete", "response.failed"):
             meter.tokens = from_responses(payload["response"].get("usage"))
             meter.done = True
             responses.keep(call, payload["response"])
