@@ -139,7 +139,7 @@ def _check_body(call: Call, body: dict, max_output: int) -> tuple[int | None, in
     elif call.op == "responses":
         requested, system = validate.responses(body, max_output), None
         call.turn = responses.prepare(call, body)
-        body = call.turn.chat  # its bound is the bound of the conversation as chat messages
+        body = call.turn.priced(body)
     else:
         requested, system = validate.chat(body, max_output), None
     limit = current_app.config["GATEWAY_MAX_ATTACHMENT_BYTES"]

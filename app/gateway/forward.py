@@ -34,7 +34,7 @@ def _request_body(call: Call, route: RouteInfo) -> bytes:
     if call.op == "responses":
         if not upstream_is_anthropic(route):
             return orjson.dumps(responses.upstream_body(call, upstream))
-        body = dict(call.turn.chat)  # translated for Anthropic below, as a chat request is
+        body = dict(call.turn.chat_request())  # translated for Anthropic below, as a chat request is
     if call.op == "embeddings":
         body["model"] = upstream
         return orjson.dumps(body)
@@ -59,8 +59,8 @@ def _request_body(call: Call, route: RouteInfo) -> bytes:
 
 
 def structured(call: Call) -> bool:
-    """Whether an OpenAI-format call asked for JSON (the Anthropic translation forces a tool for it)."""
-    return tr.wants_structured(call.turn.chat if call.turn else call.body)
+    """Whether an OpenAI-format call asked for JSON: an Anthropic answer may then carry it as a tool call."""
+    return tr.wants_structured((call.turn.chat or {}) if call.turn else call.body)
 
 
 def _limit_openai(body: dict, call: Call) -> None:

@@ -34,13 +34,29 @@ class Turn:
     store: bool
     previous_id: str | None
     items: list  # the whole conversation sent
-    chat: dict  # the same request in Chat Completions form (prompt bound, Anthropic providers)
+    # The same request in Chat Completions form (prompt bound, Anthropic providers); None when
+    # it has items only OpenAI's API knows (a file_id image), which pass-through still serves.
+    chat: dict | None
+    untranslatable: tr.TranslationError | None
     shell: dict  # the response object before output
     seq: int = -1  # the last stream event's sequence_number
 
     def next_seq(self) -> int:
         self.seq += 1
         return self.seq
+
+    def chat_request(self) -> dict:
+        """The Chat Completions form, for a provider that needs it; refused when there is none."""
+        if self.chat is None:
+            raise self.untranslatable
+        return self.chat
+
+    def priced(self, body: dict) -> dict:
+        """What the prompt bound is taken from: the chat form, else the items as they are."""
+        if self.chat is not None:
+            return self.chat
+        system = [{"role": "system", "content": body["instructions"]}] if body.get("instructions") else []
+        return {"messages": system + self.items, "tools": body.get("tools")}
 
 
 def prepare(call, body: dict) -> Turn:
@@ -54,9 +70,12 @@ def prepare(call, body: dict) -> Turn:
         items = row.input_items + [_replayable(i) for i in row.response.get("output") or []] + items
     response_id = tr.new_response_id()
     store = body.get("store") is True
-    return Turn(id=response_id, store=store, previous_id=previous, items=items,
-                chat=tr.responses_request_to_chat(body, items),
-                shell=tr.envelope(body, response_id, call.model_name, store, previous))
+    try:
+        chat, untranslatable = tr.responses_request_to_chat(body, items), None
+    except tr.TranslationError as exc:
+        chat, untranslatable = None, exc
+    return Turn(id=response_id, store=store, previous_id=previous, items=items, chat=chat,
+                untranslatable=untranslatable, shell=tr.envelope(body, response_id, call.model_name, store, previous))
 
 
 def caller_param(param: str | None) -> str | None:
@@ -90,7 +109,7 @@ def relabel(call, response: dict) -> dict:
 def answer(call, anthropic_up: bool, payload: dict) -> tuple[dict, Tokens | None]:
     """The caller's response object and the usage the provider reported; kept when asked."""
     if anthropic_up:
-        chat = tr.anthropic_response_to_openai(payload, call.model_name, tr.wants_structured(call.turn.chat))
+        chat = tr.anthropic_response_to_openai(payload, call.model_name, tr.wants_structured(call.turn.chat_request()))
         out = tr.chat_response_to_responses(chat, call.turn.shell)
         tokens = from_anthropic(payload.get("usage"))
     else:

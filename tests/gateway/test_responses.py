@@ -129,6 +129,16 @@ def test_unsupported_or_bad_parameters_are_a_400_naming_them(world, live_tollgat
     assert usage_charges() == []
 
 
+def test_items_only_openai_knows_pass_through_but_are_a_400_naming_them_for_claude(oai, mock_upstream):
+    item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "What is this?"},
+                                                            {"type": "input_image", "file_id": "file_abc"}]}
+    assert oai.responses.create(model="gpt-test", input=[item]).status == "completed"
+    assert mock_upstream.last("responses")["input"][0]["content"][1]["file_id"] == "file_abc"
+    with pytest.raises(openai.BadRequestError) as exc:
+        oai.responses.create(model="claude-test", input=[item])
+    assert exc.value.body["param"] == "input[0].content"
+
+
 def test_errors_are_typed_sdk_exceptions(world, live_tollgate):
     bad = openai.OpenAI(base_url=f"{live_tollgate.url}/v1", api_key="tg-wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError):

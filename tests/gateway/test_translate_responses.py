@@ -73,9 +73,10 @@ def test_a_string_input_is_one_user_message():
     {"type": "web_search_call", "id": "ws_1", "status": "completed"},
     {"type": "message", "role": "user", "content": [{"type": "input_image", "file_id": "file_1"}]},
 ])
-def test_items_without_a_chat_form_are_refused(item):
-    with pytest.raises(TranslationError):
+def test_items_without_a_chat_form_are_refused_by_name(item):
+    with pytest.raises(TranslationError) as exc:
         responses_request_to_chat({"model": "m"}, [item])
+    assert exc.value.param.startswith("input[0]")
 
 
 def test_text_format_becomes_response_format():

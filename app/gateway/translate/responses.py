@@ -66,7 +66,7 @@ def _add_item(messages: list[JSON], item: JSON, i: int) -> None:
     if kind == "message":
         role = item.get("role")
         if role not in ("user", "assistant", "system", "developer"):
-            raise TranslationError(f"input[{i}].role {role!r} is not supported")
+            raise TranslationError(f"input[{i}].role {role!r} is not supported", f"input[{i}].role")
         messages.append({"role": role, "content": _chat_content(item.get("content"), i)})
     elif kind == "function_call":
         call = {"id": item.get("call_id") or item.get("id"), "type": "function",
@@ -84,7 +84,7 @@ def _add_item(messages: list[JSON], item: JSON, i: int) -> None:
     elif kind == "reasoning":
         return  # a reasoning model's trace, replayed from an earlier answer: nothing to send
     else:
-        raise TranslationError(f"input[{i}].type {kind!r} is not supported for this model")
+        raise TranslationError(f"input[{i}].type {kind!r} is not supported for this model", f"input[{i}].type")
 
 
 def _text_of_parts(parts: Any) -> str:
@@ -103,13 +103,15 @@ def _chat_content(content: Any, i: int) -> str | list[JSON]:
             parts.append({"type": "text", "text": part.get("refusal") or ""})
         elif kind == "input_image":
             if not part.get("image_url"):
-                raise TranslationError(f"input[{i}]: input_image needs image_url (file_id is not supported)")
+                raise TranslationError(f"input[{i}]: input_image needs image_url (file_id is not supported)",
+                                       f"input[{i}].content")
             parts.append({"type": "image_url", "image_url": {"url": part["image_url"]}})
         elif kind == "input_file":
             parts.append({"type": "file", "file": {"filename": part.get("filename"),
                                                    "file_data": part.get("file_data")}})
         else:
-            raise TranslationError(f"input[{i}].content part type {kind!r} is not supported for this model")
+            raise TranslationError(f"input[{i}].content part type {kind!r} is not supported for this model",
+                                   f"input[{i}].content")
     if all(p["type"] == "text" for p in parts):
         return "".join(p["text"] for p in parts)
     return parts
@@ -117,7 +119,7 @@ def _chat_content(content: Any, i: int) -> str | list[JSON]:
 
 def _chat_tool(tool: JSON, i: int) -> JSON:
     if tool.get("type") != "function":
-        raise TranslationError(f"tools[{i}].type {tool.get('type')!r} is not supported")
+        raise TranslationError(f"tools[{i}].type {tool.get('type')!r} is not supported", f"tools[{i}].type")
     fn: JSON = {"name": tool.get("name"), "parameters": tool.get("parameters") or {"type": "object",
                                                                                    "properties": {}}}
     for key in ("description", "strict"):
@@ -131,14 +133,14 @@ def _chat_tool_choice(choice: Any) -> Any:
         return choice
     if choice.get("type") == "function" and choice.get("name"):
         return {"type": "function", "function": {"name": choice["name"]}}
-    raise TranslationError(f"tool_choice of type {choice.get('type')!r} is not supported")
+    raise TranslationError(f"tool_choice of type {choice.get('type')!r} is not supported", "tool_choice")
 
 
 def _chat_response_format(fmt: JSON) -> JSON:
     if fmt.get("type") == "json_object":
         return {"type": "json_object"}
     if fmt.get("type") != "json_schema":
-        raise TranslationError(f"text.format.type {fmt.get('type')!r} is not supported")
+        raise TranslationError(f"text.format.type {fmt.get('type')!r} is not supported", "text.format.type")
     schema = {k: fmt[k] for k in ("name", "schema", "strict", "description") if fmt.get(k) is not None}
     return {"type": "json_schema", "json_schema": schema}
 
