@@ -105,6 +105,9 @@ SCHEMAS = {
                       "previous_response_id": _null("string"),
                       "usage": {"oneOf": [{"type": "null"}, _obj({"input_tokens": INT, "output_tokens": INT,
                                                                   "total_tokens": INT})]}}),
+    "ResponseItemList": _obj({"object": {"const": "list"}, "data": {"type": "array", "items": _obj({"id": STR,
+                                                                                                   "type": STR})},
+                              "first_id": _null("string"), "last_id": _null("string"), "has_more": BOOL}),
     "ResponseDeleted": _obj({"id": STR, "object": {"const": "response"}, "deleted": {"const": True}}),
     "CountTokensRequest": _obj({"model": STR, "messages": {"type": "array"}}, {"system": {}, "tools": {}}),
     "TokenCount": _obj({"input_tokens": INT}, extra=False),
@@ -144,6 +147,11 @@ PATHS = {
         "get": _op("A stored response (store: true) of the key's org", _json(_ref("Response")), 404,
                    params=[RESPONSE_ID]),
         "delete": _op("Delete a stored response", _json(_ref("ResponseDeleted")), 404, params=[RESPONSE_ID])},
+    "/v1/responses/{response_id}/input_items": {
+        "get": _op("The conversation a stored response answered, newest first", _json(_ref("ResponseItemList")),
+                   400, 404, params=[RESPONSE_ID, _query("order", "asc or desc (desc)", {"enum": ["asc", "desc"]}),
+                                     _query("after", "an item id: the page after it"),
+                                     _query("limit", "1-100 (20)", INT)])},
     "/v1/messages/count_tokens": {"post": {
         **_op("Anthropic token count: the provider's, or a local estimate (header X-Tollgate-Token-Count says "
               "which); free", _json(_ref("TokenCount")), body="CountTokensRequest"),

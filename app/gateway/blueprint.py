@@ -39,6 +39,12 @@ def get_response(response_id: str):
                       lambda call: responses.retrieve(admission.authenticate(call), response_id))
 
 
+@bp.get("/responses/<response_id>/input_items")
+def list_response_input_items(response_id: str):
+    return _unmetered(Call(api="openai", op="responses"),
+                      lambda call: responses.input_items(admission.authenticate(call), response_id, request.args))
+
+
 @bp.delete("/responses/<response_id>")
 def delete_response(response_id: str):
     return _unmetered(Call(api="openai", op="responses"),

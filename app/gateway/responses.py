@@ -151,6 +151,39 @@ def retrieve(key: KeyContext, response_id: str) -> Response:
     return Response(orjson.dumps(row.response), mimetype="application/json")
 
 
+def input_items(key: KeyContext, response_id: str, args) -> Response:
+    """The conversation a stored response answered, as OpenAI lists it: newest first unless
+    ``order=asc``, ``limit`` (1-100, 20) items after the item id ``after``."""
+    row = find(key, response_id)
+    if row is None:
+        raise not_found(response_id)
+    order, after, limit = args.get("order", "desc"), args.get("after"), args.get("limit", "20")
+    if order not in ("asc", "desc"):
+        raise invalid("'order' must be asc or desc", "order")
+    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= 100):
+        raise invalid("'limit' must be an integer from 1 to 100", "limit")
+    items = [_listed(item, f"{response_id}_{i}") for i, item in enumerate(row.input_items)]
+    if order == "desc":
+        items.reverse()
+    ids = [i["id"] for i in items]
+    start = ids.index(after) + 1 if after in ids else 0
+    page = items[start:start + int(limit)]
+    body = {"object": "list", "data": page, "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None, "has_more": start + int(limit) < len(items)}
+    return Response(orjson.dumps(body), mimetype="application/json")
+
+
+def _listed(item: dict, fallback_id: str) -> dict:
+    """An input item as the list shows it: with an id, and a message's text as content parts."""
+    out = dict(item, id=item.get("id") or f"item_{fallback_id}", status=item.get("status") or "completed")
+    if out.get("type", "message") == "message":
+        out["type"] = "message"
+        if isinstance(out.get("content"), str):
+            kind = "output_text" if out.get("role") == "assistant" else "input_text"
+            out["content"] = [{"type": kind, "text": out["content"]}]
+    return out
+
+
 def remove(key: KeyContext, response_id: str) -> Response:
     gone = db.session.execute(delete(StoredResponse).where(StoredResponse.id == response_id, _scope(key))).rowcount
     db.session.commit()

@@ -56,9 +56,13 @@ def test_every_documented_operation_answers_as_documented(client, world, join, d
                                 headers=h), "post", "/v1/responses")
     stored = "/v1/responses/{response_id}"
     check(document, client.get(f"/v1/responses/{made['id']}", headers=h), "get", stored)
+    items = "/v1/responses/{response_id}/input_items"
+    check(document, client.get(f"/v1/responses/{made['id']}/input_items", headers=h), "get", items)
+    check(document, client.get(f"/v1/responses/{made['id']}/input_items?limit=0", headers=h), "get", items)
     check(document, client.delete(f"/v1/responses/{made['id']}", headers=h), "delete", stored)
     check(document, client.get(f"/v1/responses/{made['id']}", headers=h), "get", stored)
     check(document, client.delete(f"/v1/responses/{made['id']}", headers=h), "delete", stored)
+    check(document, client.get(f"/v1/responses/{made['id']}/input_items", headers=h), "get", items)
     count = {"model": "claude-test", "messages": [{"role": "user", "content": "hi"}]}
     check(document, client.post("/v1/messages/count_tokens", json=count, headers=h), "post",
           "/v1/messages/count_tokens")

@@ -53,6 +53,26 @@ def test_streamed_response_is_stored_when_asked(oai, model):
     assert oai.responses.retrieve(final.id).output_text == final.output_text
 
 
+def test_input_items_list_the_conversation_newest_first(oai, stranger):
+    first = oai.responses.create(model="claude-test", input="My name is Ada.", store=True)
+    second = oai.responses.create(model="gpt-test", previous_response_id=first.id, store=True,
+                                  input=[{"type": "message", "role": "user",
+                                          "content": [{"type": "input_text", "text": "Name?"}]}])
+    items = list(oai.responses.input_items.list(second.id))
+    assert [(i.type, i.role) for i in items] == [("message", "user"), ("message", "assistant"), ("message", "user")]
+    assert items[0].content[0].text == "Name?" and items[2].content[0].text == "My name is Ada."
+    assert items[1].content[0].type == "output_text" and items[1].content[0].text == first.output_text
+    page = oai.responses.input_items.list(second.id, order="asc", limit=2)
+    assert [i.content[0].text for i in page.data] == ["My name is Ada.", first.output_text] and page.has_more
+    rest = oai.responses.input_items.list(second.id, order="asc", limit=2, after=page.data[-1].id)
+    assert [i.content[0].text for i in rest.data] == ["Name?"] and not rest.has_more
+    with pytest.raises(openai.BadRequestError) as exc:
+        oai.responses.input_items.list(second.id, limit=500)
+    assert exc.value.body["param"] == "limit"
+    with pytest.raises(openai.NotFoundError):
+        stranger.responses.input_items.list(second.id)
+
+
 def test_store_false_keeps_nothing(oai):
     made = oai.responses.create(model="gpt-test", input="Hello there", store=False)
     plain = oai.responses.create(model="claude-test", input="Hello there")  # stateless by default
