@@ -6,13 +6,11 @@ from .anthropic_to_openai import (
     anthropic_usage_to_openai,
 )
 from .openai_to_anthropic import (
-    STRUCTURED_TOOL,
     TranslationError,
     openai_error_to_anthropic,
     openai_request_to_anthropic,
     openai_response_to_anthropic,
     openai_usage_to_anthropic,
-    wants_structured,
 )
 from .responses import (
     chat_response_to_responses,
@@ -22,6 +20,7 @@ from .responses import (
     responses_request_to_chat,
 )
 from .responses_stream import ChatToResponsesStream
+from .structured import STRUCTURED_TOOL, wants_structured
 from .streams import AnthropicToOpenAIStream, OpenAIToAnthropicStream, SSEParser, StreamUsage, sse_event
 
 __all__ = [

@@ -8,7 +8,8 @@ import time
 import uuid
 from typing import Any
 
-from .openai_to_anthropic import STRUCTURED_TOOL, JSON, TranslationError, dumps, error_message, load_error_body
+from .openai_to_anthropic import JSON, TranslationError, dumps, error_message, load_error_body
+from .structured import structured_content
 
 # pause_turn only happens with Anthropic server tools, which never run behind OpenAI
 # clients; treat it as a normal stop rather than inventing a finish_reason.
@@ -248,15 +249,6 @@ def anthropic_response_to_openai(resp: JSON, model: str, structured: bool = Fals
         ],
         "usage": anthropic_usage_to_openai(resp.get("usage")),
     }
-
-
-def structured_content(content: list, stop_reason: str | None) -> tuple[list, str | None]:
-    """The structured-output tool call as a text block; the answer then stopped as a normal end."""
-    out = [{"type": "text", "text": dumps(b.get("input") or {})}
-           if b.get("type") == "tool_use" and b.get("name") == STRUCTURED_TOOL else b for b in content]
-    if stop_reason == "tool_use" and not any(b.get("type") == "tool_use" for b in out):
-        stop_reason = "end_turn"
-    return out, stop_reason
 
 
 def new_completion_id() -> str:

@@ -10,6 +10,9 @@ from typing import Any
 
 import orjson
 
+from .errors import TranslationError
+from .structured import apply_structured, wants_structured
+
 JSON = dict[str, Any]
 
 # OpenAI has no "which stop sequence" detail and no refusal reason, so "stop" and
@@ -20,19 +23,6 @@ FINISH_TO_STOP_REASON: dict[str, str] = {
 }
 
 _TOOL_CHOICE: dict[str, JSON] = {"auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}
-
-
-class TranslationError(ValueError):
-    """The request cannot be expressed in the target format (the gateway answers 400 naming ``param``)."""
-
-    def __init__(self, message: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.param = param
-
-
-# Structured output is asked of Claude as a forced call of this tool, whose input schema is
-# the caller's JSON schema; the call's input comes back as the message content.
-STRUCTURED_TOOL = "structured_output"
 
 
 def dumps(obj: Any) -> str:
@@ -104,7 +94,7 @@ def openai_request_to_anthropic(body: JSON, upstream_model: str, default_max_tok
         if choice:
             out["tool_choice"] = choice
     if wants_structured(body):
-        _structured(out, body["response_format"], native_structured)
+        apply_structured(out, body["response_format"], native_structured)
     elif (body.get("response_format") or {}).get("type") not in (None, "text"):
         raise TranslationError(f"response_format type {body['response_format'].get('type')!r} is not supported",
                                "response_format.type")
@@ -114,46 +104,6 @@ def openai_request_to_anthropic(body: JSON, upstream_model: str, default_max_tok
     if user:
         out["metadata"] = {"user_id": str(user)}
     return out
-
-
-def wants_structured(body: JSON) -> bool:
-    """Whether a Chat Completions body asks for JSON (``response_format`` json_schema or json_object)."""
-    fmt = body.get("response_format")
-    return isinstance(fmt, dict) and fmt.get("type") in ("json_schema", "json_object")
-
-
-def _structured(out: JSON, fmt: JSON, native: bool) -> None:
-    """Ask for JSON: natively when the provider can, else as a forced tool call (with the
-    caller's own tools, any tool may then be called)."""
-    if fmt["type"] == "json_object":
-        schema: Any = {"type": "object", "additionalProperties": True}
-        description = "Answer with a JSON object."
-    else:
-        spec = fmt.get("json_schema") or {}
-        schema = spec.get("schema")
-        if not isinstance(schema, dict):
-            raise TranslationError("response_format.json_schema.schema is required for this model",
-                                   "response_format.json_schema.schema")
-        if schema.get("type") != "object":
-            # Claude's tool input, which carries the answer here, is always a JSON object.
-            raise TranslationError(f"this model's provider can only produce a JSON object: the schema's top-level "
-                                   f"type is {schema.get('type')!r}", "response_format.json_schema.schema")
-        description = spec.get("description") or f"Answer with the {spec.get('name') or 'requested'} JSON object."
-        if native:
-            # The answer is then plain text that is the JSON; json_object has no native form.
-            out["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
-            return
-    tools = out.get("tools") or []
-    if any(t["name"] == STRUCTURED_TOOL for t in tools):
-        raise TranslationError(f"the tool name {STRUCTURED_TOOL!r} is reserved with response_format", "tools")
-    out["tools"] = [{"name": STRUCTURED_TOOL, "description": description, "input_schema": schema}] + tools
-    if not tools:
-        out["tool_choice"] = {"type": "tool", "name": STRUCTURED_TOOL}
-    elif out.get("tool_choice", {}).get("type") in (None, "auto"):
-        out["tool_choice"] = dict(out.get("tool_choice") or {}, type="any")
-    elif out["tool_choice"]["type"] == "none":
-        raise TranslationError("tool_choice 'none' cannot be combined with response_format for this model",
-                               "tool_choice")
 
 
 def _convert_messages(messages: list[JSON]) -> tuple[str, list[JSON]]:

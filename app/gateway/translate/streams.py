@@ -15,7 +15,8 @@ import orjson
 
 from .anthropic_to_openai import anthropic_error_to_openai, anthropic_usage_to_openai, new_completion_id
 from .anthropic_to_openai import stop_reason_to_finish
-from .openai_to_anthropic import STRUCTURED_TOOL, JSON, dumps, finish_to_stop_reason, new_message_id, new_tool_use_id
+from .openai_to_anthropic import JSON, dumps, finish_to_stop_reason, new_message_id, new_tool_use_id
+from .structured import STRUCTURED_TOOL
 from .openai_to_anthropic import openai_error_to_anthropic
 
 Event = tuple[str, JSON]
