@@ -14,7 +14,7 @@ MAX_ERROR_RATE = 0.001  # "max RPS" only counts runs with fewer than 0.1% errors
 
 @dataclass
 class Arm:
-    key: str  # A..F
+    key: str  # A..F, R
     label: str
     server: Server
     path: str = "/v1/chat/completions"
@@ -30,11 +30,15 @@ class Arm:
 
 
 def write_bodies(arm: Arm, work: Path) -> tuple[Path, Path]:
-    messages = [{"role": "user", "content": "Say hello to the benchmark in a few words."}]
+    text = "Say hello to the benchmark in a few words."
+    if arm.path == "/v1/responses":
+        body = {"model": arm.model, "input": text}
+    else:
+        body = {"model": arm.model, "messages": [{"role": "user", "content": text}]}
     plain = work / f"body-{arm.key}.json"
     stream = work / f"stream-{arm.key}.json"
-    plain.write_text(json.dumps({"model": arm.model, "messages": messages}))
-    stream.write_text(json.dumps({"model": arm.model, "messages": messages, "stream": True}))
+    plain.write_text(json.dumps(body))
+    stream.write_text(json.dumps({**body, "stream": True}))
     return plain, stream
 
 

@@ -112,7 +112,8 @@ def derive(run: dict) -> dict:
     proxied_rps = [v for k, v in rps.items() if k in ("C", "D", "F") and v]
     out["ratios"] = {
         "D/B": _div(rps.get("D"), rps.get("B")), "D/C": _div(rps.get("D"), rps.get("C")),
-        "D/F": _div(rps.get("D"), rps.get("F")),
+        "D/F": _div(rps.get("D"), rps.get("F")), "R/D": _div(rps.get("R"), rps.get("D")),
+        "R_minus_E_ttft_p50_ms": _sub(_get(out, "arms", "R", "ttft_p50_ms"), _get(out, "arms", "E", "ttft_p50_ms")),
         "E_added_ttft_p50_ms": _get(out, "arms", "E", "added_ttft_p50_ms"),
         "E/A_ttft_p50": _div(_get(out, "arms", "E", "ttft_p50_ms"), _get(out, "arms", "A", "ttft_p50_ms")),
         "mock_headroom": _div(rps.get("A"), max(proxied_rps)) if proxied_rps else None,
@@ -132,6 +133,9 @@ def targets(derived: dict) -> list[dict]:
         ("streaming added TTFT <= 3 ms", e.get("added_ttft_p50_ms"), lambda v: v <= 3),
         ("streaming added gap p99 <= 1 ms", e.get("added_gap_p99_ms"), lambda v: v <= 1),
         ("streaming never buffered (chunks out == in)", e.get("chunks_equal"), lambda v: v is True),
+        ("/v1/responses max RPS R/D >= 0.95", r.get("R/D"), lambda v: v >= 0.95),
+        ("/v1/responses streams never buffered", derived["arms"].get("R", {}).get("chunks_equal"),
+         lambda v: v is True),
         ("peak RSS per worker < 150 MB", d.get("peak_rss_mb"), lambda v: v < 150),
     ]
     out = []
@@ -196,7 +200,8 @@ def markdown(run: dict) -> str:
             f"| {'-' if key == 'A' else _f(d['added_gap_p99_ms'])} | {_f(d['tokens_out'])} "
             f"| {_f(d['chunks_equal'])} | {_f(d['c10_ttft_p50_ms'])} |")
     r = der["ratios"]
-    lines += ["", f"Ratios of max RPS: D/B {_f(r['D/B'])}, D/C {_f(r['D/C'])}, D/F {_f(r['D/F'])}; "
+    lines += ["", f"Ratios of max RPS: D/B {_f(r['D/B'])}, D/C {_f(r['D/C'])}, D/F {_f(r['D/F'])}, "
+              f"R/D {_f(r.get('R/D'))} (R's time to first token minus E's: {_f(r.get('R_minus_E_ttft_p50_ms'))} ms p50); "
               f"E vs A time to first token: +{_f(r['E_added_ttft_p50_ms'])} ms p50 (x{_f(r['E/A_ttft_p50'])}). "
               f"Mock headroom (A max RPS / fastest proxying arm): x{_f(r['mock_headroom'], 1)}."
               + (f" D's usage settler, on the load core, used {_f(der['arms']['D']['settler_cpu_ms_per_req'])} "

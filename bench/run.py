@@ -1,7 +1,8 @@
 """Run every arm side by side and write the results: `bash bench/run.sh [--quick] [--soak 600]`.
 
 Arms: A direct to the mock upstream, B Flask hello-world, C Flask pass-through proxy,
-D Tollgate (full path), E Tollgate streaming, F the LiteLLM proxy. Servers under test are
+D Tollgate (full path), E Tollgate streaming, F the LiteLLM proxy, R Tollgate's /v1/responses
+(D's server and model, plain and streamed). Servers under test are
 pinned to CPU 0; everything else (this process, wrk, the Python clients, the mock,
 PostgreSQL, Redis) runs on CPU 1. Rounds are interleaved, rotating the arm order, so
 drift on the machine spreads over all arms instead of landing on one.
@@ -37,7 +38,7 @@ def parse_args(argv=None):
     p.add_argument("--rate", type=float, default=25.0, help="open-loop arrival rate, same for every arm")
     p.add_argument("--rate-high", type=float, default=200.0,
                    help="second open-loop rate, for arms whose max RPS is well above it")
-    p.add_argument("--arms", default="ABCDEF", help="subset of arms to run, e.g. ABC")
+    p.add_argument("--arms", default="ABCDEFR", help="subset of arms to run, e.g. ABC")
     p.add_argument("--soak", type=float, default=None, metavar="SECONDS",
                    help="instead of the comparison, hold open-loop load on one arm and sample its RSS every 10 s")
     p.add_argument("--soak-arm", default=None, help="arm to soak (default D, else C)")
@@ -45,7 +46,7 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     args.rounds = max(1, min(args.rounds or (2 if args.quick else 3), 10))
     args.seconds = max(1.0, min(args.seconds or (2.0 if args.quick else 5.0), 60.0))
-    args.arms = {a for a in args.arms.upper() if a in "ABCDEF"}
+    args.arms = {a for a in args.arms.upper() if a in "ABCDEFR"}
     if args.soak is not None:
         args.soak = max(20.0, min(args.soak, 7200.0))
     return args
@@ -88,7 +89,7 @@ def start_arms(args, log_dir: Path, mock: Server) -> tuple[list[Arm], dict]:
         server = start_gunicorn_app("passthrough", "bench.arms.passthrough:application", log_dir,
                                     env={"BENCH_UPSTREAM": mock.url})
         arms.append(Arm("C", "Flask pass-through proxy", server, auth="Bearer mock-key", streams=True))
-    if args.arms & {"D", "E"}:
+    if args.arms & {"D", "E", "R"}:
         try:
             server, key, notes = tollgate.start_tollgate(REPO, mock.url, log_dir)
             if "D" in args.arms:
@@ -97,8 +98,11 @@ def start_arms(args, log_dir: Path, mock: Server) -> tuple[list[Arm], dict]:
             if "E" in args.arms:
                 arms.append(Arm("E", "Tollgate streaming", server, auth=f"Bearer {key}", model=tollgate.MODEL,
                                 closed_loop=False, streams=True, notes=notes))
+            if "R" in args.arms:
+                arms.append(Arm("R", "Tollgate /v1/responses", server, path="/v1/responses", auth=f"Bearer {key}",
+                                model=tollgate.MODEL, streams=True, notes=notes))
         except StartError as exc:
-            for k in {"D", "E"} & args.arms:
+            for k in {"D", "E", "R"} & args.arms:
                 skipped[k] = f"Tollgate did not start: {exc}"
     if "F" in args.arms:
         try:
@@ -186,7 +190,7 @@ def main(argv=None) -> int:
             run.update(compare(args, log_dir, mock))
     finally:
         stop_all()
-        if args.arms & {"D", "E"} or args.soak is not None:
+        if args.arms & {"D", "E", "R"} or args.soak is not None:
             tollgate.drop_stores()
     run["elapsed_s"] = round(time.monotonic() - started, 1)
     run["derived"] = report.derive(run)

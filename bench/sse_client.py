@@ -42,6 +42,8 @@ def one_stream(host: str, port: int, raw: bytes, timeout: float) -> dict:
                 if b"data:" not in event or b"[DONE]" in event:
                     continue
                 events += 1
+                if b'"type":"response.' in event and b"output_text.delta" not in event:
+                    continue  # a Responses stream's closing events repeat the text the deltas carried
                 found = len(_TOKEN.findall(event))
                 if found:
                     tokens += found

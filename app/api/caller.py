@@ -14,15 +14,10 @@ from .. import actor as actors
 from ..billing import holds
 from ..extensions import db, limiter
 from ..gateway import admission
+from ..gateway.admission import key_bucket
 from ..gateway.errors import GatewayError, error_response, invalid, unavailable
 from ..inputs import InputError
 from ..key_admin import KeyForbidden, KeyNotFound
-from ..keys import hash_key
-
-
-def key_bucket() -> str:
-    secret = request.headers.get("x-api-key") or request.headers.get("Authorization", "")
-    return "me:" + hash_key(secret)[:32]
 
 
 def current_actor(call: admission.Call) -> actors.Actor:

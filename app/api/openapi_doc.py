@@ -40,6 +40,7 @@ def _query(name: str, description: str, schema: dict | None = None) -> dict:
 
 
 KEY_ID = {"name": "key_id", "in": "path", "required": True, "schema": INT}
+RESPONSE_ID = {"name": "response_id", "in": "path", "required": True, "schema": STR}
 CAPS = {"per_request_cap_usd": USD, "quota_usd": USD, "cap_5h_usd": USD, "cap_1d_usd": USD, "cap_7d_usd": USD,
         "rpm_limit": _null("integer"), "tpm_limit": _null("integer"),
         "model_caps_usd": {"type": ["object", "null"], "additionalProperties": NUM},
@@ -94,6 +95,22 @@ SCHEMAS = {
     "Message": _obj({"id": STR, "type": {"const": "message"}, "role": {"const": "assistant"}, "model": STR,
                      "content": {"type": "array", "items": _obj({"type": STR})}, "stop_reason": _null("string"),
                      "usage": _obj({"input_tokens": INT, "output_tokens": INT})}),
+    "ResponsesRequest": _obj({"model": STR, "input": {"type": ["string", "array"]}}, {
+        "instructions": STR, "stream": BOOL, "store": BOOL, "previous_response_id": STR, "max_output_tokens": INT,
+        "temperature": NUM, "metadata": {"type": "object"}, "tools": {"type": "array"},
+        "text": _obj({}, {"format": {"type": "object"}})}),
+    "Response": _obj({"id": STR, "object": {"const": "response"}, "model": STR, "created_at": INT,
+                      "status": {"enum": ["completed", "incomplete", "failed", "in_progress"]},
+                      "output": {"type": "array", "items": _obj({"type": STR})}, "store": BOOL,
+                      "previous_response_id": _null("string"),
+                      "usage": {"oneOf": [{"type": "null"}, _obj({"input_tokens": INT, "output_tokens": INT,
+                                                                  "total_tokens": INT})]}}),
+    "ResponseItemList": _obj({"object": {"const": "list"}, "data": {"type": "array", "items": _obj({"id": STR,
+                                                                                                   "type": STR})},
+                              "first_id": _null("string"), "last_id": _null("string"), "has_more": BOOL}),
+    "ResponseDeleted": _obj({"id": STR, "object": {"const": "response"}, "deleted": {"const": True}}),
+    "CountTokensRequest": _obj({"model": STR, "messages": {"type": "array"}}, {"system": {}, "tools": {}}),
+    "TokenCount": _obj({"input_tokens": INT}, extra=False),
     "EmbeddingsRequest": _obj({"model": STR, "input": {}}),
     "Embeddings": _obj({"object": {"const": "list"}, "model": STR,
                         "data": {"type": "array", "items": _obj({"object": {"const": "embedding"}, "index": INT,
@@ -123,6 +140,24 @@ PATHS = {
                               "responses": {"200": _json(_ref("Message")),
                                             **{s: _json(_ref("AnthropicError"), "An error in Anthropic's format")
                                                for s in ("400", "401", "402", "403", "404", "429", "503")}}}},
+    "/v1/responses": {"post": _op("OpenAI Responses (stream: true answers the Responses event stream; store: true "
+                                  "keeps the response for GET and previous_response_id)", _json(_ref("Response")),
+                                  400, 402, 403, 404, 429, body="ResponsesRequest")},
+    "/v1/responses/{response_id}": {
+        "get": _op("A stored response (store: true) of the key's org", _json(_ref("Response")), 404,
+                   params=[RESPONSE_ID]),
+        "delete": _op("Delete a stored response", _json(_ref("ResponseDeleted")), 404, params=[RESPONSE_ID])},
+    "/v1/responses/{response_id}/input_items": {
+        "get": _op("The conversation a stored response answered, newest first", _json(_ref("ResponseItemList")),
+                   400, 404, params=[RESPONSE_ID, _query("order", "asc or desc (desc)", {"enum": ["asc", "desc"]}),
+                                     _query("after", "an item id: the page after it"),
+                                     _query("limit", "1-100 (20)", INT)])},
+    "/v1/messages/count_tokens": {"post": {
+        **_op("Anthropic token count: the provider's, or a local estimate (header X-Tollgate-Token-Count says "
+              "which); free", _json(_ref("TokenCount")), body="CountTokensRequest"),
+        "responses": {"200": _json(_ref("TokenCount")),
+                      **{s: _json(_ref("AnthropicError"), "An error in Anthropic's format")
+                         for s in ("400", "401", "404", "429", "503")}}}},
     "/v1/embeddings": {"post": _op("OpenAI embeddings", _json(_ref("Embeddings")), 400, 402, 403, 404, 429,
                                    body="EmbeddingsRequest")},
     "/v1/models": {"get": _op("The models this key may call", _json(_ref("ModelList")))},

@@ -1,4 +1,5 @@
-"""The inference gateway: /v1/chat/completions, /v1/messages, /v1/embeddings, /v1/models."""
+"""The inference gateway: /v1/chat/completions, /v1/responses, /v1/messages (and count_tokens),
+/v1/embeddings, /v1/models."""
 import sys
 
 from flask import Flask, request
@@ -32,5 +33,9 @@ def register_json_errors(app: Flask) -> None:
     register(app)
 
 
+# The one gateway route flask-limiter does limit: count_tokens is free, so no hold meters it.
+_LIMITED = "gateway.count_message_tokens"
+
+
 def _is_gateway_request() -> bool:
-    return request.blueprint == "gateway"
+    return request.blueprint == "gateway" and request.endpoint != _LIMITED

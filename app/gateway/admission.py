@@ -12,11 +12,13 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import orjson
 from flask import current_app, request
 
 from ..billing import holds
+from ..keys import hash_key
 from ..models.base import utcnow
 from . import catalog, keycache, pricing, validate
 from .catalog import ModelInfo
@@ -46,7 +48,7 @@ def new_request_id() -> str:
 class Call:
     """Everything one request needs, copied out of the database session so a stream can outlive it."""
     api: str  # the caller's format: "openai" | "anthropic"
-    op: str  # "chat" | "messages" | "embeddings"
+    op: str  # "chat" | "messages" | "embeddings" | "responses"
     request_id: str = field(default_factory=new_request_id)
     started: float = field(default_factory=time.monotonic)
     forwarded_at: float = 0.0  # when the request last left for a provider (monotonic; 0: never)
@@ -67,6 +69,7 @@ class Call:
     wallet_available: int | None = None
     key_remaining: int | None = None
     routes: list = field(default_factory=list)  # the routes to try, in order; admission may drop full ones
+    turn: Any = None  # /v1/responses: the conversation and response id (app.gateway.responses.Turn)
 
 
 def authenticate(call: Call, fresh: bool = False) -> KeyContext:
@@ -95,6 +98,12 @@ def _presented_key() -> str | None:
         if scheme.lower() == "bearer" and token.strip():
             return token.strip()
     return request.headers.get("x-api-key") or None
+
+
+def key_bucket() -> str:
+    """The flask-limiter bucket of the presented key, for endpoints limited per key rather than by its RPM."""
+    secret = request.headers.get("x-api-key") or request.headers.get("Authorization", "")
+    return "me:" + hash_key(secret)[:32]
 
 
 def resolve_model(call: Call, name: str) -> ModelInfo:

@@ -7,7 +7,8 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..billing import holds
-from . import admission, catalog, forward, pricing, relay, upstream, validate
+from ..extensions import limiter
+from . import admission, catalog, count_tokens, forward, pricing, relay, responses, upstream, validate
 from .admission import Call
 from .errors import GatewayError, error_response, invalid, unavailable
 from .settle import charge_for, fail, local_tokens, settle
@@ -25,6 +26,35 @@ def chat_completions():
 @bp.post("/messages")
 def messages():
     return handle(Call(api="anthropic", op="messages"))
+
+
+@bp.post("/responses")
+def create_response():
+    return handle(Call(api="openai", op="responses"))
+
+
+@bp.get("/responses/<response_id>")
+def get_response(response_id: str):
+    return _unmetered(Call(api="openai", op="responses"),
+                      lambda call: responses.retrieve(admission.authenticate(call), response_id))
+
+
+@bp.get("/responses/<response_id>/input_items")
+def list_response_input_items(response_id: str):
+    return _unmetered(Call(api="openai", op="responses"),
+                      lambda call: responses.input_items(admission.authenticate(call), response_id, request.args))
+
+
+@bp.delete("/responses/<response_id>")
+def delete_response(response_id: str):
+    return _unmetered(Call(api="openai", op="responses"),
+                      lambda call: responses.remove(admission.authenticate(call), response_id))
+
+
+@bp.post("/messages/count_tokens")
+@limiter.limit(lambda: current_app.config["ME_API_RATE_LIMIT"], key_func=admission.key_bucket)
+def count_message_tokens():
+    return _unmetered(Call(api="anthropic", op="count_tokens"), count_tokens.count)
 
 
 @bp.post("/embeddings")
@@ -53,6 +83,18 @@ def list_models():
     return Response(orjson.dumps(body), mimetype="application/json", headers={"X-Request-Id": call.request_id})
 
 
+def _unmetered(call: Call, action) -> Response:
+    """Run ``action(call)`` for an endpoint that holds and charges nothing; errors in the caller's format."""
+    try:
+        resp = action(call)
+    except GatewayError as err:
+        return error_response(err, call.api, {"X-Request-Id": call.request_id})
+    except (holds.MeterUnavailable, SQLAlchemyError):
+        return error_response(unavailable(), call.api, {"X-Request-Id": call.request_id})
+    resp.headers["X-Request-Id"] = call.request_id
+    return resp
+
+
 def handle(call: Call) -> Response:
     cfg = current_app.config
     try:
@@ -71,7 +113,8 @@ def handle(call: Call) -> Response:
                               cfg["GATEWAY_MAX_ATTEMPTS"], cfg["GATEWAY_TOTAL_DEADLINE_S"],
                               may_try=lambda route: admission.fallback_allowed(call, route))
     except TranslationError as exc:
-        return _refuse(call, invalid(str(exc)))
+        param = responses.caller_param(exc.param) if call.op == "responses" else exc.param
+        return _refuse(call, invalid(str(exc), param))
     except GatewayError as err:
         return _refuse(call, err)
     except (holds.MeterUnavailable, SQLAlchemyError):
@@ -100,6 +143,10 @@ def _check_body(call: Call, body: dict, max_output: int) -> tuple[int | None, in
         return None, pricing.prompt_bound([], extra_text=orjson.dumps(items).decode())
     if call.op == "messages":
         requested, system = validate.messages(body, max_output), body.get("system")
+    elif call.op == "responses":
+        requested, system = validate.responses(body, max_output), None
+        call.turn = responses.prepare(call, body)
+        body = call.turn.priced(body)
     else:
         requested, system = validate.chat(body, max_output), None
     limit = current_app.config["GATEWAY_MAX_ATTACHMENT_BYTES"]

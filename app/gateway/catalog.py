@@ -35,6 +35,7 @@ class ProviderInfo:
     timeout_s: int
     egress: Egress | None = None  # None: direct, system CAs (the plain fast path)
     rpm_limit: int | None = None  # requests per minute Tollgate sends it, all callers together
+    structured_outputs: bool = False  # Anthropic: answers output_config.format natively
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,8 @@ def _load() -> Catalog:
                 continue
             providers[p.id] = (p, ProviderInfo(id=p.id, name=p.name, kind=p.kind.value, base_url=p.base_url.rstrip("/"),
                                                api_key=api_key, timeout_s=p.timeout_s, egress=_egress_for(p),
-                                               rpm_limit=p.rpm_limit if p.rpm_limit and p.rpm_limit > 0 else None))
+                                               rpm_limit=p.rpm_limit if p.rpm_limit and p.rpm_limit > 0 else None,
+                                               structured_outputs=bool(p.structured_outputs)))
         models = {}
         stmt = select(LlmModel).options(selectinload(LlmModel.groups), selectinload(LlmModel.plans),
                                         selectinload(LlmModel.routes))

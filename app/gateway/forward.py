@@ -8,6 +8,7 @@ import time
 
 import orjson
 
+from . import responses
 from . import translate as tr
 from .admission import Call
 from .catalog import RouteInfo
@@ -21,6 +22,8 @@ def upstream_is_anthropic(route: RouteInfo) -> bool:
 def request_body(call: Call, route: RouteInfo) -> bytes:
     try:
         body = _request_body(call, route)
+    except tr.TranslationError:
+        raise  # already says what cannot be translated, and names the parameter
     except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
         # A shape validation did not foresee: the caller's request, not our failure.
         raise tr.TranslationError(f"the request cannot be translated for this model's provider "
@@ -33,12 +36,16 @@ def request_body(call: Call, route: RouteInfo) -> bytes:
 def _request_body(call: Call, route: RouteInfo) -> bytes:
     body = dict(call.body)
     upstream = route.upstream_name
+    if call.op == "responses":
+        if not upstream_is_anthropic(route):
+            return orjson.dumps(responses.upstream_body(call, upstream))
+        body = dict(call.turn.chat_request())  # translated for Anthropic below, as a chat request is
     if call.op == "embeddings":
         body["model"] = upstream
         return orjson.dumps(body)
     if call.api == "openai":
         if upstream_is_anthropic(route):
-            out = tr.openai_request_to_anthropic(body, upstream, call.max_output)
+            out = tr.openai_request_to_anthropic(body, upstream, call.max_output, route.provider.structured_outputs)
             out["max_tokens"] = min(out.get("max_tokens") or call.max_output, call.max_output)
             return orjson.dumps(out)
         body["model"] = upstream
@@ -56,6 +63,11 @@ def _request_body(call: Call, route: RouteInfo) -> bytes:
     return orjson.dumps(out)
 
 
+def structured(call: Call) -> bool:
+    """Whether an OpenAI-format call asked for JSON: an Anthropic answer may then carry it as a tool call."""
+    return tr.wants_structured((call.turn.chat or {}) if call.turn else call.body)
+
+
 def _limit_openai(body: dict, call: Call) -> None:
     if "max_completion_tokens" in body and body["max_completion_tokens"] is not None:
         body["max_completion_tokens"] = call.max_output
@@ -68,10 +80,12 @@ def response_body(call: Call, route: RouteInfo, payload: dict) -> tuple[dict, To
     if call.op == "embeddings":
         payload["model"] = call.model_name
         return payload, from_openai(payload.get("usage"))
+    if call.op == "responses":
+        return responses.answer(call, upstream_is_anthropic(route), payload)
     if upstream_is_anthropic(route):
         tokens = from_anthropic(payload.get("usage"))
         if call.api == "openai":
-            return tr.anthropic_response_to_openai(payload, call.model_name), tokens
+            return tr.anthropic_response_to_openai(payload, call.model_name, structured(call)), tokens
         payload["model"] = call.model_name
         return payload, tokens
     tokens = from_openai(payload.get("usage"))
@@ -107,6 +121,9 @@ def output_text(payload: dict) -> str:
         parts.append(msg.get("content") or "")
         for call in msg.get("tool_calls") or []:
             parts.append((call.get("function") or {}).get("arguments") or "")
+    for item in payload.get("output") or []:  # a Responses API object
+        parts.append(item.get("arguments") or "")
+        parts.extend(c.get("text") or "" for c in item.get("content") or [])
     for block in payload.get("content") or []:
         if isinstance(block, dict):
             parts.append(block.get("text") or orjson.dumps(block.get("input") or "").decode())

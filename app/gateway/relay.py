@@ -19,15 +19,15 @@ import time
 import orjson
 
 from ..billing import holds
-from . import stream_clock
+from . import responses, stream_clock
 from . import translate as tr
 from .admission import Call
-from .forward import upstream_is_anthropic
+from .forward import structured, upstream_is_anthropic
 from .settle import checkpoint, local_tokens, settle
 from .stream_clock import StreamClock
 from .translate import SSEParser, sse_event
 from .upstream import Reply
-from .usage import Tokens, from_anthropic, from_openai
+from .usage import Tokens, from_anthropic, from_openai, from_responses
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,8 @@ def _ms(call: Call) -> int:
 
 
 def _handler(call: Call, anthropic_up: bool, meter: _Meter):
+    if call.op == "responses":
+        return _anthropic_to_responses(call, meter) if anthropic_up else _responses_passthrough(call, meter)
     if call.api == "openai" and not anthropic_up:
         return _openai_passthrough(call, meter)
     if call.api == "anthropic" and anthropic_up:
@@ -191,21 +193,68 @@ def _anthropic_passthrough(call: Call, meter: _Meter):
 
 
 def _anthropic_to_openai(call: Call, meter: _Meter):
-    translator = tr.AnthropicToOpenAIStream(call.model_name, call.include_usage)
+    translator = tr.AnthropicToOpenAIStream(call.model_name, call.include_usage, structured(call))
+
+    def handle(event, data):
+        kind, chunks = _anthropic_as_chat(translator, meter, event, data)
+        return b"".join(sse_event(c) for c in chunks)
+    return handle
+
+
+def _anthropic_as_chat(translator, meter: _Meter, event, data) -> tuple[str, list]:
+    """One Anthropic event as chat chunks, metered; the stream is done at message_stop."""
+    payload = orjson.loads(data)
+    kind = event or payload.get("type")
+    if kind == "content_block_delta":
+        delta = payload.get("delta") or {}
+        meter.saw_text(delta.get("text") or delta.get("partial_json") or "")
+    chunks = translator.feed(kind, payload)
+    u = translator.usage
+    meter.tokens = Tokens(prompt=u.prompt_tokens, completion=u.completion_tokens, cached=u.cached_tokens,
+                          cache_write=u.cache_creation_tokens)
+    if kind == "message_stop":
+        meter.done = True
+    return kind, chunks
+
+
+def _anthropic_to_responses(call: Call, meter: _Meter):
+    chat = tr.AnthropicToOpenAIStream(call.model_name, True, structured(call))
+    out = tr.ChatToResponsesStream(call.turn.shell)
+
+    def handle(event, data):
+        kind, chunks = _anthropic_as_chat(chat, meter, event, data)
+        events = []
+        for chunk in chunks:
+            if chunk.get("error"):
+                err = chunk["error"]
+                events.append(out.event("error", code=err.get("code"), message=err.get("message"), param=None))
+            else:
+                events += out.feed(chunk)
+        if meter.done:
+            events += out.finish()
+            responses.keep(call, out.response)
+        call.turn.seq = out.seq
+        return b"".join(sse_event(d, name) for name, d in events)
+    return handle
+
+
+def _responses_passthrough(call: Call, meter: _Meter):
+    turn = call.turn
 
     def handle(event, data):
         payload = orjson.loads(data)
-        kind = event or payload.get("type")
-        if kind == "content_block_delta":
-            delta = payload.get("delta") or {}
-            meter.saw_text(delta.get("text") or delta.get("partial_json") or "")
-        out = b"".join(sse_event(c) for c in translator.feed(kind, payload))
-        u = translator.usage
-        meter.tokens = Tokens(prompt=u.prompt_tokens, completion=u.completion_tokens, cached=u.cached_tokens,
-                              cache_write=u.cache_creation_tokens)
-        if kind == "message_stop":
+        kind = payload.get("type") or event
+        turn.seq = payload.get("sequence_number", turn.seq)
+        if kind in ("response.output_text.delta", "response.function_call_arguments.delta"):
+            meter.saw_text(payload.get("delta") or "")
+            return sse_event(data, kind)  # nothing of ours in it: the provider's bytes go on as they are
+        if isinstance(payload.get("response"), dict):
+            payload["response"] = responses.relabel(call, payload["response"])
+        if kind in ("response.completed", "response.incomplete", "response.failed"):
+            meter.tokens = from_responses(payload["response"].get("usage"))
             meter.done = True
-        return out
+            responses.keep(call, payload["response"])
+        return sse_event(payload, kind)
     return handle
 
 
@@ -238,6 +287,10 @@ def _renamed(chunk: dict, call: Call) -> dict:
 
 def _cap_close(call: Call) -> bytes:
     """End a stream cleanly at the per-request cap, as the caller's API ends a max-tokens stop."""
+    if call.op == "responses":
+        shell = dict(call.turn.shell, status="incomplete", incomplete_details={"reason": "max_output_tokens"})
+        return sse_event({"type": "response.incomplete", "sequence_number": call.turn.next_seq(),
+                          "response": shell}, "response.incomplete")
     if call.api == "anthropic":
         return (sse_event({"type": "content_block_stop", "index": 0}, "content_block_stop")
                 + sse_event({"type": "message_delta", "delta": {"stop_reason": "max_tokens", "stop_sequence": None},
@@ -265,6 +318,9 @@ def _ended_notice(call: Call, why: str, config) -> bytes:
 
 
 def _error_event(call: Call, anthropic_type: str, openai_type: str, code: str, message: str) -> bytes:
+    if call.op == "responses":
+        return sse_event({"type": "error", "code": code, "message": message, "param": None,
+                          "sequence_number": call.turn.next_seq()}, "error")
     if call.api == "anthropic":
         return sse_event({"type": "error", "error": {"type": anthropic_type, "message": message}}, "error")
     return sse_event({"error": {"type": openai_type, "message": message, "code": code}})
@@ -273,4 +329,5 @@ def _error_event(call: Call, anthropic_type: str, openai_type: str, code: str, m
 def _tail(call: Call) -> bytes:
     key = "unlimited" if call.key_remaining is None else call.key_remaining
     comment = f": tollgate-remaining-credits key={key} org={call.wallet_available}\n\n".encode()
-    return comment + (b"data: [DONE]\n\n" if call.api == "openai" else b"")
+    # Chat Completions streams end with [DONE]; Responses streams end at their last event.
+    return comment + (b"data: [DONE]\n\n" if call.api == "openai" and call.op != "responses" else b"")

@@ -41,13 +41,16 @@ class Reply:
         self.response.close()
 
 
+_OPENAI_PATHS = {"embeddings": "/embeddings", "responses": "/responses"}
+
+
 def endpoint(route: RouteInfo, op: str) -> tuple[str, dict]:
     p = route.provider
     if p.kind == "anthropic":
         headers = {"x-api-key": p.api_key or "", "anthropic-version": ANTHROPIC_VERSION,
                    "content-type": "application/json"}
-        return f"{p.base_url}/v1/messages", headers
-    path = "/embeddings" if op == "embeddings" else "/chat/completions"
+        return f"{p.base_url}/v1/messages{'/count_tokens' if op == 'count_tokens' else ''}", headers
+    path = _OPENAI_PATHS.get(op, "/chat/completions")
     return f"{p.base_url}{path}", {"authorization": f"Bearer {p.api_key or ''}", "content-type": "application/json"}
 
 

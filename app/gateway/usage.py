@@ -22,6 +22,15 @@ def from_openai(usage: dict | None) -> Tokens | None:
                   cached=int(details.get("cached_tokens") or 0))
 
 
+def from_responses(usage: dict | None) -> Tokens | None:
+    """The Responses API's usage object: input_tokens include cached ones, as prompt_tokens do."""
+    if not usage:
+        return None
+    details = usage.get("input_tokens_details") or {}
+    return Tokens(prompt=int(usage.get("input_tokens") or 0), completion=int(usage.get("output_tokens") or 0),
+                  cached=int(details.get("cached_tokens") or 0))
+
+
 def from_anthropic(usage: dict | None) -> Tokens | None:
     if not usage:
         return None

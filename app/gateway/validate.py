@@ -81,6 +81,20 @@ def messages(body: dict, max_output: int) -> int:
     if body.get("max_tokens") is None:
         raise invalid("'max_tokens' is required", "max_tokens")
     limit = _positive_int(body, "max_tokens", max_output)
+    _system(body)
+    _optional_bool(body, "stream")
+    _sampling(body, "stop_sequences")
+    return limit
+
+
+def count_tokens(body: dict) -> None:
+    """Checks a Messages body as /v1/messages/count_tokens takes it: no max_tokens."""
+    _messages(body, allow_system=False)
+    _system(body)
+    _sampling(body, "stop_sequences")
+
+
+def _system(body: dict) -> None:
     system = body.get("system")
     if system is not None and not isinstance(system, (str, list)):
         raise invalid("'system' must be a string or a list of text blocks", "system")
@@ -89,9 +103,6 @@ def messages(body: dict, max_output: int) -> int:
             if not isinstance(block, dict) or block.get("type") != "text" or not isinstance(block.get("text"), str):
                 raise invalid(f"'system[{i}]' must be a text block: {{\"type\": \"text\", \"text\": ...}}",
                               f"system[{i}]")
-    _optional_bool(body, "stream")
-    _sampling(body, "stop_sequences")
-    return limit
 
 
 def embeddings(body: dict) -> list:
@@ -166,3 +177,50 @@ def _positive_int(body: dict, name: str, ceiling: int) -> int:
 def _optional_bool(body: dict, name: str) -> None:
     if body.get(name) is not None and not isinstance(body[name], bool):
         raise invalid(f"'{name}' must be true or false", name)
+
+
+RESPONSES_MIN_OUTPUT = 16
+
+# Responses API parameters Tollgate cannot honour on any provider: refused by name, never dropped.
+_RESPONSES_UNSUPPORTED = {
+    "background": "background mode is not supported: send the request without 'background'",
+    "conversation": "conversation objects are not supported: use previous_response_id with store: true",
+    "prompt": "stored prompt templates are not supported: send instructions and input",
+}
+
+
+def responses(body: dict, max_output: int) -> int | None:
+    """Checks a Responses API body; returns the requested output limit (None = not given)."""
+    given = body.get("input")
+    if given is None:
+        raise invalid("'input' is required", "input")
+    if not isinstance(given, (str, list)) or not given:
+        raise invalid("'input' must be a non-empty string or array of items", "input")
+    for i, item in enumerate(given if isinstance(given, list) else ()):
+        if not isinstance(item, dict):
+            raise invalid(f"'input[{i}]' must be an object", f"input[{i}]")
+    for name, why in _RESPONSES_UNSUPPORTED.items():
+        if body.get(name):
+            raise invalid(why, name)
+    for i, tool in enumerate(body.get("tools") or ()):
+        if isinstance(tool, dict) and tool.get("type") != "function":
+            raise invalid(f"built-in tool '{tool.get('type')}' is not supported: Tollgate forwards function tools "
+                          f"only", f"tools[{i}].type")
+    for name, kind, what in (("instructions", str, "a string"), ("previous_response_id", str, "a string"),
+                             ("metadata", dict, "an object"), ("text", dict, "an object")):
+        if body.get(name) is not None and not isinstance(body[name], kind):
+            raise invalid(f"'{name}' must be {what}", name)
+    fmt = (body.get("text") or {}).get("format")
+    if fmt is not None and (not isinstance(fmt, dict) or fmt.get("type") not in ("text", "json_schema",
+                                                                                 "json_object")):
+        raise invalid("'text.format.type' must be text, json_schema or json_object", "text.format")
+    _optional_bool(body, "stream")
+    _optional_bool(body, "store")
+    _sampling(body, "stop")
+    if body.get("max_output_tokens") is None:
+        return None
+    limit = _positive_int(body, "max_output_tokens", max_output)
+    if limit < RESPONSES_MIN_OUTPUT:
+        raise invalid(f"'max_output_tokens' must be at least {RESPONSES_MIN_OUTPUT}, as in OpenAI's Responses API",
+                      "max_output_tokens")
+    return limit

@@ -9,6 +9,7 @@ from .catalog import (LlmModel, ModelGroup, ModelRoute, Provider, UserAllowedGro
 from .notify import Event, Notification, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .org import Membership, Organization, OrgInvite, Plan, Project
 from .rollup import LedgerDaily, OrgListing, PlatformSetting, UsageDaily, UsageHourly
+from .response import StoredResponse
 from .task import AsyncTask
 from .unsettled import UnsettledUsage
 from .usage import UsageLog
@@ -21,6 +22,6 @@ __all__ = [
     "DiscountRedemption", "Subscription", "LlmModel", "ModelGroup", "ModelRoute", "Provider",
     "UserAllowedGroup", "model_group_members", "model_plans", "Event", "Notification", "WebhookAttempt",
     "WebhookDelivery", "WebhookEndpoint", "Membership", "Organization", "OrgInvite", "Plan", "Project",
-    "AsyncTask", "UnsettledUsage", "UsageLog", "TollgateUser", "LedgerEntry", "Wallet",
+    "AsyncTask", "StoredResponse", "UnsettledUsage", "UsageLog", "TollgateUser", "LedgerEntry", "Wallet",
     "LedgerDaily", "OrgListing", "PlatformSetting", "UsageDaily", "UsageHourly",
 ]

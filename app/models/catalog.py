@@ -39,6 +39,9 @@ class Provider(TimestampMixin, Model):
     proxy_url: Mapped[str | None] = mapped_column(String(512))
     # PEM text or a file path; when set, the only CAs this provider's certificate may chain to.
     ca_bundle: Mapped[str | None] = mapped_column(Text)
+    # Anthropic providers only: the models answer Anthropic's structured-output parameter
+    # (output_config.format); off, response_format is asked for as a forced tool call.
+    structured_outputs: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
     routes: Mapped[list["ModelRoute"]] = relationship(back_populates="provider", cascade="all, delete-orphan")
 

@@ -53,12 +53,14 @@ class ProviderView(AuditedModelView):
                     "api_key_encrypted", "routes"]
     search_columns = ["name", "base_url", "enabled", "priority", "weight"]
     order_columns = ["name", "kind", "enabled", "priority", "weight", "rpm_limit"]
-    _form = ["name", "base_url", "enabled", "priority", "weight", "rpm_limit", "timeout_s", "proxy_url", "ca_bundle"]
+    _form = ["name", "base_url", "enabled", "priority", "weight", "rpm_limit", "timeout_s", "proxy_url", "ca_bundle",
+             "structured_outputs"]
     add_columns = edit_columns = ["name", "api_format"] + _form[1:] + ["api_key"]
     show_columns = ["name", "kind"] + _form[1:] + ["api_key_encrypted", "routes", "created_at"]
     # FAB's enum field looks members up by value and ProviderKind's values are not its names.
     add_form_extra_fields = edit_form_extra_fields = {
         "enabled": checkbox(_l("Enabled")),
+        "structured_outputs": checkbox(_l("Native structured outputs")),
         "api_format": SelectField(_l("API format"), choices=[(k.value, k.value) for k in ProviderKind]),
         "api_key": PasswordField(_l("API key"), description=_l("Write-only. Leave empty to keep the current key.")),
     }
@@ -68,6 +70,7 @@ class ProviderView(AuditedModelView):
         "priority": _l("Priority"), "weight": _l("Weight"), "rpm_limit": _l("Rate limit (requests/min)"),
         "timeout_s": _l("Timeout (s)"), "api_key_encrypted": _l("API key"), "routes": _l("Models served"),
         "created_at": _l("Created"), "proxy_url": _l("Proxy"), "ca_bundle": _l("CA bundle"),
+        "structured_outputs": _l("Native structured outputs"),
     }
     description_columns = {
         "priority": _l("Lower is tried first."),
@@ -76,6 +79,9 @@ class ProviderView(AuditedModelView):
                         "decide. \"direct\": never through a proxy."),
         "ca_bundle": _l("For a private endpoint: PEM certificates, or the path of a PEM file on the gateway hosts. "
                         "When set, only these CAs are trusted for this provider. Empty: the system's CAs."),
+        "structured_outputs": _l("Anthropic providers: the models take Anthropic's structured-output parameter, "
+                                 "so a JSON schema is sent as such. Off: it is asked for as a forced tool call, "
+                                 "which every Claude model supports."),
     }
     validators_columns = {"proxy_url": [_valid_proxy], "ca_bundle": [_valid_ca]}
     formatters_columns = {

@@ -135,3 +135,21 @@ def test_cache_write_price_is_set_and_cleared_in_the_model_form(admin_client):
     assert db.session.get(LlmModel, model.id).cache_write_price is None
     with admin_client.session_transaction() as session:
         assert ("danger", "Cache write price: must not be negative") in session["_flashes"]
+
+
+def test_provider_structured_outputs_switch_reaches_the_gateway_catalog(admin_client):
+    from app.gateway import catalog
+
+    admin_client.post("/admin/providers/add", data={
+        "name": "claude-native", "api_format": "anthropic", "base_url": "https://a.example", "enabled": "y",
+        "priority": "0", "weight": "1", "timeout_s": "60", "api_key": "sk-native-1234567", "structured_outputs": "y"})
+    provider = db.session.scalar(select(Provider))
+    assert provider.structured_outputs is True
+    make_model("claude-x", [provider], [make_group("public-x")])
+    catalog.invalidate()
+    assert catalog.current().models["claude-x"].routes[0].provider.structured_outputs is True
+    admin_client.post(f"/admin/providers/edit/{provider.id}", data={
+        "name": "claude-native", "api_format": "anthropic", "base_url": "https://a.example", "enabled": "y",
+        "priority": "0", "weight": "1", "timeout_s": "60", "api_key": ""})
+    db.session.expire_all()
+    assert db.session.get(Provider, provider.id).structured_outputs is False

@@ -50,6 +50,24 @@ def test_every_documented_operation_answers_as_documented(client, world, join, d
     check(document, client.post("/v1/embeddings", json={"model": "embed-test", "input": "hi"}, headers=h),
           "post", "/v1/embeddings")
     check(document, client.get("/v1/models", headers=h), "get", "/v1/models")
+    made = check(document, client.post("/v1/responses", json={"model": "gpt-test", "input": "hi", "store": True},
+                                       headers=h), "post", "/v1/responses").json
+    check(document, client.post("/v1/responses", json={"model": "gpt-test", "input": "hi", "background": True},
+                                headers=h), "post", "/v1/responses")
+    stored = "/v1/responses/{response_id}"
+    check(document, client.get(f"/v1/responses/{made['id']}", headers=h), "get", stored)
+    items = "/v1/responses/{response_id}/input_items"
+    check(document, client.get(f"/v1/responses/{made['id']}/input_items", headers=h), "get", items)
+    check(document, client.get(f"/v1/responses/{made['id']}/input_items?limit=0", headers=h), "get", items)
+    check(document, client.delete(f"/v1/responses/{made['id']}", headers=h), "delete", stored)
+    check(document, client.get(f"/v1/responses/{made['id']}", headers=h), "get", stored)
+    check(document, client.delete(f"/v1/responses/{made['id']}", headers=h), "delete", stored)
+    check(document, client.get(f"/v1/responses/{made['id']}/input_items", headers=h), "get", items)
+    count = {"model": "claude-test", "messages": [{"role": "user", "content": "hi"}]}
+    check(document, client.post("/v1/messages/count_tokens", json=count, headers=h), "post",
+          "/v1/messages/count_tokens")
+    check(document, client.post("/v1/messages/count_tokens", json={"model": "claude-test"}, headers=h), "post",
+          "/v1/messages/count_tokens")
 
     world.org.low_balance_threshold = 1
     db.session.add(UsageLog(request_id="r-doc", created_at=dt.datetime(2026, 11, 1), org_id=world.org.id,

@@ -6,9 +6,12 @@ can talk to it offline. Mount ``create_mock_app()`` under ``/_mock`` or run it a
     python -m app.devtools.mock_upstream --host 127.0.0.1 --port 9100
     python -m app.devtools.mock_upstream --port 9443 --certfile server.pem   # HTTPS
 
-API endpoints: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models (OpenAI,
-or Anthropic's shape when called with anthropic-version or x-api-key), POST /v1/messages
-(Anthropic). OpenAI paths need ``Authorization: Bearer <key>``; Anthropic paths take
+API endpoints: POST /v1/chat/completions, POST /v1/responses, POST /v1/embeddings,
+GET /v1/models (OpenAI, or Anthropic's shape when called with anthropic-version or
+x-api-key), POST /v1/messages and /v1/messages/count_tokens (Anthropic). Structured
+output is honoured: an OpenAI ``response_format`` or Responses ``text.format`` json_schema
+or Anthropic ``output_config.format`` gets JSON matching the schema, and an Anthropic
+``tool_choice`` forcing a tool gets that tool called with input matching its ``input_schema``. OpenAI paths need ``Authorization: Bearer <key>``; Anthropic paths take
 ``x-api-key`` or, as the anthropic SDK 2.x sends it, a bearer token.
 
 Knobs (header ``X-Mock-<Name>``, env ``MOCK_<NAME>``, /_control key ``<name>``):
@@ -28,7 +31,7 @@ import time
 
 from flask import Flask, Response, request
 
-from . import anthropic_api, openai_api
+from . import anthropic_api, openai_api, responses_api
 from .knobs import ENDPOINTS, KNOBS, KnobError, MockState, dumps, header_name, loads
 
 __all__ = ["create_mock_app", "run", "MockState", "KNOBS", "ENDPOINTS", "header_name"]
@@ -96,6 +99,10 @@ def create_mock_app(defaults: dict | None = None, *, env=None) -> Flask:
     def chat_completions():
         return serve(openai_api, "chat_completions", openai_api.chat_completions)
 
+    @app.post("/v1/responses")
+    def responses():
+        return serve(openai_api, "responses", responses_api.responses)
+
     @app.post("/v1/embeddings")
     def embeddings():
         return serve(openai_api, "embeddings", openai_api.embeddings)
@@ -111,6 +118,10 @@ def create_mock_app(defaults: dict | None = None, *, env=None) -> Flask:
     @app.post("/v1/messages")
     def messages():
         return serve(anthropic_api, "messages", anthropic_api.messages)
+
+    @app.post("/v1/messages/count_tokens")
+    def count_tokens():
+        return serve(anthropic_api, "count_tokens", anthropic_api.count_tokens)
 
     @app.errorhandler(404)
     @app.errorhandler(405)

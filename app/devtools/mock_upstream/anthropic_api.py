@@ -3,7 +3,9 @@ import uuid
 
 from flask import Response
 
-from .knobs import attachment_tokens, clamp_limit, count_chars, dumps, estimate_tokens, stream_body, text_of, token
+from .knobs import (attachment_tokens, clamp_limit, count_chars, dumps, estimate_tokens, pieces, stream_body, text_of,
+                    token)
+from .schemas import sample, structured_text
 
 _ERRORS = {  # kind -> error.type as api.anthropic.com reports it
     "invalid": "invalid_request_error",
@@ -50,9 +52,12 @@ _TEXT_BLOCK_START = _event(b"content_block_start",
 _BLOCK_STOP = _event(b"content_block_stop", b'{"type":"content_block_stop","index":0}')
 _MESSAGE_STOP = _event(b"message_stop", b'{"type":"message_stop"}')
 # Fragments that are not JSON on their own, as the real API streams tool input.
-_JSON_DELTAS = [_event(b"content_block_delta", b'{"type":"content_block_delta","index":0,"delta":'
-                       b'{"type":"input_json_delta","partial_json":' + dumps(part) + b"}}")
-                for part in ('{"location', '": "', "Paris", '"}')]
+def _json_deltas(parts) -> list[bytes]:
+    return [_event(b"content_block_delta", b'{"type":"content_block_delta","index":0,"delta":'
+                   b'{"type":"input_json_delta","partial_json":' + dumps(part) + b"}}") for part in parts]
+
+
+_JSON_DELTAS = _json_deltas(('{"location', '": "', "Paris", '"}'))
 
 
 def _text_delta(i: int) -> bytes:
@@ -84,6 +89,18 @@ def _validate(body):
     return None
 
 
+def count_tokens(body, knobs) -> Response:
+    problem = _validate(dict(body, max_tokens=1))  # count_tokens takes no max_tokens
+    if problem:
+        return _bad(problem)
+    tools = dumps(body.get("tools")).decode() if body.get("tools") else ""
+    prompt = knobs["prompt_tokens"]
+    if prompt is None:
+        prompt = (estimate_tokens(count_chars(body.get("system")) + count_chars(body["messages"]) + len(tools))
+                  + attachment_tokens(body["messages"]))
+    return Response(dumps({"input_tokens": prompt}), 200, content_type="application/json")
+
+
 def _usage(knobs, body, output: int):
     if knobs["no_usage"]:
         return None
@@ -103,17 +120,21 @@ def messages(body, knobs) -> Response:
         return _bad(problem)
     model = body["model"]
     n, truncated = clamp_limit(knobs["completion_tokens"], body["max_tokens"], knobs["ignore_max_tokens"])
-    tool = knobs["tool_call"] if body.get("tools") else None
+    tool, tool_input = _tool_use(body, knobs)
+    # Structured outputs (output_config.format): the text is JSON matching the schema.
+    structured = None if tool else structured_text((body.get("output_config") or {}).get("format"))
+    if structured is not None:
+        n, truncated = estimate_tokens(len(structured)), False
     stop = "tool_use" if tool else ("max_tokens" if truncated else "end_turn")
     usage = _usage(knobs, body, n)
     mid = "msg_mock" + uuid.uuid4().hex[:20]
     tool_id = "toolu_mock" + uuid.uuid4().hex[:16] if tool else None
     if body.get("stream"):
-        return _stream(mid, model, n, stop, usage, tool, tool_id, knobs)
+        return _stream(mid, model, n, stop, usage, tool, tool_id, knobs, tool_input, structured)
     if tool:
-        block = {"type": "tool_use", "id": tool_id, "name": tool, "input": TOOL_INPUT}
+        block = {"type": "tool_use", "id": tool_id, "name": tool, "input": tool_input}
     else:
-        block = {"type": "text", "text": text_of(n)}
+        block = {"type": "text", "text": structured or text_of(n)}
     out = {"id": mid, "type": "message", "role": "assistant", "model": model, "content": [block],
            "stop_reason": stop, "stop_sequence": None}
     if usage is not None:
@@ -121,7 +142,24 @@ def messages(body, knobs) -> Response:
     return Response(dumps(out), 200, content_type="application/json")
 
 
-def _stream(mid, model, n, stop, usage, tool, tool_id, knobs):
+def _tool_use(body, knobs) -> tuple[str | None, dict | None]:
+    """The tool the answer calls and its input: the tool_call knob's tool, else a tool that
+    tool_choice forces (``any``: the first), with input matching its schema (how structured
+    output is asked of Claude)."""
+    tools = body.get("tools") or []
+    choice = body.get("tool_choice") if isinstance(body.get("tool_choice"), dict) else {}
+    named = {t.get("name"): t for t in tools if isinstance(t, dict)}
+    forced = choice.get("name") if choice.get("type") == "tool" else None
+    if tools and knobs["tool_call"] and forced is None:
+        return knobs["tool_call"], TOOL_INPUT
+    if forced is None and choice.get("type") == "any" and named:
+        forced = next(iter(named))  # "any" must call a tool: the first
+    if forced in named:
+        return forced, sample(named[forced].get("input_schema") or {})
+    return None, None
+
+
+def _stream(mid, model, n, stop, usage, tool, tool_id, knobs, tool_input=None, structured=None):
     start = {"id": mid, "type": "message", "role": "assistant", "model": model, "content": [],
              "stop_reason": None, "stop_sequence": None}
     if usage is not None:
@@ -132,10 +170,12 @@ def _stream(mid, model, n, stop, usage, tool, tool_id, knobs):
         block = {"type": "tool_use", "id": tool_id, "name": tool, "input": {}}
         head += _event(b"content_block_start", dumps({"type": "content_block_start", "index": 0,
                                                       "content_block": block}))
-        chunks = _JSON_DELTAS
+        chunks = _JSON_DELTAS if tool_input is TOOL_INPUT else _json_deltas(pieces(dumps(tool_input).decode()))
     else:
         head += _TEXT_BLOCK_START
-        chunks = [_TEXT_DELTAS[i] if i < 1024 else _text_delta(i) for i in range(n)]
+        chunks = ([_TEXT_DELTAS[i] if i < 1024 else _text_delta(i) for i in range(n)] if structured is None else
+                  [_event(b"content_block_delta", dumps({"type": "content_block_delta", "index": 0, "delta": {
+                      "type": "text_delta", "text": part}})) for part in pieces(structured)])
     head += _PING
     delta = {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}}
     if usage is not None:

@@ -126,7 +126,7 @@ def base_defaults(env, overrides=None) -> dict:
     return knobs
 
 
-ENDPOINTS = ("chat_completions", "embeddings", "models", "messages")
+ENDPOINTS = ("chat_completions", "embeddings", "models", "messages", "responses", "count_tokens")
 _ONCE_KEYS_MAX = 100_000
 
 
@@ -216,6 +216,11 @@ def text_of(n: int) -> str:
         if len(_TEXT_CACHE) < 1024:
             _TEXT_CACHE[n] = text
     return text
+
+
+def pieces(text: str, size: int = 8) -> list[str]:
+    """``text`` cut into stream deltas, as a model streams JSON: fragments that do not parse alone."""
+    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
 
 
 def count_chars(value) -> int:

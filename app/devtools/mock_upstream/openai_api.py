@@ -8,7 +8,9 @@ import uuid
 
 from flask import Response
 
-from .knobs import attachment_tokens, clamp_limit, count_chars, dumps, estimate_tokens, stream_body, text_of, token
+from .knobs import (attachment_tokens, clamp_limit, count_chars, dumps, estimate_tokens, pieces, stream_body, text_of,
+                    token)
+from .schemas import structured_text
 
 _ERRORS = {  # kind -> (error.type, error.code) as api.openai.com reports them
     "invalid": ("invalid_request_error", None),
@@ -94,6 +96,9 @@ def chat_completions(body, knobs) -> Response:
         return _bad(str(exc))
     n, truncated = clamp_limit(knobs["completion_tokens"], limit, knobs["ignore_max_tokens"])
     tool = knobs["tool_call"] if body.get("tools") else None
+    structured = None if tool else structured_text(body.get("response_format"))
+    if structured is not None:
+        n, truncated = estimate_tokens(len(structured)), False
     finish = "tool_calls" if tool else ("length" if truncated else "stop")
     usage = _usage(knobs, messages, n)
     rid, created = "chatcmpl-mock" + uuid.uuid4().hex[:20], int(time.time())
@@ -101,12 +106,12 @@ def chat_completions(body, knobs) -> Response:
     if body.get("stream"):
         options = body.get("stream_options")
         include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
-        return _stream(rid, created, model, n, finish, usage, include_usage, tool, call_id, knobs)
+        return _stream(rid, created, model, n, finish, usage, include_usage, tool, call_id, knobs, structured)
     if tool:
         call = {"id": call_id, "type": "function", "function": {"name": tool, "arguments": TOOL_ARGUMENTS}}
         message = {"role": "assistant", "content": None, "tool_calls": [call], "refusal": None}
     else:
-        message = {"role": "assistant", "content": text_of(n), "refusal": None}
+        message = {"role": "assistant", "content": structured or text_of(n), "refusal": None}
     out = {"id": rid, "object": "chat.completion", "created": created, "model": model,
            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
            "system_fingerprint": None}
@@ -115,7 +120,7 @@ def chat_completions(body, knobs) -> Response:
     return _json(out)
 
 
-def _stream(rid, created, model, n, finish, usage, include_usage, tool, call_id, knobs):
+def _stream(rid, created, model, n, finish, usage, include_usage, tool, call_id, knobs, structured=None):
     # Chunks differ only in their delta, so they are spliced from byte templates instead of dumped.
     head = b'data: {"id":"%s","object":"chat.completion.chunk","created":%d,"model":%s,' \
            b'"system_fingerprint":null,"choices":[{"index":0,"delta":' % (rid.encode(), created, dumps(model))
@@ -127,7 +132,8 @@ def _stream(rid, created, model, n, finish, usage, include_usage, tool, call_id,
         chunks = [head + delta + rest for delta in _ARG_DELTAS]
     else:
         first = head + b'{"role":"assistant","content":"","refusal":null}' + rest
-        chunks = [head + _content_delta(i) + rest for i in range(n)]
+        chunks = ([head + _content_delta(i) + rest for i in range(n)] if structured is None else
+                  [head + b'{"content":' + dumps(part) + b"}" + rest for part in pieces(structured)])
     tail = head + b'{},"logprobs":null,"finish_reason":"' + finish.encode() + b'"}]' + usage_null + b"}\n\n"
     if include_usage and usage is not None:
         final = {"id": rid, "object": "chat.completion.chunk", "created": created, "model": model,

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from .openai_to_anthropic import JSON, TranslationError, dumps, error_message, load_error_body
+from .structured import structured_content
 
 # pause_turn only happens with Anthropic server tools, which never run behind OpenAI
 # clients; treat it as a normal stop rather than inventing a finish_reason.
@@ -225,8 +226,13 @@ def anthropic_usage_to_openai(usage: JSON | None) -> JSON:
     }
 
 
-def anthropic_response_to_openai(resp: JSON, model: str) -> JSON:
-    message = _assistant_message(resp.get("content") or [])
+def anthropic_response_to_openai(resp: JSON, model: str, structured: bool = False) -> JSON:
+    """``structured``: the request asked for JSON, so the structured-output tool's input is the content."""
+    content = resp.get("content") or []
+    stop_reason = resp.get("stop_reason")
+    if structured:
+        content, stop_reason = structured_content(content, stop_reason)
+    message = _assistant_message(content)
     message["refusal"] = None
     return {
         "id": resp.get("id") or new_completion_id(),
@@ -237,7 +243,7 @@ def anthropic_response_to_openai(resp: JSON, model: str) -> JSON:
             {
                 "index": 0,
                 "message": message,
-                "finish_reason": stop_reason_to_finish(resp.get("stop_reason")),
+                "finish_reason": stop_reason_to_finish(stop_reason),
                 "logprobs": None,
             }
         ],

@@ -10,6 +10,9 @@ from typing import Any
 
 import orjson
 
+from .errors import TranslationError
+from .structured import apply_structured, wants_structured
+
 JSON = dict[str, Any]
 
 # OpenAI has no "which stop sequence" detail and no refusal reason, so "stop" and
@@ -20,10 +23,6 @@ FINISH_TO_STOP_REASON: dict[str, str] = {
 }
 
 _TOOL_CHOICE: dict[str, JSON] = {"auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}
-
-
-class TranslationError(ValueError):
-    """The request cannot be expressed in the target format (the gateway answers 400)."""
 
 
 def dumps(obj: Any) -> str:
@@ -65,7 +64,10 @@ def finish_to_stop_reason(finish_reason: str | None, has_tool_calls: bool) -> st
 # ---------------------------------------------------------------- requests
 
 
-def openai_request_to_anthropic(body: JSON, upstream_model: str, default_max_tokens: int) -> JSON:
+def openai_request_to_anthropic(body: JSON, upstream_model: str, default_max_tokens: int,
+                                native_structured: bool = False) -> JSON:
+    """``native_structured``: the provider takes Anthropic's structured-output parameter
+    (``output_config.format``); else a JSON schema is asked for as a forced tool call."""
     if (body.get("n") or 1) != 1:
         raise TranslationError("n > 1 is not supported for this model")
     system, messages = _convert_messages(body.get("messages") or [])
@@ -91,6 +93,11 @@ def openai_request_to_anthropic(body: JSON, upstream_model: str, default_max_tok
         choice = _convert_tool_choice(_tool_choice_of(body), body.get("parallel_tool_calls"))
         if choice:
             out["tool_choice"] = choice
+    if wants_structured(body):
+        apply_structured(out, body["response_format"], native_structured)
+    elif (body.get("response_format") or {}).get("type") not in (None, "text"):
+        raise TranslationError(f"response_format type {body['response_format'].get('type')!r} is not supported",
+                               "response_format.type")
     if body.get("stream"):
         out["stream"] = True
     user = body.get("user") or body.get("safety_identifier")

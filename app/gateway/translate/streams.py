@@ -16,6 +16,7 @@ import orjson
 from .anthropic_to_openai import anthropic_error_to_openai, anthropic_usage_to_openai, new_completion_id
 from .anthropic_to_openai import stop_reason_to_finish
 from .openai_to_anthropic import JSON, dumps, finish_to_stop_reason, new_message_id, new_tool_use_id
+from .structured import STRUCTURED_TOOL
 from .openai_to_anthropic import openai_error_to_anthropic
 
 Event = tuple[str, JSON]
@@ -46,9 +47,11 @@ class StreamUsage:
 class AnthropicToOpenAIStream:
     """Anthropic Messages stream events -> OpenAI chat.completion.chunk dicts."""
 
-    def __init__(self, model: str, include_usage: bool) -> None:
+    def __init__(self, model: str, include_usage: bool, structured: bool = False) -> None:
         self.model = model
         self.include_usage = include_usage
+        self.structured = structured  # the structured-output tool's input streams as content
+        self._structured_block: int | None = None
         self.usage = StreamUsage()
         self.finish_reason: str | None = None
         self.id = new_completion_id()
@@ -72,6 +75,9 @@ class AnthropicToOpenAIStream:
             return [self._chunk({"content": block["text"]})]
         if block.get("type") != "tool_use":
             return []  # thinking and server-tool blocks have no Chat Completions form
+        if self.structured and block.get("name") == STRUCTURED_TOOL:
+            self._structured_block = data.get("index")
+            return []
         index = self._tool_index[data["index"]] = len(self._tool_index)
         arguments = dumps(block["input"]) if block.get("input") else ""
         call = {"index": index, "id": block["id"], "type": "function",
@@ -82,6 +88,8 @@ class AnthropicToOpenAIStream:
         delta = data.get("delta") or {}
         if delta.get("type") == "text_delta" and delta.get("text"):
             return [self._chunk({"content": delta["text"]})]
+        if delta.get("partial_json") and data.get("index") == self._structured_block:
+            return [self._chunk({"content": delta["partial_json"]})]
         index = self._tool_index.get(data.get("index", -1))
         if delta.get("type") == "input_json_delta" and index is not None and delta.get("partial_json"):
             call = {"index": index, "function": {"arguments": delta["partial_json"]}}
@@ -90,7 +98,10 @@ class AnthropicToOpenAIStream:
 
     def _on_message_delta(self, data: JSON) -> list[JSON]:
         self._absorb_usage(data.get("usage"))
-        self.finish_reason = stop_reason_to_finish((data.get("delta") or {}).get("stop_reason"))
+        stop_reason = (data.get("delta") or {}).get("stop_reason")
+        if stop_reason == "tool_use" and self._structured_block is not None and not self._tool_index:
+            stop_reason = "end_turn"  # the answer was the structured output, not a call to run
+        self.finish_reason = stop_reason_to_finish(stop_reason)
         return [self._chunk({}, self.finish_reason)]
 
     def _on_message_stop(self, data: JSON) -> list[JSON]:
