@@ -1,7 +1,7 @@
 """stored responses of /v1/responses (store: true); providers' structured-output switch
 
 Revision ID: c1c2d3e40005
-Revises: b1c2d3e40003
+Revises: c1c2d3e40001
 Create Date: 2026-11-30 17:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'c1c2d3e40005'
-down_revision = 'b1c2d3e40003'
+down_revision = 'c1c2d3e40001'
 branch_labels = None
 depends_on = None
 
