@@ -194,6 +194,21 @@ class Config:
     # resend confirmation), so nobody can use Tollgate to flood an inbox (flask-limiter syntax).
     CONSOLE_MAIL_RATE_LIMIT = env_str("CONSOLE_MAIL_RATE_LIMIT", "10/hour")
 
+    # Sign-in beyond passwords (docs/sso.md). A provider is offered once its client id is set.
+    GITHUB_CLIENT_ID = env_str("GITHUB_CLIENT_ID")
+    GITHUB_CLIENT_SECRET = env_str("GITHUB_CLIENT_SECRET")
+    GITHUB_BASE_URL = env_str("GITHUB_BASE_URL", "https://github.com")  # GitHub Enterprise Server, or a test stand-in
+    GITHUB_API_URL = env_str("GITHUB_API_URL", "https://api.github.com")
+    DISCORD_CLIENT_ID = env_str("DISCORD_CLIENT_ID")
+    DISCORD_CLIENT_SECRET = env_str("DISCORD_CLIENT_SECRET")
+    DISCORD_BASE_URL = env_str("DISCORD_BASE_URL", "https://discord.com")
+    # Any OpenID Connect provider for the whole site, found by discovery from its issuer URL.
+    OIDC_ISSUER = env_str("OIDC_ISSUER")
+    OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+    OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+    OIDC_LABEL = env_str("OIDC_LABEL")  # the button's text; "Single sign-on" when unset
+    OIDC_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+
     # First admin for `flask tollgate init`
     ADMIN_USERNAME = env_str("TOLLGATE_ADMIN_USERNAME", "admin")
     ADMIN_EMAIL = env_str("TOLLGATE_ADMIN_EMAIL", "admin@tollgate.local")
@@ -214,6 +229,8 @@ class Config:
         for name in ("GATEWAY_STREAM_MAX_S", "GATEWAY_DRAIN_S"):
             if getattr(cls, name) < 1:
                 raise ConfigError(f"{name} must be at least 1 second, got {getattr(cls, name)}")
+        if cls.OIDC_CLIENT_ID and not cls.OIDC_ISSUER:
+            raise ConfigError("OIDC_ISSUER must be set when OIDC_CLIENT_ID is (the provider's issuer URL)")
         from limits import parse_many
 
         for name, value in (("TOLLGATE_LOGIN_LIMIT_PER_IP", cls.LOGIN_LIMIT_PER_IP),

@@ -1,0 +1,14 @@
+"""Ways to sign in beyond FAB's password form: providers, org SSO, a second factor, passkeys."""
+from flask import Flask
+from flask_login import user_logged_in
+
+
+def register_signin(app: Flask) -> None:
+    from . import provider_views  # noqa: F401  (each adds its routes to the blueprint)
+    from .blueprint import bp
+    from .flow import remember_generation
+    from .profile import profile_context
+
+    app.register_blueprint(bp)
+    user_logged_in.connect(remember_generation, app)
+    app.context_processor(profile_context)
