@@ -104,6 +104,12 @@ class TollgateSecurityManager(SecurityManager):
 
         flow.record("bad password", user)
 
+    def on_user_logout(self, user) -> None:
+        from . import audit
+
+        audit.record("auth.logout", target=user, actor=user)
+        self.session.commit()
+
     def auth_user_db(self, username, password):
         from .signin import flow
 
@@ -111,6 +117,9 @@ class TollgateSecurityManager(SecurityManager):
         if known is not None and not known.password:
             # Signed up through a provider: there is no password to check (FAB would fail on the missing hash).
             flow.record("no password", known)
+            return None
+        if known is not None and not known.is_active:
+            flow.record("inactive", known)
             return None
         user = super().auth_user_db(username, password)
         if user is None and username and known is None:
