@@ -209,6 +209,14 @@ class Config:
     OIDC_LABEL = env_str("OIDC_LABEL")  # the button's text; "Single sign-on" when unset
     OIDC_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
 
+    # Passwords set in the console or the back office: at least this long, and not one of the
+    # most common passwords (a list shipped with Tollgate, app/signin/common_passwords.txt).
+    PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
+    # On: platform staff (and Admin) must pass a TOTP second factor after their password,
+    # enrolling at their next sign-in if they have none. Customers may turn it on for themselves.
+    TOTP_REQUIRED_FOR_STAFF = env_bool("TOTP_REQUIRED_FOR_STAFF", False)
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True  # FAB's user forms apply PASSWORD_MIN_LENGTH and the list too
+
     # First admin for `flask tollgate init`
     ADMIN_USERNAME = env_str("TOLLGATE_ADMIN_USERNAME", "admin")
     ADMIN_EMAIL = env_str("TOLLGATE_ADMIN_EMAIL", "admin@tollgate.local")
@@ -229,6 +237,8 @@ class Config:
         for name in ("GATEWAY_STREAM_MAX_S", "GATEWAY_DRAIN_S"):
             if getattr(cls, name) < 1:
                 raise ConfigError(f"{name} must be at least 1 second, got {getattr(cls, name)}")
+        if not 8 <= cls.PASSWORD_MIN_LENGTH <= 128:
+            raise ConfigError(f"PASSWORD_MIN_LENGTH must be from 8 to 128, got {cls.PASSWORD_MIN_LENGTH}")
         if cls.OIDC_CLIENT_ID and not cls.OIDC_ISSUER:
             raise ConfigError("OIDC_ISSUER must be set when OIDC_CLIENT_ID is (the provider's issuer URL)")
         from limits import parse_many

@@ -1,4 +1,8 @@
 """The sign-in blueprint: routes beside FAB's /login/ form (providers, org SSO, second factor, passkeys)."""
 from flask import Blueprint
 
+from ..console.blueprint import _console_context
+
 bp = Blueprint("signin", __name__)
+# Its pages use the console's layout, which needs the same context (memberships, staff).
+bp.context_processor(_console_context)

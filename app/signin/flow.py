@@ -50,10 +50,10 @@ def proceed(user, method: str, provider: str | None, next_url: str | None):
         session[PENDING_KEY] = {"user_id": user.id, "method": method, "provider": provider,
                                 "next": next_url or "", "tries": 0}
         return redirect(url_for("signin.second_factor"))
-    return finish(user, method, provider, next_url, second_factor=False)
+    return finish(user, method, provider, next_url)
 
 
-def finish(user, method: str, provider: str | None, next_url: str | None, second_factor: bool):
+def finish(user, method: str, provider: str | None, next_url: str | None, second_factor: str | None = None):
     if method != "password":
         # FAB counts password sign-ins in auth_user_db; the others are counted here.
         appbuilder.sm.update_user_auth_stat(user, True)
@@ -61,7 +61,7 @@ def finish(user, method: str, provider: str | None, next_url: str | None, second
     login_user(user, remember=False)
     if getattr(user, "locale", None):
         session["locale"] = user.locale  # the language chosen on the console's profile page
-    record("success", user, method, provider, **({"second_factor": True} if second_factor else {}))
+    record("success", user, method, provider, **({"second_factor": second_factor} if second_factor else {}))
     return redirect(next_url or appbuilder.get_url_for_index)
 
 
@@ -69,7 +69,11 @@ def refuse(message: str, outcome: str, user=None, method: str = "password", prov
            **details):
     record(outcome, user, method, provider, **details)
     flash(message, "danger")
-    return redirect(appbuilder.get_url_for_login)
+    return redirect(login_url())
+
+
+def login_url() -> str:
+    return appbuilder.get_url_for_login
 
 
 def remember_generation(_app, user) -> None:
