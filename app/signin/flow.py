@@ -5,6 +5,7 @@ audit row (method, provider, outcome; the row carries IP and user agent) and eac
 starts with the user's current session generation.
 """
 from flask import current_app, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_login import login_user
 
@@ -45,7 +46,18 @@ def is_staff_user(user) -> bool:
 
 
 def proceed(user, method: str, provider: str | None, next_url: str | None):
-    """After the first factor: either ask for the second or finish."""
+    """After the first factor: refuse (the org requires its SSO), ask for the second factor, or finish."""
+    if method != "sso":
+        from . import org_sso
+
+        sso = org_sso.required_for(user)
+        if sso is not None and not org_sso.is_owner(user, sso.org_id):
+            return refuse(_("%(org)s requires its single sign-on: use “Sign in with your organization” below.",
+                            org=sso.org.name), "sso required", user, method, provider, org_id=sso.org_id)
+        if sso is not None:
+            # Owners keep another way in for when the IdP is down or misconfigured; it is on record.
+            audit.record("auth.sso_break_glass", target=sso.org, actor=user,
+                         details={"method": method, "provider": provider, "user_id": user.id})
     if needs_second_factor(user, method):
         session[PENDING_KEY] = {"user_id": user.id, "method": method, "provider": provider,
                                 "next": next_url or "", "tries": 0}
