@@ -217,6 +217,12 @@ class Config:
     TOTP_REQUIRED_FOR_STAFF = env_bool("TOTP_REQUIRED_FOR_STAFF", False)
     FAB_PASSWORD_COMPLEXITY_ENABLED = True  # FAB's user forms apply PASSWORD_MIN_LENGTH and the list too
 
+    # Passkeys (WebAuthn): the relying party ID (a domain) and the origin browsers sign for;
+    # both follow TOLLGATE_PUBLIC_URL when unset. Passkeys are bound to the RP ID: changing it
+    # makes every registered passkey unusable.
+    WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID")
+    WEBAUTHN_ORIGIN = env_str("WEBAUTHN_ORIGIN")
+
     # First admin for `flask tollgate init`
     ADMIN_USERNAME = env_str("TOLLGATE_ADMIN_USERNAME", "admin")
     ADMIN_EMAIL = env_str("TOLLGATE_ADMIN_EMAIL", "admin@tollgate.local")

@@ -4,7 +4,7 @@ from flask_login import user_logged_in
 
 
 def register_signin(app: Flask) -> None:
-    from . import org_sso_views, provider_views, totp_views  # noqa: F401  (each adds its routes to the blueprint)
+    from . import org_sso_views, passkey_views, provider_views, totp_views  # noqa: F401  (each adds its routes to the blueprint)
     from .blueprint import bp
     from .flow import remember_generation
     from .passwords import fab_rule

@@ -8,17 +8,13 @@ from ..crypto import encrypt
 from ..extensions import db, limiter
 from ..models import OrgRole, OrgSso
 from . import flow, org_sso
-from .blueprint import bp
+from .blueprint import bp, sign_in_limit
 from .forms import OrgSsoForm, SsoEmailForm
 from .provider_views import PROVIDER_ERRORS
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_LIMIT_PER_IP"]
-
-
 @bp.post("/signin/sso")
-@limiter.limit(_login_limit, scope="sso-routing")
+@limiter.limit(sign_in_limit, scope="sso-routing")
 def sso_start():
     form = SsoEmailForm()
     sso = org_sso.for_email(form.email.data) if form.validate_on_submit() else None

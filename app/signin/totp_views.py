@@ -8,7 +8,7 @@ from ..console.access import login_required
 from ..extensions import db, limiter
 from ..models import TollgateUser
 from . import flow, totp
-from .blueprint import bp
+from .blueprint import bp, sign_in_limit
 from .forms import CodeForm
 
 MAX_TRIES = 5
@@ -18,12 +18,8 @@ SETUP_KEY = "signin_totp_setup"
 NEW_CODES_KEY = "signin_new_codes"
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_LIMIT_PER_IP"]
-
-
 @bp.route("/signin/second-factor", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], scope="second-factor")
+@limiter.limit(sign_in_limit, methods=["POST"], scope="second-factor")
 def second_factor():
     pending = session.get(flow.PENDING_KEY)
     user = db.session.get(TollgateUser, pending["user_id"]) if pending else None
