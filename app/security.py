@@ -13,7 +13,9 @@ from flask_appbuilder.views import expose
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from . import audit
 from .models.user import TollgateUser
+from .signin import clients, flow
 
 
 class TollgateAuthDBView(AuthDBView):
@@ -23,8 +25,6 @@ class TollgateAuthDBView(AuthDBView):
 
     @expose("/login/", methods=["GET", "POST"])
     def login(self):
-        from .signin import clients, flow
-
         if g.user is not None and g.user.is_authenticated:
             return redirect(self._get_safe_next_url())
         form = LoginForm_db()
@@ -100,19 +100,13 @@ class TollgateSecurityManager(SecurityManager):
 
     # FAB commits the failure counter before calling this hook; the audit row gets its own commit.
     def on_user_login_failed(self, user) -> None:
-        from .signin import flow
-
         flow.record("bad password", user)
 
     def on_user_logout(self, user) -> None:
-        from . import audit
-
         audit.record("auth.logout", target=user, actor=user)
         self.session.commit()
 
     def auth_user_db(self, username, password):
-        from .signin import flow
-
         known = self.find_user(username=username) or self.find_user(email=username) if username else None
         if known is not None and not known.password:
             # Signed up through a provider: there is no password to check (FAB would fail on the missing hash).
@@ -129,8 +123,6 @@ class TollgateSecurityManager(SecurityManager):
 
     def load_user(self, pk):
         """The signed-in user, unless their sessions were ended (password changed, removed from an org)."""
-        from .signin import flow
-
         user = super().load_user(pk)
         return user if user is not None and flow.session_is_current(user) else None
 

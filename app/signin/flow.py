@@ -7,11 +7,12 @@ starts with the user's current session generation.
 from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_appbuilder.utils.base import get_safe_redirect
-from flask_login import login_user
+from flask_login import current_user, login_user
 
 from .. import audit
 from ..console.access import is_staff
 from ..extensions import appbuilder, db
+from . import org_sso
 
 # The user proved the first factor; the second is still owed. Holds user id, method, provider, next.
 PENDING_KEY = "signin_pending"
@@ -48,8 +49,6 @@ def is_staff_user(user) -> bool:
 def proceed(user, method: str, provider: str | None, next_url: str | None):
     """After the first factor: refuse (the org requires its SSO), ask for the second factor, or finish."""
     if method != "sso":
-        from . import org_sso
-
         sso = org_sso.required_for(user)
         if sso is not None and not org_sso.is_owner(user, sso.org_id):
             return refuse(_("%(org)s requires its single sign-on: use “Sign in with your organization” below.",
@@ -100,14 +99,13 @@ def session_is_current(user) -> bool:
 def end_other_sessions(user) -> None:
     """Every session of ``user`` but the caller's own ends at its next request (the caller commits)."""
     user.session_generation = (user.session_generation or 0) + 1
-    from flask_login import current_user
-
     if getattr(current_user, "is_authenticated", False) and current_user.id == user.id:
         session[SESSION_GENERATION_KEY] = user.session_generation
 
 
-def safe_next(url: str | None) -> str:
-    return get_safe_redirect(url) if url else ""
+def safe_next(url) -> str:
+    """A local URL to return to after signing in, or "" (anything else, e.g. another host, is dropped)."""
+    return get_safe_redirect(url) if isinstance(url, str) and url else ""
 
 
 def leave_for(client, redirect_uri: str, **params):

@@ -7,7 +7,7 @@ from ..console.access import login_required, org_scope
 from ..crypto import encrypt
 from ..extensions import db, limiter
 from ..models import OrgRole, OrgSso
-from . import flow, org_sso
+from . import clients, flow, org_sso
 from .blueprint import bp, sign_in_limit
 from .forms import OrgSsoForm, SsoEmailForm
 from .provider_views import PROVIDER_ERRORS
@@ -35,9 +35,7 @@ def sso_callback(org_id: int):
         return flow.refuse(_("This organization's single sign-on is off."), "sso off", method="sso", provider=provider)
     client = org_sso.client(sso)
     try:
-        from .clients import authorize
-
-        profile = org_sso.profile_for(sso, authorize(client))
+        profile = org_sso.profile_for(sso, clients.authorize(client))
         user = org_sso.provision(sso, profile)
     except PROVIDER_ERRORS as exc:
         db.session.rollback()

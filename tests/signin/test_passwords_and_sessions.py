@@ -1,4 +1,6 @@
 """Password rules (length, the shipped list of common passwords) and sessions ended by a password change or a removal."""
+import pytest
+
 from app.extensions import db
 from app.models import Membership, OrgRole
 from app.signin.passwords import common_passwords
@@ -38,6 +40,7 @@ def test_the_minimum_length_is_a_setting(app):
         app.config["PASSWORD_MIN_LENGTH"] = 10
 
 
+@pytest.mark.embedded
 def test_changing_the_password_ends_every_other_session_but_keeps_this_one(app):
     verified_user("sam")
     here, elsewhere = login(app, "sam"), login(app, "sam")

@@ -31,6 +31,7 @@ def test_unconfigured_provider_answers_404(client):
     assert client.get("/signin/discord").status_code == 404
 
 
+@pytest.mark.embedded
 def test_oidc_sign_in_creates_a_verified_account_linked_by_subject_with_pkce(client, oidc):
     oidc.next_user = {"sub": "abc-123", "email": "New.Person@Example.com", "email_verified": True, "name": "New"}
     callback = provider_round_trip(client, "/signin/oidc")

@@ -33,6 +33,7 @@ def _signed_in(client) -> bool:
     return client.get("/console/profile").status_code == 200
 
 
+@pytest.mark.embedded
 def test_a_customer_turns_totp_on_and_then_needs_a_code_after_the_password(app):
     user = verified_user("tina")
     secret, codes = _turn_on(login(app, "tina"))
