@@ -53,7 +53,7 @@ def test_staff_register_two_passkeys_sign_in_with_one_alone_and_remove_the_other
     page.goto(f"{site}/login/")
     page.click("#passkey-sign-in")
     try:
-        page.wait_for_url(f"{site}/admin/")  # the back office, with no username or password typed
+        page.wait_for_url(f"{site}/admin/", timeout=30_000)  # the back office, with no username or password typed
     except Exception:
         raise AssertionError(f"passkey sign-in stayed on {page.url}: {page.inner_text('#passkey-status')!r}") from None
     db.session.expire_all()

@@ -114,3 +114,12 @@ def test_staff_enrol_at_sign_in_when_the_setting_requires_it_and_cannot_turn_it_
     # A customer is not asked.
     verified_user("customer")
     assert _post_login(app.test_client(), "customer").headers["Location"].endswith("/")
+
+
+def test_audit_snapshots_never_copy_the_totp_secret(app):
+    from app import audit
+
+    user = verified_user("snap")
+    _turn_on(login(app, "snap"))
+    db.session.refresh(user)
+    assert user.totp_secret_encrypted and "totp_secret_encrypted" not in audit.snapshot(user)
