@@ -92,6 +92,7 @@ def test_first_sso_sign_in_creates_the_member_with_the_default_role(app, client,
     success = db.session.scalars(select(AuditLog).where(AuditLog.action == "auth.login_success")).all()[-1]
     assert (success.details["method"], success.details["provider"]) == ("sso", f"org:{org.id}")
     assert "sso.member_provisioned" in _actions()
+    assert "Acme Corp single sign-on" in client.get("/console/profile").get_data(as_text=True)
 
     # The second sign-in finds the same account; a group claim now maps to admin.
     client.get("/logout/")
