@@ -123,3 +123,27 @@ def test_audit_snapshots_never_copy_the_totp_secret(app):
     _turn_on(login(app, "snap"))
     db.session.refresh(user)
     assert user.totp_secret_encrypted and "totp_secret_encrypted" not in audit.snapshot(user)
+
+
+def test_an_admin_turns_off_a_lost_second_factor_and_support_cannot(app):
+    from tests.admin.conftest import PASSWORD as STAFF_PASSWORD
+
+    user = verified_user("lost")
+    _turn_on(login(app, "lost"))
+    make_user("support2", role_name="Support", password=STAFF_PASSWORD)
+    support = login(app, "support2", STAFF_PASSWORD)
+    support.post(f"/admin/users/{user.id}/second-factor/reset")
+    db.session.refresh(user)
+    assert user.totp_enabled_at is not None
+
+    make_user("root2", role_name="Admin", password=STAFF_PASSWORD)
+    admin = login(app, "root2", STAFF_PASSWORD)
+    assert "reset-second-factor" in admin.get(f"/admin/users/show/{user.id}").get_data(as_text=True)
+    assert admin.post(f"/admin/users/{user.id}/second-factor/reset").status_code == 302
+    db.session.refresh(user)
+    assert user.totp_enabled_at is None and user.totp_secret_encrypted is None
+    assert db.session.scalar(select(db.func.count()).select_from(RecoveryCode)) == 0
+    row = db.session.scalar(select(AuditLog).where(AuditLog.action == "auth.totp_reset"))
+    assert row.target_id == str(user.id) and row.actor_name == "root2"
+    client = app.test_client()
+    assert _post_login(client, "lost").headers["Location"].endswith("/")  # the password alone again
