@@ -1,23 +1,26 @@
 """Passkeys (WebAuthn, through the ``webauthn`` library): registration and sign-in ceremonies.
 
-Each ceremony's challenge lives in the Flask session between the options and the answer and
-is used once. Passkeys are discoverable (the browser offers them without a username) and
+Each ceremony's challenge is kept in Redis between the options and the answer (five minutes)
+and taken out when used, so it works once. Not in the session cookie: a page's other requests
+(static files) answering late could write an older cookie over the one holding the challenge. Passkeys are discoverable (the browser offers them without a username) and
 require user verification, so a passkey alone signs in.
 """
 from urllib.parse import urlsplit
 
+import json
+
 import webauthn
-from flask import current_app, session
+from flask import current_app
 from sqlalchemy import select
 from webauthn.helpers import bytes_to_base64url
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (AuthenticatorSelectionCriteria, PublicKeyCredentialDescriptor,
                                       ResidentKeyRequirement, UserVerificationRequirement)
 
-from ..extensions import db
+from ..extensions import db, redis_conn
 from ..models import Passkey, utcnow
 
-REGISTER_KEY, SIGN_IN_KEY = "passkey_register_challenge", "passkey_sign_in_challenge"
+CHALLENGE_TTL_S = 300
 
 
 class PasskeyRefused(Exception):
@@ -41,14 +44,15 @@ def registration_options(user) -> str:
                                                                user_verification=UserVerificationRequirement.REQUIRED),
         # The same authenticator is not registered twice for one account.
         exclude_credentials=[PublicKeyCredentialDescriptor(id=p.credential_id) for p in of_user(user)])
-    session[REGISTER_KEY] = bytes_to_base64url(options.challenge)
+    redis_conn.client.set(f"passkey:register:{user.id}", bytes_to_base64url(options.challenge), ex=CHALLENGE_TTL_S)
     return webauthn.options_to_json(options)
 
 
 def register(user, credential: dict, name: str) -> Passkey:
-    challenge = session.pop(REGISTER_KEY, None)
+    challenge = redis_conn.client.getdel(f"passkey:register:{user.id}")
     if not challenge:
         raise PasskeyRefused("no registration in progress")
+    challenge = challenge.decode()
     rp_id, origin = relying_party()
     try:
         verified = webauthn.verify_registration_response(
@@ -66,19 +70,20 @@ def sign_in_options() -> str:
     rp_id, _origin = relying_party()
     options = webauthn.generate_authentication_options(rp_id=rp_id,
                                                        user_verification=UserVerificationRequirement.REQUIRED)
-    session[SIGN_IN_KEY] = bytes_to_base64url(options.challenge)
+    redis_conn.client.set(f"passkey:sign-in:{bytes_to_base64url(options.challenge)}", 1, ex=CHALLENGE_TTL_S)
     return webauthn.options_to_json(options)
 
 
 def sign_in(credential: dict) -> Passkey:
-    """The passkey that answered the challenge; its counter moves on (a cloned authenticator lags behind)."""
-    challenge = session.pop(SIGN_IN_KEY, None)
-    if not challenge:
-        raise PasskeyRefused("no sign-in in progress")
+    """The passkey that answered one of our open challenges; its counter moves on (a cloned authenticator lags)."""
     try:
         raw_id = webauthn.base64url_to_bytes(credential["rawId"])
+        client_data = json.loads(webauthn.base64url_to_bytes(credential["response"]["clientDataJSON"]))
+        challenge = str(client_data["challenge"])
     except (KeyError, TypeError, ValueError):
         raise PasskeyRefused("malformed credential") from None
+    if not redis_conn.client.delete(f"passkey:sign-in:{challenge}"):
+        raise PasskeyRefused("no sign-in in progress with this challenge")
     passkey = db.session.scalar(select(Passkey).where(Passkey.credential_id == raw_id))
     if passkey is None:
         raise PasskeyRefused("unknown passkey")

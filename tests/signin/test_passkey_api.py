@@ -50,3 +50,23 @@ def test_the_last_passkey_of_an_account_without_password_cannot_be_removed(app):
     db.session.add(other_passkey)
     db.session.commit()
     assert client.post(f"/console/profile/passkeys/{other_passkey.id}/remove").status_code == 404
+
+
+def test_an_answer_to_a_challenge_never_issued_or_already_used_is_refused(client):
+    import base64
+    import json
+
+    issued = client.post("/signin/passkey/options").get_json()["challenge"]
+
+    def answer(challenge):
+        data = json.dumps({"type": "webauthn.get", "challenge": challenge, "origin": "http://localhost"}).encode()
+        return {"credential": {"id": "AAAA", "rawId": "AAAA", "type": "public-key",
+                               "response": {"clientDataJSON": base64.urlsafe_b64encode(data).rstrip(b"=").decode()}}}
+
+    assert client.post("/signin/passkey", json=answer("bm90LWlzc3VlZA")).status_code == 400
+    client.post("/signin/passkey", json=answer(issued))  # refused later (unknown passkey), but the challenge is spent
+    client.post("/signin/passkey", json=answer(issued))
+    errors = [r.details["error"] for r in db.session.scalars(select(AuditLog).where(
+        AuditLog.action == "auth.login_failure").order_by(AuditLog.id))]
+    assert errors == ["no sign-in in progress with this challenge", "unknown passkey",
+                      "no sign-in in progress with this challenge"]
