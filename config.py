@@ -216,6 +216,35 @@ class Config:
     # Days a key issued by an owner or admin waits, encrypted, for its member to read it once.
     CONSOLE_KEY_REVEAL_DAYS = env_int("CONSOLE_KEY_REVEAL_DAYS", 7)
 
+    # Sign-in beyond passwords (docs/sso.md). A provider is offered once its client id is set.
+    GITHUB_CLIENT_ID = env_str("GITHUB_CLIENT_ID")
+    GITHUB_CLIENT_SECRET = env_str("GITHUB_CLIENT_SECRET")
+    GITHUB_BASE_URL = env_str("GITHUB_BASE_URL", "https://github.com")  # GitHub Enterprise Server, or a test stand-in
+    GITHUB_API_URL = env_str("GITHUB_API_URL", "https://api.github.com")
+    DISCORD_CLIENT_ID = env_str("DISCORD_CLIENT_ID")
+    DISCORD_CLIENT_SECRET = env_str("DISCORD_CLIENT_SECRET")
+    DISCORD_BASE_URL = env_str("DISCORD_BASE_URL", "https://discord.com")
+    # Any OpenID Connect provider for the whole site, found by discovery from its issuer URL.
+    OIDC_ISSUER = env_str("OIDC_ISSUER")
+    OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+    OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+    OIDC_LABEL = env_str("OIDC_LABEL")  # the button's text; "Single sign-on" when unset
+    OIDC_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+
+    # Passwords set in the console or the back office: at least this long, and not one of the
+    # most common passwords (a list shipped with Tollgate, app/signin/common_passwords.txt).
+    PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
+    # On: platform staff (and Admin) must pass a TOTP second factor after their password,
+    # enrolling at their next sign-in if they have none. Customers may turn it on for themselves.
+    TOTP_REQUIRED_FOR_STAFF = env_bool("TOTP_REQUIRED_FOR_STAFF", False)
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True  # FAB's user forms apply PASSWORD_MIN_LENGTH and the list too
+
+    # Passkeys (WebAuthn): the relying party ID (a domain) and the origin browsers sign for;
+    # both follow TOLLGATE_PUBLIC_URL when unset. Passkeys are bound to the RP ID: changing it
+    # makes every registered passkey unusable.
+    WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID")
+    WEBAUTHN_ORIGIN = env_str("WEBAUTHN_ORIGIN")
+
     # First admin for `flask tollgate init`
     ADMIN_USERNAME = env_str("TOLLGATE_ADMIN_USERNAME", "admin")
     ADMIN_EMAIL = env_str("TOLLGATE_ADMIN_EMAIL", "admin@tollgate.local")
@@ -254,6 +283,10 @@ class Config:
         for name in ("GATEWAY_STREAM_MAX_S", "GATEWAY_DRAIN_S"):
             if getattr(cls, name) < 1:
                 raise ConfigError(f"{name} must be at least 1 second, got {getattr(cls, name)}")
+        if not 8 <= cls.PASSWORD_MIN_LENGTH <= 128:
+            raise ConfigError(f"PASSWORD_MIN_LENGTH must be from 8 to 128, got {cls.PASSWORD_MIN_LENGTH}")
+        if cls.OIDC_CLIENT_ID and not cls.OIDC_ISSUER:
+            raise ConfigError("OIDC_ISSUER must be set when OIDC_CLIENT_ID is (the provider's issuer URL)")
         from limits import parse_many
 
         for name, value in (("TOLLGATE_LOGIN_LIMIT_PER_IP", cls.LOGIN_LIMIT_PER_IP),

@@ -63,7 +63,8 @@ def jsonable(value):
 
 
 # Never copied into the audit log, even encrypted.
-_SECRET_COLUMNS = {"password", "api_key_encrypted", "key_hash", "secret"}
+_SECRET_COLUMNS = {"password", "api_key_encrypted", "key_hash", "secret", "totp_secret_encrypted",
+                   "client_secret_encrypted", "public_key"}
 
 
 def _current_user():

@@ -1,14 +1,47 @@
-"""Flask-AppBuilder's security manager, bound to Tollgate's user model, with login auditing and throttling."""
-from flask import Flask, current_app, request, session
+"""Flask-AppBuilder's security manager, bound to Tollgate's user model, with login auditing and throttling.
+
+Password sign-in stays FAB's (its form, its hashing, its counters); the view below only hands
+a checked password to app/signin/flow.py, which every other way of signing in shares.
+"""
+from flask import Flask, current_app, flash, g, redirect, request
+from flask_appbuilder._compat import as_unicode
+from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import AuthDBView
+from flask_appbuilder.utils.base import get_safe_redirect
+from flask_appbuilder.views import expose
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from . import audit
 from .models.user import TollgateUser
+from .signin import clients, flow
+
+
+class TollgateAuthDBView(AuthDBView):
+    """FAB's login form and checks; what follows a right password is app/signin/flow.py's."""
+
+    login_template = "signin/login.html"
+
+    @expose("/login/", methods=["GET", "POST"])
+    def login(self):
+        if g.user is not None and g.user.is_authenticated:
+            return redirect(self._get_safe_next_url())
+        form = LoginForm_db()
+        if form.validate_on_submit():
+            next_url = get_safe_redirect(request.args.get("next", ""))
+            user = self.appbuilder.sm.auth_user_db(form.username.data, form.password.data)
+            if not user:
+                flash(as_unicode(self.invalid_login_message), "warning")
+                return redirect(self.appbuilder.get_url_for_login_with(next_url))
+            return flow.proceed(user, "password", None, next_url)
+        return self.render_template(self.login_template, title=self.title, form=form, appbuilder=self.appbuilder,
+                                    signin_providers=clients.providers())
 
 
 class TollgateSecurityManager(SecurityManager):
     user_model = TollgateUser
+    authdbview = TollgateAuthDBView
 
     @staticmethod
     def create_builtin_roles():
@@ -60,27 +93,38 @@ class TollgateSecurityManager(SecurityManager):
                            scope="login-account", key_func=_login_account,
                            deduct_when=_login_failed)(blueprint)
 
-    # FAB commits the login counters before calling these hooks; the audit row gets its own commit.
+    # A right password is not yet a sign-in (a second factor or the org's SSO may still be owed):
+    # app/signin/flow.py records the success when the session starts.
     def on_user_login(self, user) -> None:
-        if getattr(user, "locale", None):
-            session["locale"] = user.locale  # the language chosen on the console's profile page
-        self._audit_login("auth.login_success", user, user, {"username": user.username})
+        pass
 
+    # FAB commits the failure counter before calling this hook; the audit row gets its own commit.
     def on_user_login_failed(self, user) -> None:
-        self._audit_login("auth.login_failure", user, None, {"username": user.username, "reason": "bad password"})
+        flow.record("bad password", user)
+
+    def on_user_logout(self, user) -> None:
+        audit.record("auth.logout", target=user, actor=user)
+        self.session.commit()
 
     def auth_user_db(self, username, password):
+        known = self.find_user(username=username) or self.find_user(email=username) if username else None
+        if known is not None and not known.password:
+            # Signed up through a provider: there is no password to check (FAB would fail on the missing hash).
+            flow.record("no password", known)
+            return None
+        if known is not None and not known.is_active:
+            flow.record("inactive", known)
+            return None
         user = super().auth_user_db(username, password)
-        if user is None and username and self.find_user(username=username) is None:
+        if user is None and username and known is None:
             # Unknown usernames never reach on_user_login_failed; they are worth recording too.
-            self._audit_login("auth.login_failure", None, None, {"username": username[:128], "reason": "unknown user"})
+            flow.record("unknown user", None, username=username[:128])
         return user
 
-    def _audit_login(self, action: str, target, actor, details: dict) -> None:
-        from . import audit
-
-        audit.record(action, target=target, details=details, actor=actor)
-        self.session.commit()
+    def load_user(self, pk):
+        """The signed-in user, unless their sessions were ended (password changed, removed from an org)."""
+        user = super().load_user(pk)
+        return user if user is not None and flow.session_is_current(user) else None
 
 
 def _login_account() -> str:

@@ -6,8 +6,8 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from ..billing.units import usd_to_credits
 from ..models import OrgRole
+from ..signin.passwords import form_rule as password_rules
 
-MIN_PASSWORD = 10
 ROLE_CHOICES = [(r.value, r.value) for r in (OrgRole.admin, OrgRole.member, OrgRole.viewer)]
 MAX_THRESHOLD_CREDITS = 1_000_000 * 1_000_000
 LANGUAGES = [("en", "English"), ("zh", "简体中文")]
@@ -18,7 +18,8 @@ def _email_field():
 
 
 def _password_field(label=_l("Password")):
-    return PasswordField(label, validators=[DataRequired(), Length(min=MIN_PASSWORD, max=128)])
+    # Length and the common-password list: PASSWORD_MIN_LENGTH (app/signin/passwords.py).
+    return PasswordField(label, validators=[DataRequired(), password_rules])
 
 
 def _confirm_field():

@@ -11,6 +11,7 @@ from ..billing import trial
 from ..billing.units import credits_to_usd
 from ..extensions import db
 from ..models import ApiKey, Membership, OrgInvite, OrgRole, TollgateUser, utcnow
+from ..signin.flow import end_other_sessions
 from . import links
 from .access import MANAGERS, get_in_org, login_required, org_scope
 from .account_views import find_by_email
@@ -133,6 +134,7 @@ def remove_member(org_id: int, membership_id: int):
         flash("The owner cannot be removed; transfer ownership first.", "danger")
         return _members_page(scope, 400)
     user_id = membership.user_id
+    end_other_sessions(membership.user)  # signed out everywhere: no open page keeps showing the org
     db.session.delete(membership)
     # Their keys in this org stop working at commit: gateways drop them from their caches.
     revoked = revoke_keys(ApiKey.org_id == org_id, ApiKey.user_id == user_id)

@@ -8,6 +8,7 @@ from .catalog import (LlmModel, ModelGroup, ModelRoute, Provider, UserAllowedGro
                       model_group_members, model_plans)
 from .notify import Event, Notification, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .org import Membership, Organization, OrgInvite, Plan, Project
+from .signin import OrgSso, Passkey, RecoveryCode, UserIdentity
 from .rollup import LedgerDaily, OrgListing, PlatformSetting, UsageDaily, UsageHourly
 from .response import StoredResponse
 from .task import AsyncTask
@@ -23,5 +24,6 @@ __all__ = [
     "UserAllowedGroup", "model_group_members", "model_plans", "Event", "Notification", "WebhookAttempt",
     "WebhookDelivery", "WebhookEndpoint", "Membership", "Organization", "OrgInvite", "Plan", "Project",
     "AsyncTask", "StoredResponse", "UnsettledUsage", "UsageLog", "TollgateUser", "LedgerEntry", "Wallet",
-    "LedgerDaily", "OrgListing", "PlatformSetting", "UsageDaily", "UsageHourly",
+    "LedgerDaily", "OrgListing", "OrgSso", "Passkey", "RecoveryCode", "UserIdentity", "PlatformSetting", "UsageDaily",
+    "UsageHourly",
 ]

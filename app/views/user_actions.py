@@ -1,4 +1,4 @@
-"""The model-group dialog and the typed-email (soft) delete confirmation, mixed into UserView."""
+"""The model-group dialog, the typed-email (soft) delete confirmation and the second-factor reset, mixed into UserView."""
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext as _
@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from .. import accounts, audit
 from ..extensions import db
 from ..models import ModelGroup, TollgateUser, UserAllowedGroup
+from ..signin import totp
 
 
 class UserActionsMixin:
@@ -56,6 +57,21 @@ class UserActionsMixin:
             flash(_("User %(email)s deleted.", email=details["before"]["email"]), "success")
             return redirect(url_for("UserView.list"))
         return self.render_template("admin/user_delete.html", user=user)
+
+
+    @expose("/<int:pk>/second-factor/reset", methods=["POST"])
+    @has_access
+    def reset_second_factor(self, pk):
+        """For a user who lost both their authenticator and their recovery codes (identity checked by staff)."""
+        user = db.session.get(TollgateUser, pk) or abort(404)
+        if user.totp_enabled_at is not None:
+            totp.disable(user)
+            audit.record("auth.totp_reset", user, {"username": user.username})
+            db.session.commit()
+            flash(_("The second factor of %(email)s is off; they can turn it on again.", email=user.email), "success")
+        else:
+            flash(_("%(email)s has no second factor.", email=user.email), "info")
+        return redirect(url_for("UserView.show", pk=pk))
 
 
 def _ids(raw: str) -> list[int]:

@@ -16,7 +16,8 @@ class UserView(UserActionsMixin, ModelView):
     datamodel = SQLAInterface(TollgateUser)
     route_base = "/admin/users"
     class_permission_name = USERS
-    base_permissions = ["can_list", "can_show", "can_assign_groups", "can_groups", "can_delete_user"]
+    base_permissions = ["can_list", "can_show", "can_assign_groups", "can_groups", "can_delete_user",
+                        "can_reset_second_factor"]
 
     list_title = _l("Users")
     list_columns = ["username", "email", "first_name", "last_name", "tier", "roles", "active",
