@@ -1,7 +1,7 @@
 """sign-in: linked providers, passkeys, TOTP and recovery codes, session generation, per-org SSO
 
 Revision ID: c1c2d3e40007
-Revises: b1c2d3e40003
+Revises: c1c2d3e40005
 Create Date: 2026-11-30 16:50:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c1c2d3e40007'
-down_revision = 'b1c2d3e40003'
+down_revision = 'c1c2d3e40005'
 branch_labels = None
 depends_on = None
 
