@@ -6,6 +6,7 @@ import time
 
 from .alerts import CHECK_EVERY_S, check_low_balances
 from .events import SWEEP_EVERY_S, sweep_events
+from .payments import RECONCILE_EVERY_S, SWEEP_EVERY_S as STRIPE_SWEEP_EVERY_S, reconcile_topups, sweep_stripe_events
 from .expiry import EXPIRE_EVERY_S, expire_keys
 from .retention import PURGE_EVERY_S, purge_usage
 from .reconcile import REPLAY_EVERY_S, replay_unsettled
@@ -21,6 +22,8 @@ PERIODIC = [
     (expire_keys, "default", EXPIRE_EVERY_S),
     (sweep_events, "webhooks", SWEEP_EVERY_S),
     (purge_usage, "default", PURGE_EVERY_S),
+    (sweep_stripe_events, "billing", STRIPE_SWEEP_EVERY_S),
+    (reconcile_topups, "billing", RECONCILE_EVERY_S),
 ]
 
 # The embedded default is a demo: its dashboards should move within a minute, not five.

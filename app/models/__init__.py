@@ -7,6 +7,7 @@ from .billing import DiscountCode, DiscountRedemption, Subscription
 from .catalog import (LlmModel, ModelGroup, ModelRoute, Provider, UserAllowedGroup,
                       model_group_members, model_plans)
 from .notify import Event, Notification, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .payments import BonusTier, StripeEvent, Topup
 from .org import Membership, Organization, OrgInvite, Plan, Project
 from .rollup import LedgerDaily, OrgListing, PlatformSetting, UsageDaily, UsageHourly
 from .task import AsyncTask
@@ -22,5 +23,6 @@ __all__ = [
     "UserAllowedGroup", "model_group_members", "model_plans", "Event", "Notification", "WebhookAttempt",
     "WebhookDelivery", "WebhookEndpoint", "Membership", "Organization", "OrgInvite", "Plan", "Project",
     "AsyncTask", "UnsettledUsage", "UsageLog", "TollgateUser", "LedgerEntry", "Wallet",
+    "BonusTier", "StripeEvent", "Topup",
     "LedgerDaily", "OrgListing", "PlatformSetting", "UsageDaily", "UsageHourly",
 ]
