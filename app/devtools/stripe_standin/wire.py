@@ -38,7 +38,7 @@ def _lists(node):
 
 def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
     """The ``Stripe-Signature`` header: ``t=<unix time>,v1=<HMAC-SHA256(secret, "t.payload")>``."""
-    timestamp = int(time.time()) if timestamp is None else timestamp
+    timestamp = int(time.time() if timestamp is None else timestamp)
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={mac}"
 
