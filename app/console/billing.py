@@ -1,0 +1,94 @@
+"""The console's money-in pages: the top-up form (to Stripe Checkout), receipts and the CSV statement."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..billing import statement, topups
+from ..billing.stripe_api import PaymentsUnavailable
+from ..extensions import db
+from ..inputs import InputError
+from ..models import LedgerEntry, OrgRole, Plan, Topup, TxStatus, Wallet
+from .access import MANAGERS, login_required, org_scope
+from .blueprint import bp
+from .figures import org_wallet, user_wallet
+
+
+@bp.post("/wallet/topup")
+@login_required
+def topup():
+    free = db.session.scalar(select(Plan.id).where(Plan.code == "free"))
+    return _topup(user_wallet(current_user), free, url_for("console.wallet", _external=True))
+
+
+@bp.post("/orgs/<int:org_id>/wallet/topup")
+@login_required
+def org_topup(org_id: int):
+    scope = org_scope(org_id, OrgRole.owner)
+    return _topup(org_wallet(scope.org), scope.org.plan_id,
+                  url_for("console.org_wallet_page", org_id=org_id, _external=True),
+                  email=scope.org.billing_email)
+
+
+def _topup(wallet: Wallet | None, plan_id: int | None, page: str, email: str | None = None):
+    if wallet is None:
+        abort(404)
+    try:
+        q = topups.quote(db.session, wallet.id, plan_id, request.form.get("amount_usd", "").strip(),
+                         request.form.get("discount_code", "").strip() or None)
+        started = topups.start(db.session, q, wallet_id=wallet.id, user_id=current_user.id,
+                               email=email or current_user.email, success_url=f"{page}?paid=1",
+                               cancel_url=f"{page}?cancelled=1")
+    except (InputError, PaymentsUnavailable) as exc:
+        db.session.rollback()
+        flash(f"{getattr(exc, 'field', 'payment')}: {exc}", "danger")
+        return redirect(page)
+    url = started.checkout_url
+    db.session.commit()
+    return redirect(url, code=303)
+
+
+@bp.get("/wallet/transactions.csv")
+@login_required
+def transactions_csv():
+    wallet = user_wallet(current_user) or abort(404)
+    return _csv(wallet)
+
+
+@bp.get("/orgs/<int:org_id>/wallet/transactions.csv")
+@login_required
+def org_transactions_csv(org_id: int):
+    scope = org_scope(org_id, *MANAGERS, OrgRole.viewer)
+    return _csv(org_wallet(scope.org))
+
+
+def _csv(wallet: Wallet):
+    try:
+        stmt = statement.query(wallet.id, request.args)
+    except InputError as exc:
+        return render_template("console/message.html", title="Transactions", message=f"{exc.field}: {exc}"), 400
+    db.session.rollback()
+    return statement.csv_stream(stmt)
+
+
+@bp.get("/wallet/receipts/<int:entry_id>")
+@login_required
+def receipt(entry_id: int):
+    return _receipt(user_wallet(current_user), None, entry_id)
+
+
+@bp.get("/orgs/<int:org_id>/wallet/receipts/<int:entry_id>")
+@login_required
+def org_receipt(org_id: int, entry_id: int):
+    scope = org_scope(org_id, *MANAGERS, OrgRole.viewer)
+    return _receipt(org_wallet(scope.org), scope, entry_id)
+
+
+def _receipt(wallet: Wallet | None, scope, entry_id: int):
+    """A printable receipt of one completed top-up of this wallet; 404 for anything else."""
+    row = db.session.execute(select(LedgerEntry, Topup).join(Topup, Topup.ledger_entry_id == LedgerEntry.id)
+                             .where(LedgerEntry.id == entry_id, LedgerEntry.wallet_id == (wallet.id if wallet else -1),
+                                    LedgerEntry.status == TxStatus.completed)).first()
+    if row is None:
+        abort(404)
+    return render_template("console/receipt.html", entry=row.LedgerEntry, topup=row.Topup, scope=scope,
+                           owner=scope.org.name if scope else current_user.email)
