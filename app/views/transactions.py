@@ -11,9 +11,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit
-from ..billing import money
+from ..billing import money, refunds
+from ..billing.stripe_api import PaymentsUnavailable
 from ..extensions import db
-from ..models import LedgerEntry, TxStatus, TxType
+from ..models import LedgerEntry, Topup, TxStatus, TxType
 from ..roles import TRANSACTIONS
 from .base import enum_value, parse_usd, usd
 from .confirm_token import external_id, new_token, submitted_token
@@ -90,8 +91,17 @@ class TransactionView(ModelView):
             reason = request.form.get("comment", "").strip()
             if not reason:
                 raise ValueError(_("Comment: give the reason for the refund"))
-            refund = money.refund(db.session, pk, amount, actor_id=current_user.id, comment=reason,
-                                  external_id=external_id("refund", token))
+            topup = db.session.scalar(select(Topup).where(Topup.ledger_entry_id == pk))
+            if topup is not None and topup.stripe_payment_intent_id:
+                # Paid through Stripe: the money goes back on the card first (amount = USD refunded).
+                refund = refunds.refund_topup(db.session, topup, amount, actor_id=current_user.id, comment=reason,
+                                              idempotency_key=token)
+            else:
+                refund = money.refund(db.session, pk, amount, actor_id=current_user.id, comment=reason,
+                                      external_id=external_id("refund", token))
+        except (refunds.RefundRefused, PaymentsUnavailable) as exc:
+            db.session.rollback()
+            return self._refund_error(entry, token, _("Amount (USD): %(reason)s", reason=str(exc)))
         except money.RefundTooLarge:
             db.session.rollback()
             return self._refund_error(entry, token, _("Amount (USD): at most %(max)s is left to refund",
@@ -106,8 +116,9 @@ class TransactionView(ModelView):
             db.session.rollback()
             flash(_("This form was already submitted: nothing was posted twice."), "warning")
             return redirect(url_for("TransactionView.show", pk=pk))
-        audit.record("wallet.refund", entry.wallet, {"amount": -amount, "refund_of": pk, "comment": reason,
-                                                     "ledger_entry_id": refund.id})
+        audit.record("wallet.refund", entry.wallet, {"amount": refund.amount, "refund_of": pk, "comment": reason,
+                                                     "ledger_entry_id": refund.id,
+                                                     "stripe_refund_id": (refund.details or {}).get("stripe_refund_id")})
         db.session.commit()
         flash(_("Refunded %(amount)s.", amount=usd(amount)), "success")
         return redirect(url_for("TransactionView.show", pk=refund.id))

@@ -1,0 +1,113 @@
+"""Pending top-ups reconciled against Stripe; refunds through Stripe's Refund API and from its dashboard."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select, update
+
+from app.billing import refunds
+from app.extensions import db
+from app.jobs.payments import reconcile_topups
+from app.models import LedgerEntry, Topup, TxStatus, TxType, Wallet
+from tests.factories import make_user
+
+TOPUPS = "/api/v1/me/billing/topups"
+
+
+def start(client, buyer, amount="100"):
+    answer = client.post(TOPUPS, json={"amount_usd": amount}, headers=buyer.headers)
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+def age(minutes: int) -> None:
+    db.session.execute(update(LedgerEntry).values(created_at=LedgerEntry.created_at - dt.timedelta(minutes=minutes)))
+    db.session.commit()
+
+
+def status(entry_id):
+    db.session.expire_all()
+    return db.session.get(LedgerEntry, entry_id).status
+
+
+def balance(buyer) -> int:
+    db.session.expire_all()
+    return db.session.get(Wallet, buyer.wallet_id).balance
+
+
+def test_reconciliation_follows_stripe_for_topups_pending_over_five_minutes(client, buyer, standin):
+    paid, declined, open_, young = (start(client, buyer, "20") for _ in range(4))
+    standin.pay(paid["stripe_session_id"], deliver=False)  # Stripe has it, its webhooks never came
+    standin.decline(declined["stripe_session_id"], deliver=False)
+    age(6)
+    standin.pay(young["stripe_session_id"], deliver=False)
+    db.session.execute(update(LedgerEntry).where(LedgerEntry.id == young["id"]).values(created_at=func.now()))
+    db.session.commit()
+    assert reconcile_topups() == 2
+    assert status(paid["id"]) == TxStatus.completed and status(declined["id"]) == TxStatus.failed
+    assert status(open_["id"]) == TxStatus.pending and status(young["id"]) == TxStatus.pending
+    assert balance(buyer) == 21_000_000
+    assert db.session.get(Topup, paid["topup_id"]).receipt_url.startswith(standin.url)
+    assert reconcile_topups() == 0  # nothing changes twice
+
+
+def paid_topup(client, buyer, standin, amount="100") -> Topup:
+    topup = start(client, buyer, amount)
+    standin.pay(topup["stripe_session_id"])
+    db.session.expire_all()
+    return db.session.get(Topup, topup["topup_id"])
+
+
+def test_partial_then_full_refund_removes_every_credit_once(client, buyer, standin):
+    topup = paid_topup(client, buyer, standin)  # $100 paid, 108 credits-dollars delivered
+    admin = make_user()
+    first = refunds.refund_topup(db.session, topup, 40_000_000, actor_id=admin.id, comment="partial",
+                                 idempotency_key="t1")
+    db.session.commit()
+    assert first.amount == -43_200_000 and balance(buyer) == 64_800_000
+    with pytest.raises(refunds.RefundRefused, match="at most 60.00 USD"):
+        refunds.refund_topup(db.session, topup, 60_010_000, actor_id=admin.id, comment="x", idempotency_key="t2")
+    db.session.rollback()
+    refunds.refund_topup(db.session, topup, 60_000_000, actor_id=admin.id, comment="rest", idempotency_key="t3")
+    db.session.commit()
+    assert balance(buyer) == 0
+    # Stripe's charge.refunded events (sent by the stand-in for each refund) book nothing more.
+    count = db.session.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.type == TxType.credit_refund))
+    assert count == 2
+
+
+def test_a_refund_larger_than_what_the_wallet_still_holds_is_refused_before_stripe(client, buyer, standin):
+    topup = paid_topup(client, buyer, standin, "20")
+    from app.billing import money
+    money.post(db.session, money.Posting(wallet_id=buyer.wallet_id, amount=-15_000_000, type=TxType.admin_debit))
+    db.session.commit()
+    with pytest.raises(refunds.RefundRefused, match="wallet holds 6,000,000"):
+        refunds.refund_topup(db.session, topup, 20_000_000, actor_id=None, comment="x", idempotency_key="t")
+    db.session.rollback()
+    assert not [r for r in standin.requests() if r["path"] == "/v1/refunds"]
+
+
+def test_a_refund_made_in_stripes_dashboard_is_booked_once(client, buyer, standin):
+    topup = paid_topup(client, buyer, standin, "20")
+    events = standin.control(f"charges/{topup.stripe_charge_id}/refund", amount=1000)["events"]
+    from tests.payments.test_stripe_webhooks import post
+    post(client, *standin.signed(events[0]["id"]))  # redelivered
+    assert balance(buyer) == 21_000_000 - 10_500_000
+    assert db.session.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.type == TxType.credit_refund)) == 1
+
+
+def test_back_office_refund_goes_through_stripe_and_is_audited(client, buyer, standin, app):
+    from app.models import AuditLog
+    from tests.admin.conftest import _role_client
+
+    topup = paid_topup(client, buyer, standin, "20")
+    finance = _role_client(app, "Finance")
+    answer = finance.post(f"/admin/transactions/{topup.ledger_entry_id}/refund",
+                          data={"amount_usd": "10", "comment": "accidental top-up", "confirm_token": "tok-0123456789ab"})
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    assert [r for r in standin.requests() if r["path"] == "/v1/refunds"]
+    assert balance(buyer) == 10_500_000
+    audit = db.session.scalar(select(AuditLog.details).where(AuditLog.action == "wallet.refund"))
+    assert audit["amount"] == -10_500_000 and audit["stripe_refund_id"].startswith("re_test_")
+    too_much = finance.post(f"/admin/transactions/{topup.ledger_entry_id}/refund",
+                            data={"amount_usd": "10.01", "comment": "x", "confirm_token": "tok-0123456789ac"})
+    assert too_much.status_code == 400 and "at most 10.00 USD" in too_much.get_data(as_text=True)
