@@ -32,6 +32,8 @@ MATRIX = {
     "/admin/providers/add": set(),
     "/admin/discounts/list/": {F, AU},
     "/admin/discounts/add": set(),
+    "/admin/bonus-ladder/list/": {F, AU},
+    "/admin/bonus-ladder/add": set(),
     "/admin/transactions/list/": {F, AU},
     "/admin/transactions/show/{topup}": {F, AU},
     "/admin/transactions/export.csv": {F, AU},

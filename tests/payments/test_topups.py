@@ -120,3 +120,20 @@ def test_a_code_is_used_once_per_org(client, buyer, standin):
     assert client.post(TOPUPS, json={"amount_usd": "20", "discount_code": "SAVE10"}, headers=buyer.headers).status_code == 201
     again = client.post(TOPUPS, json={"amount_usd": "20", "discount_code": "SAVE10"}, headers=buyer.headers)
     assert again.status_code == 400 and "already used by this account" in again.json["error"]["message"]
+
+
+def test_admin_edits_the_ladder_and_quotes_follow(client, buyer, app):
+    from app.models import BonusTier
+    from tests.admin.conftest import _role_client
+
+    admin = _role_client(app, "Admin")
+    tier = db.session.scalar(select(BonusTier).where(BonusTier.bonus_bps == 300))
+    try:
+        answer = admin.post(f"/admin/bonus-ladder/edit/{tier.id}", data={"min_amount_usd": "50", "bonus_percent": "4"})
+        assert answer.status_code == 302
+        assert quote(client, buyer, "50").json["ladder_bonus_percent"] == "4"
+    finally:
+        db.session.expire_all()
+        tier = db.session.get(BonusTier, tier.id)
+        tier.min_amount, tier.bonus_bps = 99_990_000, 300  # the ladder is kept between tests
+        db.session.commit()
