@@ -20,6 +20,17 @@ def client() -> stripe.StripeClient:
     return cache[key]
 
 
+def checkout_origin() -> str:
+    """Where Checkout's payment page lives: Stripe's, or the stand-in's under STRIPE_API_BASE."""
+    from urllib.parse import urlsplit
+
+    base = current_app.config.get("STRIPE_API_BASE")
+    if not base:
+        return "https://checkout.stripe.com"
+    parts = urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def verify(payload: bytes, signature: str | None) -> stripe.Event:
     """The event, if ``signature`` is Stripe's for ``payload`` and recent; raises ValueError or
     stripe.SignatureVerificationError otherwise."""

@@ -1,13 +1,15 @@
 """The console's read pages and the profile: dashboard, wallet, logs, profile."""
 import datetime as dt
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit
+from ..billing.stripe_api import checkout_origin
 from ..billing.units import credits_to_usd
 from ..extensions import db
+from ..headers import policy_with_form_action
 from ..models import BonusTier, OrgRole
 from .access import MANAGERS, ORG_READERS, login_required, org_scope
 from . import call_log
@@ -78,8 +80,12 @@ def _wallet_page(scope, wallet):
                  "receipt_base": url_for("console.org_wallet_page", org_id=org_id) + "/receipts"}
         can_topup, plan_bps = scope.can(OrgRole.owner), scope.org.plan.topup_bonus_bps
     ladder = db.session.scalars(select(BonusTier).order_by(BonusTier.min_amount)).all()
-    return render_template("console/wallet.html", scope=scope, wallet=wallet, entries=entries,
-                           page=int(page), more=more, can_topup=can_topup, plan_bps=plan_bps, ladder=ladder, **links)
+    response = make_response(render_template("console/wallet.html", scope=scope, wallet=wallet, entries=entries,
+                                             page=int(page), more=more, can_topup=can_topup, plan_bps=plan_bps,
+                                             ladder=ladder, **links))
+    # The top-up form's answer redirects to Stripe Checkout: the policy must let the form go there.
+    response.headers["Content-Security-Policy"] = policy_with_form_action(checkout_origin())
+    return response
 
 
 @bp.route("/profile", methods=["GET", "POST"])

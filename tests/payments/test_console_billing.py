@@ -20,8 +20,10 @@ def owner_org():
 def test_owner_tops_up_from_the_wallet_page_and_gets_a_receipt(app, db, standin):
     owner, org = owner_org()
     client = login(app, owner.username)
-    page = client.get(f"/console/orgs/{org.id}/wallet").get_data(as_text=True)
+    wallet = client.get(f"/console/orgs/{org.id}/wallet")
+    page = wallet.get_data(as_text=True)
     assert 'id="topup"' in page and "+11.2%" in page
+    assert f"form-action 'self' {standin.url}" in wallet.headers["Content-Security-Policy"]
     answer = client.post(f"/console/orgs/{org.id}/wallet/topup", data={"amount_usd": "1250"})
     assert answer.status_code == 303 and answer.headers["Location"].startswith(standin.url + "/pay/")
     session_id = answer.headers["Location"].rsplit("/", 1)[1]
