@@ -3,7 +3,7 @@
 Top-ups are for whoever owns the wallet: an org's owner, or an individual for their own.
 Transactions are read by the org's owners, admins and viewers, or by the individual.
 """
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request, url_for
 from sqlalchemy import select
 
 from ..billing import statement, topups
@@ -57,8 +57,9 @@ def create_topup(actor):
         raise InputError(unknown[0], f"unknown field '{unknown[0]}'; known fields: amount_usd, discount_code")
     wallet = wallet_of(actor, paying=True)
     q = topups.quote(db.session, wallet.id, actor.plan_id, body.get("amount_usd"), body.get("discount_code"))
-    console = current_app.config["TOLLGATE_PUBLIC_URL"].rstrip("/") + "/console"
-    page = f"{console}/orgs/{actor.org_id}/wallet" if actor.org_id else f"{console}/wallet"
+    # The payer comes back to the console's Wallet page, on the host this API was called on.
+    page = (url_for("console.org_wallet_page", org_id=actor.org_id, _external=True) if actor.org_id
+            else url_for("console.wallet", _external=True))
     try:
         topup = topups.start(db.session, q, wallet_id=wallet.id, user_id=actor.user_id, email=billing_email(actor),
                              success_url=f"{page}?paid={{CHECKOUT_SESSION_ID}}", cancel_url=f"{page}?cancelled=1")

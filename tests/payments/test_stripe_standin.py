@@ -87,3 +87,13 @@ def test_pay_page_offers_pay_and_decline_then_returns_to_the_shop(standin):
     answer = requests.post(session.url, data={"action": "decline"}, allow_redirects=False)
     assert answer.status_code == 302 and answer.headers["Location"] == "http://shop.test/cancel"
     assert sdk(standin).v1.checkout.sessions.retrieve(session.id).status == "expired"
+
+
+def test_refunds_are_listed_by_charge(standin):
+    client = sdk(standin)
+    session = new_session(client, cents=1000)
+    requests.post(f"{standin.url}/_control/sessions/{session.id}/pay", json={"deliver": False})
+    intent = client.v1.payment_intents.retrieve(client.v1.checkout.sessions.retrieve(session.id).payment_intent)
+    client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 300})
+    listed = client.v1.refunds.list(params={"charge": intent.latest_charge})
+    assert [r.amount for r in listed.data] == [300]

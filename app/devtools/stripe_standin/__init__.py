@@ -8,7 +8,7 @@ default does) or run it alone::
     python -m app.devtools.stripe_standin --port 12111 --webhook-url http://127.0.0.1:8000/webhooks/stripe
 
 API (``Authorization: Bearer sk_...``): POST /v1/checkout/sessions, GET /v1/checkout/sessions/<id>,
-GET /v1/payment_intents/<id>, GET /v1/charges/<id>, POST /v1/refunds, POST /v1/customers.
+GET /v1/payment_intents/<id>, GET /v1/charges/<id>, POST|GET /v1/refunds, POST /v1/customers.
 
 People: GET /pay/<session id> is the hosted payment page (Pay / Decline buttons); paying
 sends ``payment_intent.succeeded`` and ``checkout.session.completed``, declining
@@ -88,6 +88,13 @@ def create_standin_app(*, public_url: str, webhook_url: str | None, webhook_secr
         refund, charge = ledger.refund(params())
         sender.send_later([ledger.event("charge.refunded", charge)])
         return stripe_json(refund)
+
+    @app.get("/v1/refunds")
+    def list_refunds():
+        query = decode_form(request.args.items(multi=True))
+        charges = [ledger.charge(query["charge"])] if query.get("charge") else list(ledger.charges.values())
+        data = [r for c in charges for r in c["refunds"]["data"]]
+        return stripe_json({"object": "list", "data": data, "has_more": False, "url": "/v1/refunds"})
 
     @app.post("/v1/customers")
     def create_customer():
