@@ -61,13 +61,14 @@ def create_topup(actor):
     page = (url_for("console.org_wallet_page", org_id=actor.org_id, _external=True) if actor.org_id
             else url_for("console.wallet", _external=True))
     try:
-        topup = topups.start(db.session, q, wallet_id=wallet.id, user_id=actor.user_id, email=billing_email(actor),
-                             success_url=f"{page}?paid={{CHECKOUT_SESSION_ID}}", cancel_url=f"{page}?cancelled=1")
+        topup, checkout_url = topups.start(db.session, q, wallet_id=wallet.id, user_id=actor.user_id,
+                                           email=billing_email(actor), cancel_url=f"{page}?cancelled=1",
+                                           success_url=f"{page}?paid={{CHECKOUT_SESSION_ID}}")
     except PaymentsUnavailable as exc:
         db.session.rollback()
         raise GatewayError(502, "api_error", str(exc), code="payments_unavailable") from None
     body = {"id": topup.ledger_entry_id, "topup_id": topup.id, "status": "pending",
-            "checkout_url": topup.checkout_url, "stripe_session_id": topup.stripe_session_id, **topups.describe(q)}
+            "checkout_url": checkout_url, "stripe_session_id": topup.stripe_session_id, **topups.describe(q)}
     db.session.commit()
     return body, 201
 

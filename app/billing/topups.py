@@ -73,7 +73,7 @@ def ladder_bps(session: Session, face: int) -> int:
 
 def quote(session: Session, wallet_id: int, plan_id: int | None, raw_amount, raw_code=None) -> Quote:
     face = parse_amount(raw_amount)
-    plan_bps = session.scalar(select(Plan.topup_bonus_bps).where(Plan.id == plan_id)) or 0 if plan_id else 0
+    plan_bps = (session.scalar(select(Plan.topup_bonus_bps).where(Plan.id == plan_id)) or 0) if plan_id else 0
     code, off = None, 0
     if raw_code not in (None, ""):
         code = discounts.find(session, raw_code, wallet_id)
@@ -93,8 +93,9 @@ def describe(q: Quote) -> dict:
 
 
 def start(session: Session, q: Quote, *, wallet_id: int, user_id: int | None, email: str | None,
-          success_url: str, cancel_url: str) -> Topup:
-    """Write the pending top-up and create its Checkout Session; the caller commits.
+          success_url: str, cancel_url: str) -> tuple[Topup, str]:
+    """Write the pending top-up and create its Checkout Session; returns it and the URL to send
+    the payer to (Stripe's page, reached once, so not stored). The caller commits.
 
     A Stripe error raises PaymentsUnavailable: the caller rolls back, nothing is left pending.
     """
@@ -127,8 +128,7 @@ def start(session: Session, q: Quote, *, wallet_id: int, user_id: int | None, em
         raise PaymentsUnavailable(f"Stripe refused or did not answer: {exc.user_message or exc}") from None
     topup.stripe_session_id = checkout.id
     session.flush()
-    topup.checkout_url = checkout.url  # not stored: Stripe's page is reached once, right now
-    return topup
+    return topup, checkout.url
 
 
 def _percent(bps: int) -> str:

@@ -35,14 +35,13 @@ def _topup(wallet: Wallet | None, plan_id: int | None, page: str, email: str | N
     try:
         q = topups.quote(db.session, wallet.id, plan_id, request.form.get("amount_usd", "").strip(),
                          request.form.get("discount_code", "").strip() or None)
-        started = topups.start(db.session, q, wallet_id=wallet.id, user_id=current_user.id,
+        _, url = topups.start(db.session, q, wallet_id=wallet.id, user_id=current_user.id,
                                email=email or current_user.email, success_url=f"{page}?paid=1",
                                cancel_url=f"{page}?cancelled=1")
     except (InputError, PaymentsUnavailable) as exc:
         db.session.rollback()
-        flash(f"{getattr(exc, 'field', 'payment')}: {exc}", "danger")
+        flash(str(exc), "danger")  # the message names the field
         return redirect(page)
-    url = started.checkout_url
     db.session.commit()
     return redirect(url, code=303)
 

@@ -73,7 +73,8 @@ def reconcile_topups() -> int:
     with app_context():
         cutoff = utcnow() - dt.timedelta(seconds=current_app.config["TOPUP_RECONCILE_AFTER_S"])
         with Session(db.engine) as session:
-            stale = session.execute(select(Topup.id, Topup.stripe_session_id).join(LedgerEntry, LedgerEntry.id == Topup.ledger_entry_id)
+            stale = session.execute(select(Topup.id, Topup.stripe_session_id)
+                                    .join(LedgerEntry, LedgerEntry.id == Topup.ledger_entry_id)
                                     .where(LedgerEntry.status == TxStatus.pending, LedgerEntry.created_at < cutoff,
                                            Topup.stripe_session_id.is_not(None))
                                     .order_by(Topup.id).limit(200)).all()

@@ -38,7 +38,7 @@ def test_bad_amount_comes_back_as_a_message_naming_the_field(app, db, standin):
     owner, org = owner_org()
     client = login(app, owner.username)
     answer = client.post(f"/console/orgs/{org.id}/wallet/topup", data={"amount_usd": "2"}, follow_redirects=True)
-    assert "amount_usd: amount_usd must be at least the minimum top-up of $5.00" in answer.get_data(as_text=True)
+    assert "amount_usd must be at least the minimum top-up of $5.00" in answer.get_data(as_text=True)
     assert db.session.scalar(select(Topup.id)) is None
 
 
