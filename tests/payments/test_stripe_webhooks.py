@@ -6,7 +6,7 @@ import requests
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import DiscountCode, Event, LedgerEntry, StripeEvent, Topup, TxStatus, Wallet
+from app.models import DiscountCode, Event, LedgerEntry, Notification, StripeEvent, Topup, TxStatus, Wallet
 
 TOPUPS = "/api/v1/me/billing/topups"
 WEBHOOK = "/webhooks/stripe"
@@ -44,6 +44,8 @@ def test_paying_credits_face_value_plus_bonus_once_with_receipt_and_event(client
     received = db.session.scalars(select(Event).where(Event.type == "system.payment.received")).all()
     assert len(received) == 1 and received[0].data["amount_credits"] == 108_000_000
     assert received[0].org_id == buyer.org.id
+    notice = db.session.scalar(select(Notification).where(Notification.org_id == buyer.org.id))
+    assert notice.title == "Payment received: $108.00 of credits added"
 
 
 def test_bad_missing_and_stale_signatures_are_400_and_change_nothing(client, buyer, standin):
@@ -97,6 +99,8 @@ def test_a_decline_fails_the_topup_and_gives_back_the_discount_code(client, buye
     assert status(topup["id"]) == TxStatus.failed and balance(buyer) == 0
     assert db.session.scalar(select(DiscountCode.redemption_count)) == 0
     assert db.session.scalar(select(func.count(Event.id)).where(Event.type == "system.payment.failed")) == 1
+    notice = db.session.scalar(select(Notification).where(Notification.org_id == buyer.org.id))
+    assert notice.title == "Top-up failed: $21.00 not added" and "Your card was declined." in notice.body
     assert start(client, buyer, "20", discount_code="HALF")["price_usd"] == 10.0  # usable again
 
 
