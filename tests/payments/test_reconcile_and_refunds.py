@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from app.billing import refunds
 from app.extensions import db
 from app.jobs.payments import reconcile_topups
-from app.models import LedgerEntry, Topup, TxStatus, TxType, Wallet
+from app.models import LedgerEntry, Topup, TxStatus, TxType, Wallet, utcnow
 from tests.factories import make_user
 
 TOPUPS = "/api/v1/me/billing/topups"
@@ -19,8 +19,9 @@ def start(client, buyer, amount="100"):
     return answer.json
 
 
-def age(minutes: int) -> None:
-    db.session.execute(update(LedgerEntry).values(created_at=LedgerEntry.created_at - dt.timedelta(minutes=minutes)))
+def age(minutes: int, entry_id=None) -> None:
+    stmt = update(LedgerEntry) if entry_id is None else update(LedgerEntry).where(LedgerEntry.id == entry_id)
+    db.session.execute(stmt.values(created_at=utcnow() - dt.timedelta(minutes=minutes)))
     db.session.commit()
 
 
@@ -34,14 +35,14 @@ def balance(buyer) -> int:
     return db.session.get(Wallet, buyer.wallet_id).balance
 
 
+@pytest.mark.embedded
 def test_reconciliation_follows_stripe_for_topups_pending_over_five_minutes(client, buyer, standin):
     paid, declined, open_, young = (start(client, buyer, "20") for _ in range(4))
     standin.pay(paid["stripe_session_id"], deliver=False)  # Stripe has it, its webhooks never came
     standin.decline(declined["stripe_session_id"], deliver=False)
     age(6)
     standin.pay(young["stripe_session_id"], deliver=False)
-    db.session.execute(update(LedgerEntry).where(LedgerEntry.id == young["id"]).values(created_at=func.now()))
-    db.session.commit()
+    age(0, young["id"])
     assert reconcile_topups() == 2
     assert status(paid["id"]) == TxStatus.completed and status(declined["id"]) == TxStatus.failed
     assert status(open_["id"]) == TxStatus.pending and status(young["id"]) == TxStatus.pending
@@ -57,6 +58,7 @@ def paid_topup(client, buyer, standin, amount="100") -> Topup:
     return db.session.get(Topup, topup["topup_id"])
 
 
+@pytest.mark.embedded
 def test_partial_then_full_refund_removes_every_credit_once(client, buyer, standin):
     topup = paid_topup(client, buyer, standin)  # $100 paid, 108 credits-dollars delivered
     admin = make_user()
@@ -86,6 +88,7 @@ def test_a_refund_larger_than_what_the_wallet_still_holds_is_refused_before_stri
     assert not [r for r in standin.requests() if r["path"] == "/v1/refunds"]
 
 
+@pytest.mark.embedded
 def test_a_refund_made_in_stripes_dashboard_is_booked_once(client, buyer, standin):
     topup = paid_topup(client, buyer, standin, "20")
     events = standin.control(f"charges/{topup.stripe_charge_id}/refund", amount=1000)["events"]

@@ -2,6 +2,7 @@
 import threading
 import time
 
+import pytest
 import requests
 from sqlalchemy import func, select
 
@@ -33,6 +34,7 @@ def post(client, body: bytes, signature: str | None):
     return client.post(WEBHOOK, data=body, headers=headers)
 
 
+@pytest.mark.embedded
 def test_paying_credits_face_value_plus_bonus_once_with_receipt_and_event(client, buyer, standin):
     topup = start(client, buyer, "100")
     standin.pay(topup["stripe_session_id"])  # payment_intent.succeeded, then checkout.session.completed
@@ -61,6 +63,7 @@ def test_bad_missing_and_stale_signatures_are_400_and_change_nothing(client, buy
     assert db.session.scalar(select(func.count(StripeEvent.id))) == 0 and balance(buyer) == 0
 
 
+@pytest.mark.embedded
 def test_the_same_event_delivered_twice_credits_once(client, buyer, standin):
     topup = start(client, buyer, "20")
     completed = standin.pay(topup["stripe_session_id"], deliver=False)[1]
@@ -91,6 +94,7 @@ def test_concurrent_deliveries_of_both_success_events_credit_once(client, buyer,
     assert db.session.scalar(select(func.count(Event.id)).where(Event.type == "system.payment.received")) == 1
 
 
+@pytest.mark.embedded
 def test_a_decline_fails_the_topup_and_gives_back_the_discount_code(client, buyer, standin):
     db.session.add(DiscountCode(code="HALF", kind="percent", percent_bps=5000, usage_limit=1, active=True))
     db.session.commit()

@@ -2,6 +2,8 @@
 import csv
 import io
 
+import pytest
+
 from app.accounts import add_member
 from app.extensions import db
 from app.models import OrgRole
@@ -10,6 +12,7 @@ from tests.factories import fund, make_key, make_user
 TX = "/api/v1/me/billing/transactions"
 
 
+@pytest.mark.embedded
 def test_pages_filters_and_topup_fields(client, buyer, standin):
     for usd in ("1", "2", "3"):
         fund(buyer.wallet_id, usd)
