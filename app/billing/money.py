@@ -302,5 +302,5 @@ def _after_rollback(session: Session) -> None:
 
 
 def available(session: Session, wallet_id: int) -> int:
-    """What a debit may take now: the balance less open holds and queued usage; locks the wallet row."""
-    return wallet_for_update(session, wallet_id).balance - _reserved(wallet_id)
+    """What a debit may take now: the balance less open holds and queued usage (a read, no lock)."""
+    return session.scalar(select(Wallet.balance).where(Wallet.id == wallet_id)) - _reserved(wallet_id)

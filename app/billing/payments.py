@@ -183,12 +183,25 @@ def charge_refunded(session: Session, obj: dict) -> Outcome:
     listed = (obj.get("refunds") or {}).get("data")
     if listed is None:  # newer API versions leave the list out of the charge
         listed = [r.to_dict() for r in client().v1.refunds.list(params={"charge": obj["id"], "limit": 100}).data]
-    booked = [r["id"] for r in listed if r.get("status") in ("succeeded", "pending") and
+    # A refund still pending is booked when Stripe reports it succeeded (charge.refund.updated).
+    booked = [r["id"] for r in listed if r.get("status") == "succeeded" and
               refunds.book(session, topup, r["id"], r["amount"], actor_id=None, allow_negative=True,
                            comment="Refunded in Stripe") is not None]
     if not booked:
-        return Outcome("ignored", f"every refund of top-up {topup.id} was already booked")
+        return Outcome("ignored", f"every refund of top-up {topup.id} was already booked, or is pending")
     return Outcome("applied", f"top-up {topup.id}: booked {', '.join(booked)}")
+
+
+def refund_updated(session: Session, obj: dict) -> Outcome:
+    topup = topup_for_charge(session, {"id": obj.get("charge"), "payment_intent": obj.get("payment_intent")})
+    if topup is None:
+        return _unknown("refund", obj)
+    if obj.get("status") != "succeeded":
+        return Outcome("ignored", f"refund {obj['id']} is {obj.get('status')}")
+    if refunds.book(session, topup, obj["id"], obj["amount"], actor_id=None, allow_negative=True,
+                    comment="Refunded in Stripe") is None:
+        return Outcome("ignored", f"refund {obj['id']} was already booked")
+    return Outcome("applied", f"top-up {topup.id}: booked {obj['id']}")
 
 
 HANDLERS = {
@@ -199,6 +212,7 @@ HANDLERS = {
     "payment_intent.succeeded": intent_succeeded,
     "payment_intent.payment_failed": intent_failed,
     "charge.refunded": charge_refunded,
+    "charge.refund.updated": refund_updated,
 }
 # Success events whose PaymentIntent's receipt is fetched before the credit (outside any lock).
 RECEIPT_EVENTS = {

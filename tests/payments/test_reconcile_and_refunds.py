@@ -114,3 +114,18 @@ def test_back_office_refund_goes_through_stripe_and_is_audited(client, buyer, st
     too_much = finance.post(f"/admin/transactions/{topup.ledger_entry_id}/refund",
                             data={"amount_usd": "10.01", "comment": "x", "confirm_token": "tok-0123456789ac"})
     assert too_much.status_code == 400 and "at most 10.00 USD" in too_much.get_data(as_text=True)
+
+
+def test_a_pending_refund_is_booked_when_stripe_says_it_succeeded(client, buyer, standin):
+    from tests.payments.test_stripe_webhooks import post
+
+    topup = paid_topup(client, buyer, standin, "20")
+    ledger = standin.app.extensions["stripe_standin"]["ledger"]
+    refund, charge = ledger.refund({"charge": topup.stripe_charge_id, "amount": "2000"})
+    pending = {**refund, "status": "pending"}
+    charge_event = ledger.event("charge.refunded", {**charge, "refunds": {"object": "list", "data": [pending]}})
+    post(client, *standin.signed(charge_event["id"]))
+    assert balance(buyer) == 21_000_000
+    post(client, *standin.signed(ledger.event("charge.refund.updated", refund)["id"]))
+    post(client, *standin.signed(ledger.event("charge.refund.updated", refund)["id"]))  # a second notice
+    assert balance(buyer) == 0
