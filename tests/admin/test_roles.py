@@ -34,6 +34,7 @@ MATRIX = {
     "/admin/discounts/add": set(),
     "/admin/bonus-ladder/list/": {F, AU},
     "/admin/bonus-ladder/add": set(),
+    "/admin/stripe-events/list/": {F, AU},
     "/admin/transactions/list/": {F, AU},
     "/admin/transactions/show/{topup}": {F, AU},
     "/admin/transactions/export.csv": {F, AU},

@@ -134,7 +134,7 @@ def test_success_after_failure_credits_and_failure_after_success_changes_nothing
     assert status(second["id"]) == TxStatus.completed and balance(buyer) == 42_000_000
 
 
-def test_an_amount_that_differs_from_the_pending_one_is_rejected(client, buyer, standin, caplog):
+def test_an_amount_that_differs_from_the_pending_one_is_rejected(app, client, buyer, standin, caplog):
     topup = start(client, buyer, "20")
     ledger = standin.app.extensions["stripe_standin"]["ledger"]
     session = ledger.session(topup["stripe_session_id"])
@@ -144,6 +144,9 @@ def test_an_amount_that_differs_from_the_pending_one_is_rejected(client, buyer, 
     row = db.session.get(StripeEvent, forged["id"])
     assert row.outcome == "rejected" and "differs" in row.detail
     assert "not credited" in caplog.text
+    from tests.admin.conftest import _role_client
+    listing = _role_client(app, "Finance").get("/admin/stripe-events/list/").get_data(as_text=True)
+    assert forged["id"] in listing and "differs from the top-up" in listing
 
 
 def test_an_event_for_an_unknown_session_is_stored_and_rejected(client, buyer, standin):
