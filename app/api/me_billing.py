@@ -6,7 +6,7 @@ Transactions are read by the org's owners, admins and viewers, or by the individ
 from flask import Blueprint, request, url_for
 from sqlalchemy import select
 
-from ..billing import statement, topups
+from ..billing import auto_recharge, statement, topups
 from ..billing.stripe_api import PaymentsUnavailable
 from ..extensions import db
 from ..gateway.errors import GatewayError
@@ -61,9 +61,11 @@ def create_topup(actor):
     page = (url_for("console.org_wallet_page", org_id=actor.org_id, _external=True) if actor.org_id
             else url_for("console.wallet", _external=True))
     try:
+        org = db.session.get(Organization, actor.org_id) if actor.org_id else None
+        customer = auto_recharge.ensure_customer(db.session, org) if org else None
         topup, checkout_url = topups.start(db.session, q, wallet_id=wallet.id, user_id=actor.user_id,
                                            email=billing_email(actor), cancel_url=f"{page}?cancelled=1",
-                                           success_url=f"{page}?paid={{CHECKOUT_SESSION_ID}}")
+                                           success_url=f"{page}?paid={{CHECKOUT_SESSION_ID}}", customer=customer)
     except PaymentsUnavailable as exc:
         db.session.rollback()
         raise GatewayError(502, "api_error", str(exc), code="payments_unavailable") from None

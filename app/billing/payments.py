@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..events import emitters
-from ..models import LedgerEntry, Topup, TxStatus, Wallet
+from ..models import LedgerEntry, Organization, Topup, TxStatus, Wallet
 from . import discounts, money, refunds
 from .stripe_api import client
 
@@ -95,10 +95,19 @@ def fail(session: Session, topup: Topup, reason: str, intent_id: str | None = No
         return Outcome("ignored", f"top-up {topup.id} is already {entry.status.value}")
     money.fail_pending(session, entry.id, reason)
     discounts.release(session, entry.id)
+    if (entry.details or {}).get("auto_recharge"):
+        _turn_off_auto_recharge(session, topup.wallet_id)
     wallet = session.get(Wallet, topup.wallet_id)
     emitters.payment_failed(session, wallet.id, entry.amount, reason, org_id=wallet.org_id, user_id=wallet.user_id,
                             reference=f"topup:{topup.id}")
     return Outcome("applied", f"top-up {topup.id} failed: {reason}")
+
+
+def _turn_off_auto_recharge(session: Session, wallet_id: int) -> None:
+    """A declined automatic charge: no further tries until the owner sets auto-recharge again."""
+    org_id = session.scalar(select(Wallet.org_id).where(Wallet.id == wallet_id))
+    if org_id is not None:
+        session.get(Organization, org_id).auto_recharge_threshold = None
 
 
 def _lock(session: Session, topup: Topup) -> LedgerEntry:

@@ -93,7 +93,7 @@ def describe(q: Quote) -> dict:
 
 
 def start(session: Session, q: Quote, *, wallet_id: int, user_id: int | None, email: str | None,
-          success_url: str, cancel_url: str) -> tuple[Topup, str]:
+          success_url: str, cancel_url: str, customer: str | None = None) -> tuple[Topup, str]:
     """Write the pending top-up and create its Checkout Session; returns it and the URL to send
     the payer to (Stripe's page, reached once, so not stored). The caller commits.
 
@@ -120,7 +120,10 @@ def start(session: Session, q: Quote, *, wallet_id: int, user_id: int | None, em
             "currency": "usd", "unit_amount": cents(q.price),
             "product_data": {"name": f"Tollgate credits: {usd_text(q.credits)}"}}}],
     }
-    if email:
+    if customer:
+        params["customer"] = customer
+        params["payment_intent_data"]["setup_future_usage"] = "off_session"
+    elif email:
         params["customer_email"] = email
     try:
         checkout = client().v1.checkout.sessions.create(params=params)

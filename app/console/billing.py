@@ -3,7 +3,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..billing import statement, topups
+from ..billing import auto_recharge, statement, topups
 from ..billing.stripe_api import PaymentsUnavailable
 from ..extensions import db
 from ..inputs import InputError
@@ -25,19 +25,19 @@ def topup():
 def org_topup(org_id: int):
     scope = org_scope(org_id, OrgRole.owner)
     return _topup(org_wallet(scope.org), scope.org.plan_id,
-                  url_for("console.org_wallet_page", org_id=org_id, _external=True),
-                  email=scope.org.billing_email)
+                  url_for("console.org_wallet_page", org_id=org_id, _external=True), org=scope.org)
 
 
-def _topup(wallet: Wallet | None, plan_id: int | None, page: str, email: str | None = None):
+def _topup(wallet: Wallet | None, plan_id: int | None, page: str, org=None):
     if wallet is None:
         abort(404)
     try:
         q = topups.quote(db.session, wallet.id, plan_id, request.form.get("amount_usd", "").strip(),
                          request.form.get("discount_code", "").strip() or None)
+        customer = auto_recharge.ensure_customer(db.session, org) if org is not None else None
         _, url = topups.start(db.session, q, wallet_id=wallet.id, user_id=current_user.id,
-                               email=email or current_user.email, success_url=f"{page}?paid=1",
-                               cancel_url=f"{page}?cancelled=1")
+                              email=(org.billing_email if org is not None else None) or current_user.email,
+                              success_url=f"{page}?paid=1", cancel_url=f"{page}?cancelled=1", customer=customer)
     except (InputError, PaymentsUnavailable) as exc:
         db.session.rollback()
         flash(str(exc), "danger")  # the message names the field

@@ -23,6 +23,7 @@ SWEEP_EVERY_S = 60
 # An event row older than this and still unprocessed lost its job (worker killed, Redis away).
 SWEEP_AFTER_S = 60
 RECONCILE_EVERY_S = 60
+AUTO_RECHARGE_EVERY_S = 60
 RETRY = Retry(max=5, interval=[5, 30, 60, 300, 900])
 
 
@@ -104,3 +105,18 @@ def reconcile_one(topup_id: int, session_id: str) -> bool:
         session.commit()
     log.info("top-up %s reconciled with Stripe: %s", topup_id, outcome.detail)
     return outcome.result == "applied"
+
+
+def auto_recharge_due() -> int:
+    """Charge the saved card of every org whose wallet fell below its auto-recharge threshold."""
+    from ..billing import auto_recharge
+
+    with app_context():
+        with Session(db.engine) as session:
+            org_ids = auto_recharge.due(session)
+        for org_id in org_ids:
+            try:
+                auto_recharge.recharge(db.engine, org_id)
+            except Exception:  # noqa: BLE001 - one org's failure must not stop the others
+                log.exception("auto-recharge of org %s failed", org_id)
+        return len(org_ids)

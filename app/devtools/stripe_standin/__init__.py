@@ -8,7 +8,9 @@ default does) or run it alone::
     python -m app.devtools.stripe_standin --port 12111 --webhook-url http://127.0.0.1:8000/webhooks/stripe
 
 API (``Authorization: Bearer sk_...``): POST /v1/checkout/sessions, GET /v1/checkout/sessions/<id>,
-GET /v1/payment_intents/<id>, GET /v1/charges/<id>, POST|GET /v1/refunds, POST /v1/customers.
+GET /v1/payment_intents/<id>, GET /v1/charges/<id>, POST|GET /v1/refunds, POST /v1/customers, GET /v1/customers/<id>,
+POST /v1/payment_intents (off-session charges of a saved card: Checkout saves one when asked
+with ``payment_intent_data[setup_future_usage]=off_session`` and a customer).
 
 People: GET /pay/<session id> is the hosted payment page (Pay / Decline buttons); paying
 sends ``payment_intent.succeeded`` and ``checkout.session.completed``, declining
@@ -20,7 +22,8 @@ and /_control/charges/<id>/refund (a refund from the dashboard: ``charge.refunde
 ``{"deliver": false}`` to get the events back unsent; POST /_control/events/<id>/send
 re-sends one (signed anew, ``{"timestamp": ...}`` to sign as of another time);
 POST /_control/delay ``{"path": "/v1/payment_intents", "seconds": 30}`` slows matching API
-calls; GET /_control/requests lists the API calls received.
+calls; POST /_control/decline_off_session ``{"on": true}`` declines saved cards;
+GET /_control/requests lists the API calls received.
 """
 import time
 
@@ -46,7 +49,12 @@ def create_standin_app(*, public_url: str, webhook_url: str | None, webhook_secr
 
     @app.errorhandler(StripeError)
     def stripe_error(exc: StripeError):
-        return stripe_json(exc.body(), exc.status)
+        if getattr(exc, "events", None):  # a declined charge still tells the webhook
+            sender.send_later(exc.events)
+        body = exc.body()
+        if getattr(exc, "intent", None):
+            body["error"]["payment_intent"] = exc.intent
+        return stripe_json(body, exc.status)
 
     @app.before_request
     def authenticate():
@@ -99,6 +107,16 @@ def create_standin_app(*, public_url: str, webhook_url: str | None, webhook_secr
     @app.post("/v1/customers")
     def create_customer():
         return stripe_json(ledger.create_customer(params()))
+
+    @app.get("/v1/customers/<customer_id>")
+    def get_customer(customer_id):
+        return stripe_json(ledger.customer(customer_id))
+
+    @app.post("/v1/payment_intents")
+    def create_intent():
+        intent, events = ledger.charge_saved_card(params())
+        sender.send_later(events)
+        return stripe_json(intent)
 
     @app.errorhandler(404)
     @app.errorhandler(405)
@@ -159,6 +177,11 @@ def create_standin_app(*, public_url: str, webhook_url: str | None, webhook_secr
         timestamp = (request.get_json(silent=True) or {}).get("timestamp")
         return jsonify({"payload": payload.decode(), "signature": sign(payload, sender.secret, timestamp),
                         "status": sender.send(event) if timestamp is None else None})
+
+    @app.post("/_control/decline_off_session")
+    def control_decline():
+        ledger.decline_off_session = bool((request.get_json(silent=True) or {}).get("on"))
+        return jsonify({"decline_off_session": ledger.decline_off_session})
 
     @app.post("/_control/delay")
     def control_delay():

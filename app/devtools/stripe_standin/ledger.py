@@ -43,6 +43,7 @@ class Ledger:
         self.charges: dict[str, dict] = {}
         self.customers: dict[str, dict] = {}
         self.events: list[dict] = []
+        self.decline_off_session = False  # the saved card is declined (expired, blocked...)
 
     # -- Checkout Sessions -------------------------------------------------------------------
 
@@ -77,6 +78,7 @@ class Ledger:
             "success_url": params["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id),
             "cancel_url": params["cancel_url"], "url": f"{self.public_url}/pay/{session_id}",
             "_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata") or {},
+            "_save_card": (params.get("payment_intent_data") or {}).get("setup_future_usage") == "off_session",
         }
         with self.lock:
             self.sessions[session_id] = session
@@ -95,6 +97,10 @@ class Ledger:
             if session["status"] != "open":
                 raise StripeError(400, f"Checkout Session {session_id} is {session['status']}", code="session_not_open")
             intent = self._intent(session, "processing" if asynchronous else "succeeded")
+            if session["_save_card"] and session["customer"] in self.customers:
+                method = new_id("pm")
+                intent["payment_method"] = method
+                self.customers[session["customer"]]["invoice_settings"]["default_payment_method"] = method
             session.update(status="complete", payment_intent=intent["id"],
                            payment_status="unpaid" if asynchronous else "paid")
             events = [self.event("checkout.session.completed", session)]
@@ -200,10 +206,41 @@ class Ledger:
 
     def create_customer(self, params: dict) -> dict:
         customer = {"id": new_id("cus"), "object": "customer", "livemode": False, "created": int(time.time()),
-                    "email": params.get("email"), "name": params.get("name"), "metadata": params.get("metadata") or {}}
+                    "email": params.get("email"), "name": params.get("name"), "metadata": params.get("metadata") or {},
+                    "invoice_settings": {"default_payment_method": None}}
         with self.lock:
             self.customers[customer["id"]] = customer
         return customer
+
+    def customer(self, customer_id: str) -> dict:
+        with self.lock:
+            if customer_id not in self.customers:
+                raise missing("customer", customer_id)
+            return self.customers[customer_id]
+
+    def charge_saved_card(self, params: dict) -> tuple[dict, list[dict]]:
+        """An off-session PaymentIntent, confirmed at once; declined when ``decline_off_session``."""
+        with self.lock:
+            customer = self.customer(params.get("customer") or "")
+            method = params.get("payment_method") or customer["invoice_settings"]["default_payment_method"]
+            if not method:
+                raise StripeError(400, "The customer has no default payment method.", param="payment_method")
+            try:
+                amount = int(params["amount"])
+            except (KeyError, ValueError):
+                raise StripeError(400, "Invalid integer: amount", param="amount") from None
+            session = {"amount_total": amount, "currency": params.get("currency", "usd"), "customer": customer["id"],
+                       "_intent_metadata": params.get("metadata") or {}}
+            if self.decline_off_session:
+                intent = self._intent(session, "requires_payment_method")
+                intent.update(payment_method=method, last_payment_error=_declined())
+                error = StripeError(402, "Your card was declined.", code="card_declined", type_="card_error")
+                error.events = [self.event("payment_intent.payment_failed", intent)]
+                error.intent = intent
+                raise error
+            intent = self._intent(session, "succeeded")
+            intent["payment_method"] = method
+            return intent, [self.event("payment_intent.succeeded", intent)]
 
     # -- Events ------------------------------------------------------------------------------
 
