@@ -5,7 +5,8 @@ event delivered twice, or two events of one payment processed at once, change it
 Success wins over failure whatever their order: a failed top-up that Stripe later reports
 paid is credited; a failure reported after the credit changes nothing.
 
-``HANDLERS`` maps an event type to its handler: subscriptions and auto-recharge add theirs.
+``HANDLERS`` maps an event type to its handler: subscriptions (``invoice.*``,
+``customer.subscription.*``) add theirs there.
 """
 import logging
 from dataclasses import dataclass
