@@ -51,6 +51,7 @@ def standin(app, live_app):
     before = app.config.get("STRIPE_API_BASE")
     app.config["STRIPE_API_BASE"] = server.url
     yield Standin(server, holder["app"])
+    holder["app"].extensions["stripe_standin"]["sender"].wait()  # none may land in the next test
     app.config["STRIPE_API_BASE"] = before
     server.stop()
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from app.billing import refunds
 from app.extensions import db
 from app.jobs.payments import reconcile_topups
-from app.models import LedgerEntry, Topup, TxStatus, TxType, Wallet, utcnow
+from app.models import LedgerEntry, StripeEvent, Topup, TxStatus, TxType, Wallet, utcnow
 from tests.factories import make_user
 
 TOPUPS = "/api/v1/me/billing/topups"
@@ -73,6 +73,8 @@ def test_partial_then_full_refund_removes_every_credit_once(client, buyer, stand
     db.session.commit()
     assert balance(buyer) == 0
     # Stripe's charge.refunded events (sent by the stand-in for each refund) book nothing more.
+    standin.app.extensions["stripe_standin"]["sender"].wait()
+    assert db.session.scalar(select(func.count(StripeEvent.id)).where(StripeEvent.type == "charge.refunded")) == 2
     count = db.session.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.type == TxType.credit_refund))
     assert count == 2
 

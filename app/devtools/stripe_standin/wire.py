@@ -53,9 +53,17 @@ class Sender:
     def __init__(self, url: str | None, secret: str):
         self.url, self.secret = url, secret
         self.deliveries: list[dict] = []  # (event id, status) of every attempt, for tests
+        self.threads: list[threading.Thread] = []
 
     def send_later(self, events: list[dict]) -> None:
-        threading.Thread(target=self.send_all, args=(events,), name="stripe-standin-webhooks", daemon=True).start()
+        thread = threading.Thread(target=self.send_all, args=(events,), name="stripe-standin-webhooks", daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def wait(self, timeout: float = 30.0) -> None:
+        """Until every webhook sent "later" was answered (tests end only after their webhooks)."""
+        for thread in self.threads:
+            thread.join(timeout)
 
     def send_all(self, events: list[dict]) -> list[int]:
         return [self.send(event) for event in events]
