@@ -21,7 +21,7 @@ from .confirm_token import external_id, new_token, submitted_token
 from ..csv_stream import csv_response
 
 _CSV = ["id", "created_at", "wallet_id", "type", "status", "amount_credits", "amount_usd", "balance_after",
-        "actor_id", "external_id", "comment"]
+        "actor_id", "external_id", "comment", "price_usd", "stripe_payment_intent_id"]
 
 
 class TransactionView(ModelView):
@@ -51,7 +51,8 @@ class TransactionView(ModelView):
     @has_access
     def export(self):
         """CSV of the ledger, filtered by ?type=&status=&wallet_id=&start=&end= (dates YYYY-MM-DD)."""
-        stmt = select(LedgerEntry.__table__)
+        stmt = (select(LedgerEntry.__table__, Topup.price, Topup.stripe_payment_intent_id)
+                .outerjoin(Topup, Topup.ledger_entry_id == LedgerEntry.id))
         try:
             for name, column in (("type", LedgerEntry.type), ("status", LedgerEntry.status)):
                 if request.args.get(name):
@@ -70,7 +71,8 @@ class TransactionView(ModelView):
         def make_rows(conn):
             for r in conn.execution_options(stream_results=True).execute(stmt):
                 yield [r.id, r.created_at.isoformat(), r.wallet_id, r.type, r.status, r.amount,
-                       usd(r.amount), r.balance_after, r.actor_id, r.external_id, r.comment]
+                       usd(r.amount), r.balance_after, r.actor_id, r.external_id, r.comment,
+                       usd(r.price), r.stripe_payment_intent_id or ""]
 
         return csv_response("transactions.csv", _CSV, make_rows)
 

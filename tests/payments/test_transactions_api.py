@@ -48,3 +48,14 @@ def test_members_are_refused_and_csv_streams_every_row(client, buyer):
     assert export.is_streamed and export.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(export.get_data(as_text=True))))
     assert rows[0][:4] == ["id", "type", "status", "amount_usd"] and len(rows) == 4
+
+
+def test_back_office_export_carries_the_price_and_stripe_payment(client, buyer, standin, app):
+    from tests.admin.conftest import _role_client
+
+    paid = client.post("/api/v1/me/billing/topups", json={"amount_usd": "20"}, headers=buyer.headers).json
+    standin.pay(paid["stripe_session_id"])
+    export = _role_client(app, "Finance").get(f"/admin/transactions/export.csv?wallet_id={buyer.wallet_id}")
+    [row] = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
+    assert row["price_usd"] == "$20.00" and row["amount_usd"] == "$21.00"
+    assert row["stripe_payment_intent_id"].startswith("pi_test_")
