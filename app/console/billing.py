@@ -1,10 +1,11 @@
 """The console's money-in pages: the top-up form (to Stripe Checkout), receipts and the CSV statement."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..billing import auto_recharge, statement, topups
 from ..billing.stripe_api import PaymentsUnavailable
+from ..billing.units import usd_text
 from ..extensions import db
 from ..inputs import InputError
 from ..models import LedgerEntry, OrgRole, Plan, Topup, TxStatus, Wallet
@@ -44,6 +45,34 @@ def _topup(wallet: Wallet | None, plan_id: int | None, page: str, org=None):
         return redirect(page)
     db.session.commit()
     return redirect(url, code=303)
+
+
+@bp.get("/wallet/quote")
+@login_required
+def quote():
+    free = db.session.scalar(select(Plan.id).where(Plan.code == "free"))
+    return _quote(user_wallet(current_user), free)
+
+
+@bp.get("/orgs/<int:org_id>/wallet/quote")
+@login_required
+def org_quote(org_id: int):
+    scope = org_scope(org_id, OrgRole.owner)
+    return _quote(org_wallet(scope.org), scope.org.plan_id)
+
+
+def _quote(wallet: Wallet | None, plan_id: int | None):
+    """What the top-up form would deliver, for the page to show before paying."""
+    if wallet is None:
+        abort(404)
+    try:
+        q = topups.quote(db.session, wallet.id, plan_id, request.args.get("amount_usd", "").strip(),
+                         request.args.get("discount_code", "").strip() or None)
+    except InputError as exc:
+        return jsonify({"error": {"message": str(exc), "param": exc.field}}), 400
+    finally:
+        db.session.rollback()
+    return jsonify({**topups.describe(q), "credits_text": usd_text(q.credits), "price_text": usd_text(q.price)})
 
 
 @bp.get("/wallet/transactions.csv")

@@ -71,11 +71,13 @@ def _wallet_page(scope, wallet):
     entries, more = ledger_page(wallet, int(page))
     if scope is None:
         links = {"topup_url": url_for("console.topup"), "csv_url": url_for("console.transactions_csv"),
+                 "quote_url": url_for("console.quote"),
                  "receipt_base": url_for("console.wallet") + "/receipts"}
         can_topup, plan_bps = True, 0
     else:
         org_id = scope.org.id
         links = {"topup_url": url_for("console.org_topup", org_id=org_id),
+                 "quote_url": url_for("console.org_quote", org_id=org_id),
                  "csv_url": url_for("console.org_transactions_csv", org_id=org_id),
                  "receipt_base": url_for("console.org_wallet_page", org_id=org_id) + "/receipts"}
         can_topup, plan_bps = scope.can(OrgRole.owner), scope.org.plan.topup_bonus_bps

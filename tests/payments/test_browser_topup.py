@@ -34,6 +34,8 @@ def test_owner_tops_up_through_checkout_and_sees_the_balance_change(live_app, st
     assert page.inner_text("#balance") == "$0.00"
 
     page.fill("#amount_usd", "20")
+    page.locator("#quote", has_text="$21.00").wait_for()
+    assert page.inner_text("#quote") == "You pay $20.00 and receive $21.00 of credits."  # Pro: +5%
     page.click("#topup button[type=submit]")
     page.wait_for_url(f"{standin.url}/pay/**")
     assert page.inner_text("#amount") == "$20.00 USD"

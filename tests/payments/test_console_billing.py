@@ -34,6 +34,15 @@ def test_owner_tops_up_from_the_wallet_page_and_gets_a_receipt(app, db, standin)
     assert "$1,530.00" in receipt  # 1250 x (1 + 11.2% ladder + 11.2% Max plan)
 
 
+def test_the_quote_shows_price_and_credits_before_paying(app, db):
+    owner, org = owner_org()
+    client = login(app, owner.username)
+    quote = client.get(f"/console/orgs/{org.id}/wallet/quote?amount_usd=99.99").json
+    assert quote["credits_text"] == "$114.18858" and quote["price_text"] == "$99.99"  # +3% ladder, +11.2% Max
+    bad = client.get(f"/console/orgs/{org.id}/wallet/quote?amount_usd=99.999")
+    assert bad.status_code == 400 and bad.json["error"]["param"] == "amount_usd"
+
+
 def test_bad_amount_comes_back_as_a_message_naming_the_field(app, db, standin):
     owner, org = owner_org()
     client = login(app, owner.username)
