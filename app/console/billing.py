@@ -17,8 +17,7 @@ from .figures import org_wallet, user_wallet
 @bp.post("/wallet/topup")
 @login_required
 def topup():
-    free = db.session.scalar(select(Plan.id).where(Plan.code == "free"))
-    return _topup(user_wallet(current_user), free, url_for("console.wallet", _external=True))
+    return _topup(user_wallet(current_user), _personal_plan(), url_for("console.wallet", _external=True))
 
 
 @bp.post("/orgs/<int:org_id>/wallet/topup")
@@ -27,6 +26,11 @@ def org_topup(org_id: int):
     scope = org_scope(org_id, OrgRole.owner)
     return _topup(org_wallet(scope.org), scope.org.plan_id,
                   url_for("console.org_wallet_page", org_id=org_id, _external=True), org=scope.org)
+
+
+def _personal_plan() -> int | None:
+    """Personal wallets are on the Free plan (as app/actor.py has it)."""
+    return db.session.scalar(select(Plan.id).where(Plan.code == "free"))
 
 
 def _topup(wallet: Wallet | None, plan_id: int | None, page: str, org=None):
@@ -50,8 +54,7 @@ def _topup(wallet: Wallet | None, plan_id: int | None, page: str, org=None):
 @bp.get("/wallet/quote")
 @login_required
 def quote():
-    free = db.session.scalar(select(Plan.id).where(Plan.code == "free"))
-    return _quote(user_wallet(current_user), free)
+    return _quote(user_wallet(current_user), _personal_plan())
 
 
 @bp.get("/orgs/<int:org_id>/wallet/quote")

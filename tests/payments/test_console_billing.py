@@ -65,3 +65,17 @@ def test_viewers_read_the_statement_but_cannot_top_up_or_see_others_receipts(app
     other_owner, other = verified_user("other"), None
     other = make_org(owner=other_owner)
     assert client.get(f"/console/orgs/{other.id}/wallet/receipts/1").status_code == 404
+
+
+def test_an_individual_tops_up_the_personal_wallet(app, db, standin):
+    from app.models import Wallet
+
+    user = verified_user("solo")
+    client = login(app, user.username)
+    assert 'id="topup"' in client.get("/console/wallet").get_data(as_text=True)
+    assert client.get("/console/wallet/quote?amount_usd=100").json["credits"] == 103_000_000  # ladder only (Free)
+    answer = client.post("/console/wallet/topup", data={"amount_usd": "100"})
+    assert answer.status_code == 303
+    standin.pay(answer.headers["Location"].rsplit("/", 1)[1])
+    db.session.expire_all()
+    assert db.session.scalar(select(Wallet.balance).where(Wallet.user_id == user.id)) == 103_000_000
