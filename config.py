@@ -181,7 +181,19 @@ class Config:
     # Payments and mail
     STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
-    STRIPE_API_BASE = env_str("STRIPE_API_BASE")  # points the SDK at a local server in tests
+    # Points the SDK at another server: the Stripe stand-in (app/devtools/stripe_standin) in tests.
+    STRIPE_API_BASE = env_str("STRIPE_API_BASE")
+    # Webhooks signed longer ago than this are refused (replays).
+    STRIPE_WEBHOOK_TOLERANCE_S = env_int("STRIPE_WEBHOOK_TOLERANCE_S", 300)
+    # Checkout's payment methods, comma-separated Stripe names (e.g. "card,alipay").
+    STRIPE_PAYMENT_METHODS = env_list("STRIPE_PAYMENT_METHODS", "card")
+    # Serves the Stripe stand-in under /_stripe and sends Stripe calls there (development only).
+    TOLLGATE_MOUNT_STRIPE_STANDIN = False
+    # Bounds of one top-up, in USD; the ladder's top step is at the maximum.
+    TOPUP_MIN_USD = env_str("TOPUP_MIN_USD", "5")
+    TOPUP_MAX_USD = env_str("TOPUP_MAX_USD", "1250")
+    # A top-up still pending this long is checked against Stripe by the reconciliation job.
+    TOPUP_RECONCILE_AFTER_S = env_int("TOPUP_RECONCILE_AFTER_S", 300)
     SMTP_HOST = env_str("SMTP_HOST", "127.0.0.1")
     SMTP_PORT = env_int("SMTP_PORT", 25)
     SMTP_USER = env_str("SMTP_USER")
@@ -280,6 +292,19 @@ class Config:
         if not 0 <= cls.GATEWAY_PRIORITY_SHARE_PERCENT <= 100:
             raise ConfigError(f"GATEWAY_PRIORITY_SHARE_PERCENT must be between 0 and 100, "
                               f"got {cls.GATEWAY_PRIORITY_SHARE_PERCENT}")
+
+        from decimal import InvalidOperation
+
+        try:
+            low, high = Decimal(cls.TOPUP_MIN_USD), Decimal(cls.TOPUP_MAX_USD)
+        except InvalidOperation:
+            raise ConfigError(f"TOPUP_MIN_USD and TOPUP_MAX_USD must be USD amounts, got "
+                              f"{cls.TOPUP_MIN_USD!r} and {cls.TOPUP_MAX_USD!r}") from None
+        if not Decimal("0.5") <= low <= high or low != round(low, 2) or high != round(high, 2):
+            raise ConfigError(f"TOPUP_MIN_USD must be at least 0.50 and at most TOPUP_MAX_USD, both in whole cents; "
+                              f"got {cls.TOPUP_MIN_USD} and {cls.TOPUP_MAX_USD}")
+        if cls.STRIPE_SECRET_KEY and not cls.STRIPE_WEBHOOK_SECRET:
+            raise ConfigError("STRIPE_WEBHOOK_SECRET is required with STRIPE_SECRET_KEY (payments are confirmed by webhook)")
         for name in ("GATEWAY_STREAM_MAX_S", "GATEWAY_DRAIN_S"):
             if getattr(cls, name) < 1:
                 raise ConfigError(f"{name} must be at least 1 second, got {getattr(cls, name)}")
@@ -304,6 +329,9 @@ class DevelopmentConfig(Config):
     SQLALCHEMY_DATABASE_URI = database_url(env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tollgate.db'}"))
     RQ_ASYNC = env_bool("RQ_ASYNC", False)  # jobs run inline unless a worker is configured
     TOLLGATE_MOUNT_MOCK = True
+    TOLLGATE_MOUNT_STRIPE_STANDIN = env_bool("TOLLGATE_MOUNT_STRIPE_STANDIN", not env_str("STRIPE_SECRET_KEY"))
+    STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "sk_test_standin")
+    STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "whsec_standin")
     GATEWAY_SYNC_SETTLE = env_bool("GATEWAY_SYNC_SETTLE", True)
     METRICS_ALLOW_FROM = env_list("METRICS_ALLOW_FROM", "127.0.0.0/8,::1/128")  # the local machine
     ADMIN_PASSWORD = env_str("TOLLGATE_ADMIN_PASSWORD", "admin")
@@ -324,6 +352,8 @@ class TestingConfig(Config):
     GATEWAY_CONNECT_TIMEOUT_S = 1.5
     HTTPS_PROXY = NO_PROXY = None  # tests set them where they mean to
     ADMIN_PASSWORD = "admin-password"
+    STRIPE_SECRET_KEY = "sk_test_tollgate"
+    STRIPE_WEBHOOK_SECRET = "whsec_tollgate_test"
 
 
 class ProductionConfig(Config):

@@ -28,6 +28,8 @@ def create_app(config_class=None) -> Flask:
     cli.register_cli(app)
     if app.config.get("TOLLGATE_MOUNT_MOCK"):
         mount_mock_upstream(app)
+    if app.config.get("TOLLGATE_MOUNT_STRIPE_STANDIN"):
+        mount_stripe_standin(app, app.config["TOLLGATE_PUBLIC_URL"])
     if app.config.get("TOLLGATE_CHECK_SERVICES"):
         check_services(app)
     return app
@@ -82,3 +84,21 @@ def mount_mock_upstream(app: Flask) -> None:
     from .devtools.mock_upstream import create_mock_app
 
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/_mock": create_mock_app()})
+
+
+def mount_stripe_standin(app: Flask, base_url: str) -> None:
+    """Serve the Stripe stand-in under /_stripe and point Stripe calls and webhooks at it (development).
+
+    Called again by ``run.py`` once it knows the address it serves on.
+    """
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from .devtools.stripe_standin import create_standin_app
+
+    base_url = base_url.rstrip("/")
+    standin = create_standin_app(public_url=f"{base_url}/_stripe", webhook_url=f"{base_url}/webhooks/stripe",
+                                 webhook_secret=app.config["STRIPE_WEBHOOK_SECRET"])
+    app.config["STRIPE_API_BASE"] = f"{base_url}/_stripe"
+    inner = app.extensions.get("tollgate_inner_wsgi", app.wsgi_app)
+    app.extensions["tollgate_inner_wsgi"] = inner
+    app.wsgi_app = DispatcherMiddleware(inner, {"/_stripe": standin})

@@ -42,7 +42,7 @@ def parse_filters(args) -> dict:
         out["status"] = args["status"]
     for name in ("from", "to"):
         if name in args:
-            out[name] = _time(name, args[name])
+            out[name] = parse_time(name, args[name])
     if "from" in out and "to" in out and out["from"] >= out["to"]:
         raise InputError("from", "from must be before to")
     if "limit" in args:
@@ -108,7 +108,8 @@ def _int(name: str, value: str) -> int:
     return number
 
 
-def _time(name: str, value: str) -> dt.datetime:
+def parse_time(name: str, value: str) -> dt.datetime:
+    """An ISO 8601 date or date-time, as the naive UTC time the database stores."""
     try:
         when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

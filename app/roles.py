@@ -18,6 +18,8 @@ GROUPS = "ModelGroupView"
 MODELS = "LlmModelView"
 PROVIDERS = "ProviderView"
 DISCOUNTS = "DiscountView"
+BONUS_LADDER = "BonusTierView"
+STRIPE_EVENTS = "StripeEventView"
 TRANSACTIONS = "TransactionView"
 SETTINGS = "SettingsView"
 AUDIT = "AuditLogView"
@@ -27,7 +29,8 @@ UNSETTLED = "UnsettledUsageView"
 MENU = {
     OVERVIEW: "Overview", PLATFORM: "Platform metrics", USAGE: "Usage", ORGS: "Organizations",
     USERS: "Users", GROUPS: "Model groups", MODELS: "Available models", PROVIDERS: "Providers",
-    DISCOUNTS: "Discounts", TRANSACTIONS: "Transactions", SETTINGS: "Settings", AUDIT: "Audit log",
+    DISCOUNTS: "Discounts", BONUS_LADDER: "Bonus ladder", STRIPE_EVENTS: "Stripe events",
+    TRANSACTIONS: "Transactions", SETTINGS: "Settings", AUDIT: "Audit log",
     UNSETTLED: "Unsettled usage",
 }
 CATEGORY_MENUS = ["Dashboards", "Customers", "Catalog", "Billing", "Platform"]
@@ -42,12 +45,13 @@ _SUPPORT = {
 _FINANCE = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),
     ORGS: READ + ("can_detail", "can_adjust"), TRANSACTIONS: READ + ("can_export", "can_refund"),
-    DISCOUNTS: READ, UNSETTLED: ("can_index",),
+    DISCOUNTS: READ, BONUS_LADDER: READ, STRIPE_EVENTS: READ, UNSETTLED: ("can_index",),
 }
 _AUDITOR = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),
     ORGS: READ + ("can_detail",), USERS: READ, GROUPS: READ, MODELS: READ, PROVIDERS: READ,
-    DISCOUNTS: READ, TRANSACTIONS: READ + ("can_export",), SETTINGS: ("can_index",),
+    DISCOUNTS: READ, BONUS_LADDER: READ, STRIPE_EVENTS: READ, TRANSACTIONS: READ + ("can_export",),
+    SETTINGS: ("can_index",),
     AUDIT: READ + ("can_export",), UNSETTLED: ("can_index",),
 }
 ROLE_GRANTS = {"Support": _SUPPORT, "Finance": _FINANCE, "Auditor": _AUDITOR}

@@ -44,6 +44,10 @@ def prepare_embedded(base_url: str) -> dict:
     cfg = current_app.config
     create_first_admin(cfg["ADMIN_USERNAME"], cfg["ADMIN_EMAIL"], cfg["ADMIN_PASSWORD"])
     demo = seed_demo(upstream_root=f"{base_url}/_mock")
+    if cfg.get("TOLLGATE_MOUNT_STRIPE_STANDIN"):
+        from . import mount_stripe_standin
+
+        mount_stripe_standin(current_app._get_current_object(), base_url)
     return {"admin_user": cfg["ADMIN_USERNAME"], "admin_password": cfg["ADMIN_PASSWORD"], "api_key": demo.api_key}
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from config import TestingConfig, database_url
 
 KEEP_TABLES = {
-    "alembic_version", "plans", "ab_role", "ab_permission", "ab_view_menu",
+    "alembic_version", "plans", "bonus_tiers", "ab_role", "ab_permission", "ab_view_menu",
     "ab_permission_view", "ab_permission_view_role",
 }
 

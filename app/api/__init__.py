@@ -6,10 +6,12 @@ def register_me_api(app: Flask) -> None:
     from ..extensions import csrf
     from .me import bp as account
     from .me_activity import bp as activity
+    from .me_billing import bp as billing
     from .me_keys import bp as keys
     from .reference import bp as reference
+    from .stripe_webhook import bp as stripe_webhook
     from .webhooks import bp as webhooks
 
-    for bp in (account, keys, activity, reference, webhooks):
+    for bp in (account, keys, activity, billing, reference, webhooks, stripe_webhook):
         app.register_blueprint(bp)
         csrf.exempt(bp)

@@ -31,7 +31,7 @@ def _errors(*statuses: int) -> dict:
     text = {400: "Bad input; error.param names the field", 401: "Missing, unknown, revoked or expired key",
             402: "The wallet cannot cover the request", 403: "Paused org, model not allowed, or a read-only role",
             404: "Not found (also another user's object)", 429: "A rate limit or cap is reached",
-            503: "Database or Redis unreachable"}
+            502: "Stripe refused or did not answer: nothing was charged", 503: "Database or Redis unreachable"}
     return {str(s): _json(_ref("Error"), text[s]) for s in statuses}
 
 
@@ -85,6 +85,21 @@ SCHEMAS = {
                           "created_at": TIME, "read_at": TIME}),
     "NotificationList": _obj({"data": {"type": "array", "items": _ref("Notification")},
                               "next_before": _null("integer")}),
+    "TopupInput": _obj({"amount_usd": {"type": ["number", "string"], "description": "USD, whole cents, within the "
+                                       "configured bounds (default 5 to 1250)"}},
+                       {"discount_code": _null("string")}, extra=False),
+    "TopupQuote": _obj({"amount_usd": NUM, "price_usd": NUM, "discount_usd": NUM, "discount_code": _null("string"),
+                        "bonus_percent": STR, "ladder_bonus_percent": STR, "plan_bonus_percent": STR,
+                        "bonus_credits": INT, "credits": INT, "credits_usd": NUM}),
+    "NewTopup": {"allOf": [_ref("TopupQuote"), _obj({
+        "id": INT, "topup_id": INT, "status": {"const": "pending"}, "stripe_session_id": STR,
+        "checkout_url": {"type": "string", "description": "Stripe Checkout: send the payer there"}})]},
+    "Transaction": _obj({
+        "id": INT, "type": STR, "status": {"enum": ["pending", "completed", "failed"]}, "amount_usd": NUM,
+        "credits": INT, "balance_after_usd": _null("number"), "created_at": STR, "description": _null("string"),
+        "price_usd": _null("number"), "stripe_payment_intent_id": _null("string"),
+        "stripe_invoice_id": _null("string"), "receipt_url": _null("string")}),
+    "TransactionList": _obj({"data": {"type": "array", "items": _ref("Transaction")}, "next_after": _null("integer")}),
     "ChatRequest": _obj({"model": STR, "messages": {"type": "array", "items": {"type": "object"}}},
                         {"stream": BOOL, "max_tokens": INT}),
     "ChatCompletion": _obj({"id": STR, "object": {"const": "chat.completion"}, "model": STR,
@@ -130,6 +145,13 @@ def _op(summary: str, response: dict, *errors: int, body: str | None = None, par
         op["parameters"] = list(params)
     return op
 
+
+TX_FILTERS = [
+    _query("type", "A ledger type, e.g. credit_topup"),
+    _query("status", "pending, completed or failed", {"enum": ["pending", "completed", "failed"]}),
+    _query("from", "From this date or time (ISO 8601, inclusive)"),
+    _query("to", "Until this time (exclusive); a bare date includes that day"),
+    _query("after", "next_after of the previous page", INT), _query("limit", "1-200 (50)", INT)]
 
 PATHS = {
     "/v1/chat/completions": {"post": _op("OpenAI Chat Completions (stream: true answers server-sent events)",
@@ -184,6 +206,19 @@ PATHS = {
                     400, 403, 404, params=[KEY_ID], status=201)},
     "/api/v1/me/keys/batch": {"post": _op("Revoke or read many keys: all or none", _json(_ref("KeyBatchResult")),
                                           400, 403, 404, body="KeyBatch")},
+    "/api/v1/me/billing/topups/quote": {"get": _op(
+        "Credits a top-up would deliver (ladder + plan bonus) and its price after a discount code",
+        _json(_ref("TopupQuote")), 400, 403, params=[_query("amount_usd", "USD at face value", STR),
+                                                     _query("discount_code", "A discount code")])},
+    "/api/v1/me/billing/topups": {"post": _op(
+        "Start a top-up (org owner or individual): a pending credit_topup and a Stripe Checkout Session",
+        _json(_ref("NewTopup"), "Created"), 400, 403, 502, body="TopupInput", status=201)},
+    "/api/v1/me/billing/transactions": {"get": _op(
+        "The wallet's transactions, newest first", _json(_ref("TransactionList")), 400, 403, params=TX_FILTERS)},
+    "/api/v1/me/billing/transactions.csv": {"get": {
+        "summary": "The same transactions as a streamed CSV file", "parameters": TX_FILTERS[:4],
+        "responses": {"200": {"description": "CSV, one row per transaction, columns as the JSON fields",
+                              "content": {"text/csv": {"schema": STR}}}, **_errors(400, 401, 403, 503)}}},
     "/api/v1/me/notifications": {"get": _op("The notification center, newest first",
                                             _json(_ref("NotificationList")), 400, params=[
         _query("unread", "true: unread only", {"enum": ["true", "false"]}),

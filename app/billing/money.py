@@ -106,14 +106,18 @@ def post_pending(session: Session, posting: Posting) -> LedgerEntry:
     return entry
 
 
-def complete_pending(session: Session, entry_id: int) -> LedgerEntry:
-    """Apply a pending entry to its wallet. Completing twice is a no-op."""
+def complete_pending(session: Session, entry_id: int, *, revive_failed: bool = False) -> LedgerEntry:
+    """Apply a pending entry to its wallet. Completing twice is a no-op.
+
+    ``revive_failed``: a failed entry may complete too, when the payment processor reports
+    the payment succeeded after all (its events can arrive out of order).
+    """
     entry = session.scalar(select(LedgerEntry).where(LedgerEntry.id == entry_id).with_for_update())
     if entry is None:
         raise MoneyError(f"ledger entry {entry_id} does not exist")
     if entry.status == TxStatus.completed:
         return entry
-    if entry.status == TxStatus.failed:
+    if entry.status == TxStatus.failed and not revive_failed:
         raise MoneyError(f"ledger entry {entry_id} has failed and cannot be completed")
     entry.balance_after = _apply(session, entry.wallet_id, entry.amount, entry.type, False)
     entry.status = TxStatus.completed
@@ -137,12 +141,14 @@ def fail_pending(session: Session, entry_id: int, reason: str | None = None) -> 
 
 
 def refund(session: Session, topup_id: int, amount: int, *, actor_id: int | None, comment: str,
-           external_id: str) -> LedgerEntry | None:
+           external_id: str, details: dict | None = None, allow_negative: bool = False) -> LedgerEntry | None:
     """Take ``amount`` credits of a completed top-up back out as a ``credit_refund``.
 
     The top-up's ledger row is locked before its earlier refunds are summed, so concurrent
     refunds of one top-up run one after the other and together never exceed it. Returns
-    None when ``external_id`` (the refund form's token) was already applied.
+    None when ``external_id`` (the refund form's token, or Stripe's refund id) was already
+    applied. ``allow_negative``: the money is already back on the card (a refund made in
+    Stripe's dashboard), so the ledger records it even if the wallet goes below zero.
     """
     topup = session.scalar(select(LedgerEntry).where(LedgerEntry.id == topup_id).with_for_update())
     if topup is None or topup.type != TxType.credit_topup or topup.status != TxStatus.completed:
@@ -152,9 +158,10 @@ def refund(session: Session, topup_id: int, amount: int, *, actor_id: int | None
     left = topup.amount - refunded(session, topup_id)
     if amount > left:
         raise RefundTooLarge(f"top-up {topup_id} has {left} credits left to refund, {amount} asked")
-    return post_once(session, Posting(wallet_id=topup.wallet_id, amount=-amount, type=TxType.credit_refund,
-                                      actor_id=actor_id, comment=comment, external_id=external_id,
-                                      details={"refund_of": topup_id}))
+    entry, created = _post(session, Posting(wallet_id=topup.wallet_id, amount=-amount, type=TxType.credit_refund,
+                                            actor_id=actor_id, comment=comment, external_id=external_id,
+                                            details={**(details or {}), "refund_of": topup_id}), allow_negative)
+    return entry if created else None
 
 
 def refunded(session: Session, topup_id: int) -> int:
@@ -298,3 +305,8 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop("tollgate_wallets_touched", None)
+
+
+def available(session: Session, wallet_id: int) -> int:
+    """What a debit may take now: the balance less open holds and queued usage (a read, no lock)."""
+    return session.scalar(select(Wallet.balance).where(Wallet.id == wallet_id)) - _reserved(wallet_id)

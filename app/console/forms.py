@@ -86,3 +86,7 @@ class OrgSettingsForm(FlaskForm):
     low_balance_usd = StringField(_l("Low-balance threshold (USD)"), validators=[Optional(), _usd])
     low_balance_email = EmailField(_l("Low-balance alert recipient"),
                                    validators=[Optional(), Email(), Length(max=320)])
+    auto_recharge_threshold_usd = StringField(_l("Auto-recharge below (USD)"), validators=[Optional(), _usd],
+                                              description=_l("Empty: auto-recharge off. Owners only."))
+    auto_recharge_amount_usd = StringField(_l("Auto-recharge amount (USD)"), validators=[Optional(), _usd],
+                                           description=_l("Charged on the card saved at your last top-up."))

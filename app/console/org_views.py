@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from .. import audit
 from ..accounts import add_member, create_org, revoke_keys
-from ..billing import trial
+from ..billing import topups, trial
 from ..billing.units import credits_to_usd
 from ..extensions import db
+from ..inputs import InputError
 from ..models import ApiKey, Membership, OrgInvite, OrgRole, TollgateUser, utcnow
 from ..signin.flow import end_other_sessions
 from . import links
@@ -168,19 +169,45 @@ def org_settings(org_id: int):
     scope = org_scope(org_id, *MANAGERS)
     org = scope.org
     form = OrgSettingsForm()
-    if form.validate_on_submit():
-        before = audit.snapshot(org, ["low_balance_threshold", "low_balance_email"])
+    if form.validate_on_submit() and _auto_recharge_valid(form, scope):
+        before = audit.snapshot(org, SETTINGS_AUDITED)
         org.low_balance_threshold = getattr(form.low_balance_usd, "credits", None)
         org.low_balance_email = (form.low_balance_email.data or "").strip().lower() or None
+        org.auto_recharge_threshold = getattr(form.auto_recharge_threshold_usd, "credits", None)
+        org.auto_recharge_amount = getattr(form.auto_recharge_amount_usd, "credits", None)
         audit.record("console.org_settings_changed", target=org,
-                     details=audit.changes(before, audit.snapshot(org, ["low_balance_threshold", "low_balance_email"])))
+                     details=audit.changes(before, audit.snapshot(org, SETTINGS_AUDITED)))
         db.session.commit()
         flash("Settings saved.", "success")
         return redirect(url_for("console.org_settings", org_id=org_id))
     if not form.is_submitted():
         form.low_balance_usd.data = _usd_text(org.low_balance_threshold)
         form.low_balance_email.data = org.low_balance_email
+        form.auto_recharge_threshold_usd.data = _usd_text(org.auto_recharge_threshold)
+        form.auto_recharge_amount_usd.data = _usd_text(org.auto_recharge_amount)
     return render_template("console/org_settings.html", scope=scope, form=form), 400 if form.errors else 200
+
+
+SETTINGS_AUDITED = ["low_balance_threshold", "low_balance_email", "auto_recharge_threshold", "auto_recharge_amount"]
+
+
+def _auto_recharge_valid(form: OrgSettingsForm, scope) -> bool:
+    """Both auto-recharge fields or neither; the amount within the top-up bounds; set by the owner only."""
+    threshold, amount = form.auto_recharge_threshold_usd, form.auto_recharge_amount_usd
+    wanted = (getattr(threshold, "credits", None), getattr(amount, "credits", None))
+    if wanted != (scope.org.auto_recharge_threshold, scope.org.auto_recharge_amount) and not scope.can(OrgRole.owner):
+        threshold.errors.append("only the organization's owner can change auto-recharge (it charges their card)")
+        return False
+    if (wanted[0] is None) != (wanted[1] is None):
+        (amount if wanted[1] is None else threshold).errors.append("set both auto-recharge fields, or neither")
+        return False
+    if wanted[1] is not None:
+        try:
+            topups.parse_amount(amount.data.strip())
+        except InputError as exc:
+            amount.errors.append(str(exc).replace("amount_usd", "the amount"))
+            return False
+    return True
 
 
 def _usd_text(credits: int | None) -> str:

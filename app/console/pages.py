@@ -1,13 +1,16 @@
 """The console's read pages and the profile: dashboard, wallet, logs, profile."""
 import datetime as dt
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from .. import audit
+from ..billing.stripe_api import checkout_origin
 from ..billing.units import credits_to_usd
 from ..extensions import db
-from ..models import OrgRole
+from ..headers import policy_with_form_action
+from ..models import BonusTier, OrgRole
 from .access import MANAGERS, ORG_READERS, login_required, org_scope
 from . import call_log
 from .blueprint import bp
@@ -66,8 +69,25 @@ def _wallet_page(scope, wallet):
         return render_template("console/message.html", title="Wallet",
                                message="page: must be a whole number from 1 to 100000"), 400
     entries, more = ledger_page(wallet, int(page))
-    return render_template("console/wallet.html", scope=scope, wallet=wallet, entries=entries,
-                           page=int(page), more=more)
+    if scope is None:
+        links = {"topup_url": url_for("console.topup"), "csv_url": url_for("console.transactions_csv"),
+                 "quote_url": url_for("console.quote"),
+                 "receipt_base": url_for("console.wallet") + "/receipts"}
+        can_topup, plan_bps = True, 0
+    else:
+        org_id = scope.org.id
+        links = {"topup_url": url_for("console.org_topup", org_id=org_id),
+                 "quote_url": url_for("console.org_quote", org_id=org_id),
+                 "csv_url": url_for("console.org_transactions_csv", org_id=org_id),
+                 "receipt_base": url_for("console.org_wallet_page", org_id=org_id) + "/receipts"}
+        can_topup, plan_bps = scope.can(OrgRole.owner), scope.org.plan.topup_bonus_bps
+    ladder = db.session.scalars(select(BonusTier).order_by(BonusTier.min_amount)).all()
+    response = make_response(render_template("console/wallet.html", scope=scope, wallet=wallet, entries=entries,
+                                             page=int(page), more=more, can_topup=can_topup, plan_bps=plan_bps,
+                                             ladder=ladder, **links))
+    # The top-up form's answer redirects to Stripe Checkout: the policy must let the form go there.
+    response.headers["Content-Security-Policy"] = policy_with_form_action(checkout_origin())
+    return response
 
 
 @bp.route("/profile", methods=["GET", "POST"])

@@ -8,6 +8,8 @@ from ..models import ApiKey, Event, Membership
 from .bus import emit
 
 LOW_BALANCE = "system.balance.notify.dispatched"
+PAYMENT_RECEIVED = "system.payment.received"
+PAYMENT_FAILED = "system.payment.failed"
 
 
 def _key_data(key: ApiKey) -> dict:
@@ -53,14 +55,14 @@ def member_joined(session: Session, membership: Membership) -> Event:
 
 def payment_received(session: Session, wallet_id: int, amount: int, *, org_id: int | None,
                      user_id: int | None, reference: str | None = None) -> Event:
-    return emit(session, "system.payment.received", {"wallet_id": wallet_id, "amount_credits": amount,
+    return emit(session, PAYMENT_RECEIVED, {"wallet_id": wallet_id, "amount_credits": amount,
                                                      "reference": reference},
                 org_id=org_id, user_id=None if org_id else user_id)
 
 
 def payment_failed(session: Session, wallet_id: int, amount: int, reason: str, *, org_id: int | None,
                    user_id: int | None, reference: str | None = None) -> Event:
-    return emit(session, "system.payment.failed", {"wallet_id": wallet_id, "amount_credits": amount,
+    return emit(session, PAYMENT_FAILED, {"wallet_id": wallet_id, "amount_credits": amount,
                                                    "reason": reason, "reference": reference},
                 org_id=org_id, user_id=None if org_id else user_id)
 

@@ -22,6 +22,8 @@ class Notice:
 def compose(session: Session, event: Event) -> Notice | None:
     if event.type == emitters.LOW_BALANCE:
         return _low_balance(session, event)
+    if event.type in (emitters.PAYMENT_RECEIVED, emitters.PAYMENT_FAILED):
+        return _payment(session, event)
     if event.type == emitters.SUBSCRIPTION_UPDATED and event.data.get("reason") in _PAYMENT_REASONS:
         return _subscription_payment(session, event)
     return None
@@ -46,6 +48,20 @@ def _subscription_payment(session: Session, event: Event) -> Notice:
               f"period, so the organization is now on the Free plan. Its credits stay in its wallet; "
               f"subscribe again to get the plan back."),
         recipient=recipient)
+
+
+def _payment(session: Session, event: Event) -> Notice:
+    """A top-up's outcome, told to the wallet's billing address: credits in, or why not."""
+    owner, recipient = owner_and_email(session, event.org_id, event.user_id)
+    credits = usd_text(event.data["amount_credits"])
+    if event.type == emitters.PAYMENT_RECEIVED:
+        return Notice(title=f"Payment received: {credits} of credits added",
+                      body=f"{credits} of credits were added to the Tollgate wallet of {owner}. The receipt is "
+                           "on the console's Wallet page.", recipient=recipient)
+    return Notice(title=f"Top-up failed: {credits} not added",
+                  body=f"A top-up of {credits} for the Tollgate wallet of {owner} did not go through "
+                       f"({event.data['reason']}). Nothing was charged; you can try again from the console's "
+                       "Wallet page.", recipient=recipient)
 
 
 def _low_balance(session: Session, event: Event) -> Notice:

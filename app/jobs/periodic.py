@@ -6,6 +6,8 @@ import time
 
 from .alerts import CHECK_EVERY_S, check_low_balances
 from .events import SWEEP_EVERY_S, sweep_events
+from .payments import (AUTO_RECHARGE_EVERY_S, RECONCILE_EVERY_S, SWEEP_EVERY_S as STRIPE_SWEEP_EVERY_S,
+                       auto_recharge_due, reconcile_topups, sweep_stripe_events)
 from .expiry import EXPIRE_EVERY_S, expire_keys
 from .retention import PURGE_EVERY_S, purge_usage
 from .reconcile import REPLAY_EVERY_S, replay_unsettled
@@ -23,6 +25,9 @@ PERIODIC = [
     (sweep_events, "webhooks", SWEEP_EVERY_S),
     (purge_usage, "default", PURGE_EVERY_S),
     (end_lapsed_subscriptions, "billing", LAPSE_EVERY_S),
+    (sweep_stripe_events, "billing", STRIPE_SWEEP_EVERY_S),
+    (reconcile_topups, "billing", RECONCILE_EVERY_S),
+    (auto_recharge_due, "billing", AUTO_RECHARGE_EVERY_S),
 ]
 
 # The embedded default is a demo: its dashboards should move within a minute, not five.

@@ -7,6 +7,7 @@ from .billing import DiscountCode, DiscountRedemption, Subscription
 from .catalog import (LlmModel, ModelGroup, ModelRoute, Provider, UserAllowedGroup,
                       model_group_members, model_plans)
 from .notify import Event, Notification, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .payments import BonusTier, StripeEvent, Topup
 from .org import Membership, Organization, OrgInvite, Plan, Project
 from .signin import OrgSso, Passkey, RecoveryCode, UserIdentity
 from .rollup import LedgerDaily, OrgListing, PlatformSetting, UsageDaily, UsageHourly
@@ -26,4 +27,5 @@ __all__ = [
     "AsyncTask", "StoredResponse", "UnsettledUsage", "UsageLog", "TollgateUser", "LedgerEntry", "Wallet",
     "LedgerDaily", "OrgListing", "OrgSso", "Passkey", "RecoveryCode", "UserIdentity", "PlatformSetting", "UsageDaily",
     "UsageHourly",
+    "BonusTier", "StripeEvent", "Topup",
 ]

@@ -11,7 +11,8 @@ CATEGORY_LABELS = {"Dashboards": _l("Dashboards"), "Customers": _l("Customers"),
 MENU_LABELS = {"Overview": _l("Overview"), "Platform metrics": _l("Platform metrics"), "Usage": _l("Usage"),
                "Organizations": _l("Organizations"), "Users": _l("Users"), "Model groups": _l("Model groups"),
                "Available models": _l("Available models"), "Providers": _l("Providers"),
-               "Discounts": _l("Discounts"), "Transactions": _l("Transactions"), "Settings": _l("Settings"),
+               "Discounts": _l("Discounts"), "Bonus ladder": _l("Bonus ladder"),
+               "Stripe events": _l("Stripe events"), "Transactions": _l("Transactions"), "Settings": _l("Settings"),
                "Audit log": _l("Audit log"),
                "Unsettled usage": _l("Unsettled usage"), "Background jobs": _l("Background jobs")}
 
@@ -19,6 +20,7 @@ MENU_LABELS = {"Overview": _l("Overview"), "Platform metrics": _l("Platform metr
 def register_admin_views(appbuilder) -> None:
     from .audit_log import AuditLogView
     from .base import usd
+    from .bonus_tiers import BonusTierView
     from .discounts import DiscountView
     from .groups import ModelGroupView
     from .llm_models import LlmModelView
@@ -26,6 +28,7 @@ def register_admin_views(appbuilder) -> None:
     from .overview import OverviewView, PlatformMetricsView
     from .providers import ProviderView
     from .settings import SettingsView
+    from .stripe_events import StripeEventView
     from .transactions import TransactionView
     from .unsettled import UnsettledUsageView
     from .usage import UsageView
@@ -41,6 +44,7 @@ def register_admin_views(appbuilder) -> None:
         (ModelGroupView, "Catalog", "fa-object-group"), (LlmModelView, "Catalog", "fa-cubes"),
         (ProviderView, "Catalog", "fa-plug"),
         (TransactionView, "Billing", "fa-exchange"), (DiscountView, "Billing", "fa-tags"),
+        (BonusTierView, "Billing", "fa-gift"), (StripeEventView, "Billing", "fa-cc-stripe"),
         (UnsettledUsageView, "Billing", "fa-exclamation-triangle"),
         (SettingsView, "Platform", "fa-cog"), (AuditLogView, "Platform", "fa-history"),
     ]

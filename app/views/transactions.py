@@ -11,16 +11,17 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit
-from ..billing import money
+from ..billing import money, refunds
+from ..billing.stripe_api import PaymentsUnavailable
 from ..extensions import db
-from ..models import LedgerEntry, TxStatus, TxType
+from ..models import LedgerEntry, Topup, TxStatus, TxType
 from ..roles import TRANSACTIONS
 from .base import enum_value, parse_usd, usd
 from .confirm_token import external_id, new_token, submitted_token
-from .csv_export import csv_response
+from ..csv_stream import csv_response
 
 _CSV = ["id", "created_at", "wallet_id", "type", "status", "amount_credits", "amount_usd", "balance_after",
-        "actor_id", "external_id", "comment"]
+        "actor_id", "external_id", "comment", "price_usd", "stripe_payment_intent_id"]
 
 
 class TransactionView(ModelView):
@@ -50,7 +51,8 @@ class TransactionView(ModelView):
     @has_access
     def export(self):
         """CSV of the ledger, filtered by ?type=&status=&wallet_id=&start=&end= (dates YYYY-MM-DD)."""
-        stmt = select(LedgerEntry.__table__)
+        stmt = (select(LedgerEntry.__table__, Topup.price, Topup.stripe_payment_intent_id)
+                .outerjoin(Topup, Topup.ledger_entry_id == LedgerEntry.id))
         try:
             for name, column in (("type", LedgerEntry.type), ("status", LedgerEntry.status)):
                 if request.args.get(name):
@@ -69,7 +71,8 @@ class TransactionView(ModelView):
         def make_rows(conn):
             for r in conn.execution_options(stream_results=True).execute(stmt):
                 yield [r.id, r.created_at.isoformat(), r.wallet_id, r.type, r.status, r.amount,
-                       usd(r.amount), r.balance_after, r.actor_id, r.external_id, r.comment]
+                       usd(r.amount), r.balance_after, r.actor_id, r.external_id, r.comment,
+                       usd(r.price), r.stripe_payment_intent_id or ""]
 
         return csv_response("transactions.csv", _CSV, make_rows)
 
@@ -90,8 +93,17 @@ class TransactionView(ModelView):
             reason = request.form.get("comment", "").strip()
             if not reason:
                 raise ValueError(_("Comment: give the reason for the refund"))
-            refund = money.refund(db.session, pk, amount, actor_id=current_user.id, comment=reason,
-                                  external_id=external_id("refund", token))
+            topup = db.session.scalar(select(Topup).where(Topup.ledger_entry_id == pk))
+            if topup is not None and topup.stripe_payment_intent_id:
+                # Paid through Stripe: the money goes back on the card first (amount = USD refunded).
+                refund = refunds.refund_topup(db.session, topup, amount, actor_id=current_user.id, comment=reason,
+                                              idempotency_key=token)
+            else:
+                refund = money.refund(db.session, pk, amount, actor_id=current_user.id, comment=reason,
+                                      external_id=external_id("refund", token))
+        except (refunds.RefundRefused, PaymentsUnavailable) as exc:
+            db.session.rollback()
+            return self._refund_error(entry, token, _("Amount (USD): %(reason)s", reason=str(exc)))
         except money.RefundTooLarge:
             db.session.rollback()
             return self._refund_error(entry, token, _("Amount (USD): at most %(max)s is left to refund",
@@ -106,8 +118,9 @@ class TransactionView(ModelView):
             db.session.rollback()
             flash(_("This form was already submitted: nothing was posted twice."), "warning")
             return redirect(url_for("TransactionView.show", pk=pk))
-        audit.record("wallet.refund", entry.wallet, {"amount": -amount, "refund_of": pk, "comment": reason,
-                                                     "ledger_entry_id": refund.id})
+        audit.record("wallet.refund", entry.wallet, {"amount": refund.amount, "refund_of": pk, "comment": reason,
+                                                     "ledger_entry_id": refund.id,
+                                                     "stripe_refund_id": (refund.details or {}).get("stripe_refund_id")})
         db.session.commit()
         flash(_("Refunded %(amount)s.", amount=usd(amount)), "success")
         return redirect(url_for("TransactionView.show", pk=refund.id))

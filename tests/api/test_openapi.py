@@ -7,6 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Notification, OrgRole, UsageLog
+from tests.payments.conftest import live_app, standin  # noqa: F401 - the Stripe stand-in
 
 CALLED: set[tuple[str, str]] = set()
 
@@ -37,7 +38,7 @@ def test_document_is_openapi_3_1_and_its_schemas_are_valid(document):
         jsonschema.Draft202012Validator.check_schema(schema)
 
 
-def test_every_documented_operation_answers_as_documented(client, world, join, document):
+def test_every_documented_operation_answers_as_documented(client, world, join, document, standin):
     CALLED.clear()
     h = world.headers
     chat_body = {"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
@@ -103,6 +104,18 @@ def test_every_documented_operation_answers_as_documented(client, world, join, d
     check(document, client.get("/api/v1/me/notifications", headers=h), "get", "/api/v1/me/notifications")
     check(document, client.post(f"/api/v1/me/notifications/{notice.id}/read", headers=h),
           "post", "/api/v1/me/notifications/{notification_id}/read")
+
+    billing = "/api/v1/me/billing"
+    check(document, client.get(f"{billing}/topups/quote?amount_usd=99.99", headers=h), "get", f"{billing}/topups/quote")
+    check(document, client.get(f"{billing}/topups/quote?amount_usd=1", headers=h), "get", f"{billing}/topups/quote")
+    check(document, client.post(f"{billing}/topups", json={"amount_usd": 20}, headers=h), "post", f"{billing}/topups")
+    check(document, client.post(f"{billing}/topups", json={"amount_usd": 20}, headers=viewer), "post",
+          f"{billing}/topups")
+    check(document, client.get(f"{billing}/transactions?limit=1", headers=h), "get", f"{billing}/transactions")
+    check(document, client.get(f"{billing}/transactions?status=x", headers=h), "get", f"{billing}/transactions")
+    export = client.get(f"{billing}/transactions.csv", headers=h)
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    CALLED.add(("get", f"{billing}/transactions.csv"))
 
     documented = {(m, p) for p, ops in document["paths"].items() for m in ops}
     assert documented == CALLED

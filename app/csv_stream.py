@@ -4,7 +4,7 @@ import io
 
 from flask import Response, stream_with_context
 
-from ..extensions import db
+from .extensions import db
 
 
 def csv_response(filename: str, header: list[str], make_rows) -> Response:
