@@ -1,7 +1,7 @@
 """payments: top-ups, the bonus ladder and received Stripe events
 
 Revision ID: c1c2d3e40003
-Revises: b1c2d3e40003
+Revises: c1c2d3e40007
 Create Date: 2026-11-30 17:00:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'c1c2d3e40003'
-down_revision = 'b1c2d3e40003'
+down_revision = 'c1c2d3e40007'
 branch_labels = None
 depends_on = None
 
