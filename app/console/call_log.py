@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from .. import call_log
+from ..call_log import UsageScope
 from ..extensions import db
 from ..models import ApiKey, UsageLog
-from .figures import UsageScope
 
 PAGE_SIZE = 50
 STATUSES = ("success", "error")
