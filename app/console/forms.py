@@ -1,10 +1,12 @@
 """The console's forms; Flask-WTF adds the CSRF token to each."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import (BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from ..billing.units import usd_to_credits
+from ..events import EVENT_TYPES
 from ..models import OrgRole
 
 MIN_PASSWORD = 10
@@ -85,3 +87,17 @@ class OrgSettingsForm(FlaskForm):
     low_balance_usd = StringField(_l("Low-balance threshold (USD)"), validators=[Optional(), _usd])
     low_balance_email = EmailField(_l("Low-balance alert recipient"),
                                    validators=[Optional(), Email(), Length(max=320)])
+
+
+class WebhookForm(FlaskForm):
+    """The endpoint's fields; app/webhooks/endpoints.clean judges them, as for the JSON API."""
+    url = StringField(_l("URL"), validators=[DataRequired(), Length(max=1024)])
+    all_events = BooleanField(_l("Every event, including types added later"), default=True)
+    events = SelectMultipleField(_l("Or only these events"), choices=[(e, e) for e in EVENT_TYPES],
+                                 validate_choice=True)
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=500)])
+    active = BooleanField(_l("Active"), default=True)
+
+    def fields(self) -> dict:
+        return {"url": self.url.data.strip(), "events": "*" if self.all_events.data else list(self.events.data or []),
+                "description": (self.description.data or "").strip() or None, "active": bool(self.active.data)}
