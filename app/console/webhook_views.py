@@ -12,7 +12,7 @@ from ..extensions import db
 from ..webhooks import endpoints
 from .access import MANAGERS, login_required, org_scope
 from .blueprint import bp
-from .forms import ConfirmForm, WebhookForm
+from .forms import ConfirmForm, confirmed_or_400, WebhookForm
 
 DELIVERIES_PAGE = 20
 
@@ -91,7 +91,7 @@ def webhook(org_id: int | None, endpoint_id: int):
 @_route("/webhooks/<int:endpoint_id>/rotate", methods=("POST",))
 def webhook_rotate(org_id: int | None, endpoint_id: int):
     scope, endpoint = _endpoint(org_id, endpoint_id)
-    _confirmed()
+    confirmed_or_400()
     secret = endpoints.rotate_secret(endpoint)
     audit.record("console.webhook_secret_rotated", target=endpoint)
     db.session.commit()
@@ -101,7 +101,7 @@ def webhook_rotate(org_id: int | None, endpoint_id: int):
 @_route("/webhooks/<int:endpoint_id>/delete", methods=("POST",))
 def webhook_delete(org_id: int | None, endpoint_id: int):
     _, endpoint = _endpoint(org_id, endpoint_id)
-    _confirmed()
+    confirmed_or_400()
     audit.record("console.webhook_deleted", target=endpoint, details={"url": endpoint.url})
     db.session.delete(endpoint)
     db.session.commit()
@@ -121,7 +121,7 @@ def webhook_replay(org_id: int | None, endpoint_id: int, delivery_id: int):
 
 def _send(org_id: int | None, endpoint_id: int, delivery_id: int | None):
     _, endpoint = _endpoint(org_id, endpoint_id)
-    _confirmed()
+    confirmed_or_400()
     try:
         delivery = endpoints.send(db.session, endpoint, delivery_id)
     except endpoints.NotFound:
@@ -132,11 +132,6 @@ def _send(org_id: int | None, endpoint_id: int, delivery_id: int | None):
     flash(f"Delivery {delivery.id} of event {delivery.event_id} is on its way.", "success")
     return redirect(_here("webhook", org_id, endpoint_id=endpoint_id))
 
-
-def _confirmed() -> None:
-    """A button post: refused with 400 without its CSRF token."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
 
 
 def _form_data(endpoint):
