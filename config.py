@@ -193,6 +193,10 @@ class Config:
     # Posts per client address to the console forms that send mail (sign-up, password reset,
     # resend confirmation), so nobody can use Tollgate to flood an inbox (flask-limiter syntax).
     CONSOLE_MAIL_RATE_LIMIT = env_str("CONSOLE_MAIL_RATE_LIMIT", "10/hour")
+    # Call-log CSV exports up to this many rows stream at once; larger ones run as a background task.
+    CONSOLE_EXPORT_INLINE_MAX_ROWS = env_int("CONSOLE_EXPORT_INLINE_MAX_ROWS", 10000)
+    # Where export tasks write their files (web and workers must share it); empty: <instance>/exports.
+    EXPORT_DIR = env_str("EXPORT_DIR")
 
     # First admin for `flask tollgate init`
     ADMIN_USERNAME = env_str("TOLLGATE_ADMIN_USERNAME", "admin")

@@ -84,6 +84,13 @@ def rows_where(criteria: list, filters: dict) -> tuple[list[UsageLog], bool]:
     """One page of the calls matching ``criteria`` and ``filters``, and whether more follow.
 
     The console's Logs page shares it, with its own scope and form."""
+    limit = filters["limit"]
+    rows = list(db.session.scalars(newest_first(criteria, filters).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
+def matching(criteria: list, filters: dict):
+    """SELECT of the calls matching ``criteria`` and ``filters`` (``cursor`` and ``limit`` aside)."""
     query = select(UsageLog).where(*criteria)
     if "model" in filters:
         query = query.where(UsageLog.model == filters["model"])
@@ -95,13 +102,15 @@ def rows_where(criteria: list, filters: dict) -> tuple[list[UsageLog], bool]:
         query = query.where(UsageLog.created_at >= filters["from"])
     if "to" in filters:
         query = query.where(UsageLog.created_at < filters["to"])
+    return query
+
+
+def newest_first(criteria: list, filters: dict):
+    query = matching(criteria, filters)
     if "cursor" in filters:
         at, row_id = filters["cursor"]
         query = query.where(or_(UsageLog.created_at < at, and_(UsageLog.created_at == at, UsageLog.id < row_id)))
-    limit = filters["limit"]
-    rows = list(db.session.scalars(query.order_by(UsageLog.created_at.desc(), UsageLog.id.desc())
-                                   .limit(limit + 1)))
-    return rows[:limit], len(rows) > limit
+    return query.order_by(UsageLog.created_at.desc(), UsageLog.id.desc())
 
 
 def describe(row: UsageLog) -> dict:

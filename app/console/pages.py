@@ -4,12 +4,12 @@ import datetime as dt
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from .. import actor as actors, audit
+from .. import audit
 from ..billing.units import credits_to_usd
 from ..extensions import db
 from ..models import OrgRole
 from ..call_log import UsageScope
-from .access import MANAGERS, login_required, org_scope
+from .access import MANAGERS, login_required, org_scope, usage_scope
 from . import call_log
 from .blueprint import bp
 from .credentials import password_matches, set_password
@@ -21,19 +21,15 @@ from .forms import ChangePasswordForm, LanguageForm
 @bp.get("/")
 @login_required
 def home():
-    return _dashboard(None, _usage_scope(None), user_wallet(current_user))
+    return _dashboard(None, usage_scope(None), user_wallet(current_user))
 
 
 @bp.get("/orgs/<int:org_id>/")
 @login_required
 def org_dashboard(org_id: int):
     scope = org_scope(org_id)
-    return _dashboard(scope, _usage_scope(org_id), org_wallet(scope.org))
+    return _dashboard(scope, usage_scope(org_id), org_wallet(scope.org))
 
-
-def _usage_scope(org_id: int | None) -> UsageScope:
-    """Whose calls the signed-in user sees here: the same rule as /api/v1/me/usage (app/call_log.py)."""
-    return UsageScope.of(actors.for_user(current_user.id, org_id))
 
 
 def _dashboard(scope, usage: UsageScope, wallet):
@@ -104,13 +100,13 @@ def profile():
 @bp.get("/logs")
 @login_required
 def logs():
-    return _logs_page(None, _usage_scope(None))
+    return _logs_page(None, usage_scope(None))
 
 
 @bp.get("/orgs/<int:org_id>/logs")
 @login_required
 def org_logs(org_id: int):
-    return _logs_page(org_scope(org_id), _usage_scope(org_id))
+    return _logs_page(org_scope(org_id), usage_scope(org_id))
 
 
 def _logs_page(scope, usage: UsageScope):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..models import AuditLog
 from ..roles import AUDIT
-from .csv_export import csv_response
+from ..csv_stream import csv_response
 
 _CSV = ["id", "created_at", "actor_id", "actor_name", "action", "target_type", "target_id", "ip", "user_agent", "details"]
 

@@ -17,7 +17,7 @@ from ..models import LedgerEntry, TxStatus, TxType
 from ..roles import TRANSACTIONS
 from .base import enum_value, parse_usd, usd
 from .confirm_token import external_id, new_token, submitted_token
-from .csv_export import csv_response
+from ..csv_stream import csv_response
 
 _CSV = ["id", "created_at", "wallet_id", "type", "status", "amount_credits", "amount_usd", "balance_after",
         "actor_id", "external_id", "comment"]

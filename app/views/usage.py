@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from ..billing.units import credits_to_usd
 from ..reporting import usage
 from ..roles import USAGE
-from .csv_export import csv_response
+from ..csv_stream import csv_response
 
 DIMENSION_LABELS = {"day": _l("Day"), "model": _l("Model"), "api_key": _l("API key"), "user": _l("User"),
                     "org": _l("Organization")}

@@ -26,6 +26,9 @@ PAGES = [
     ("/console/notifications", {O: 200, A: 200, M: 200, V: 200}),
     ("/console/models", {O: 200, A: 200, M: 200, V: 200}),
     ("/console/orgs/{org}/models", {O: 200, A: 200, M: 200, V: 200}),
+    ("/console/tasks", {O: 200, A: 200, M: 200, V: 200}),
+    ("/console/logs.csv", {O: 200, A: 200, M: 200, V: 200}),
+    ("/console/orgs/{org}/logs.csv", {O: 200, A: 200, M: 200, V: 200}),
 ]
 TABLE = [(url, role, status) for url, expected in PAGES for role, status in expected.items()]
 
@@ -36,7 +39,7 @@ def test_each_org_role_gets_the_status_its_role_allows(team, role_client, url, r
     assert response.status_code == status, response.get_data(as_text=True)[:300]
 
 
-@pytest.mark.parametrize("path", ["/", "/logs", "/wallet", "/members", "/settings", "/webhooks", "/models"])
+@pytest.mark.parametrize("path", ["/", "/logs", "/wallet", "/members", "/settings", "/webhooks", "/models", "/logs.csv"])
 def test_returns_404_for_an_org_the_caller_is_not_in(app, team, path):
     client = login(app, team["outsider"].username)
     assert client.get(f"/console/orgs/{team['org'].id}{path}").status_code == 404
