@@ -49,6 +49,11 @@ class ChangePasswordForm(FlaskForm):
     confirm = _confirm_field()
 
 
+class ChangeEmailForm(FlaskForm):
+    email = EmailField(_l("New email"), validators=[DataRequired(), Email(), Length(max=320)])
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
 class ConfirmForm(FlaskForm):
     """A button that changes something: nothing to fill in but the CSRF token."""
 
