@@ -73,14 +73,20 @@ def signup():
     return render_template("console/signup.html", form=form), 400 if form.errors else 200
 
 
+def _still_at(user_id: int, email: str) -> TollgateUser | None:
+    """The account a mailed link was made for, if it still uses the address the link names."""
+    user = db.session.get(TollgateUser, user_id)
+    return user if user is not None and (user.email or "").lower() == email.lower() else None
+
+
 @bp.get("/verify/<token>")
 def verify_email(token: str):
     try:
         user_id, email = links.read_verify_token(token)
     except links.BadLink as exc:
         return render_template("console/message.html", title="Email not confirmed", message=str(exc)), 400
-    user = db.session.get(TollgateUser, user_id)
-    if user is None or (user.email or "").lower() != email.lower():
+    user = _still_at(user_id, email)
+    if user is None:
         return render_template("console/message.html", title="Email not confirmed",
                                message="This link is for an address the account no longer uses."), 400
     if user.email_verified_at is None:
@@ -98,8 +104,8 @@ def confirm_email_change(token: str):
         user_id, old, new = links.read_change_token(token)
     except links.BadLink as exc:
         return render_template("console/message.html", title="Email not changed", message=str(exc)), 400
-    user = db.session.get(TollgateUser, user_id)
-    if user is None or (user.email or "").lower() != old.lower():
+    user = _still_at(user_id, old)
+    if user is None:
         return render_template("console/message.html", title="Email not changed",
                                message="This link has already been used or is no longer valid."), 400
     taken = find_by_email(new)
