@@ -66,7 +66,9 @@ def webhooks(org_id: int | None):
 @_route("/webhooks/<int:endpoint_id>", methods=("GET", "POST"))
 def webhook(org_id: int | None, endpoint_id: int):
     scope, endpoint = _endpoint(org_id, endpoint_id)
-    form = WebhookForm(obj=None if request.method == "POST" else _form_data(endpoint))
+    form = WebhookForm(data=None if request.method == "POST" else {
+        "url": endpoint.url, "description": endpoint.description, "active": endpoint.enabled,
+        "all_events": endpoint.events is None, "events": endpoint.events or []})
     if form.validate_on_submit():
         try:
             endpoints.update(endpoint, endpoints.clean(form.fields(), partial=True))
@@ -132,13 +134,6 @@ def _send(org_id: int | None, endpoint_id: int, delivery_id: int | None):
     flash(f"Delivery {delivery.id} of event {delivery.event_id} is on its way.", "success")
     return redirect(_here("webhook", org_id, endpoint_id=endpoint_id))
 
-
-
-def _form_data(endpoint):
-    class Data:  # WebhookForm(obj=...) reads attributes named like its fields
-        url, description, active = endpoint.url, endpoint.description, endpoint.enabled
-        all_events, events = endpoint.events is None, endpoint.events or []
-    return Data
 
 
 def _field_error(form: WebhookForm, exc: endpoints.Invalid) -> None:
