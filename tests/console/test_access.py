@@ -39,7 +39,8 @@ def test_each_org_role_gets_the_status_its_role_allows(team, role_client, url, r
     assert response.status_code == status, response.get_data(as_text=True)[:300]
 
 
-@pytest.mark.parametrize("path", ["/", "/logs", "/wallet", "/members", "/settings", "/webhooks", "/models", "/logs.csv"])
+@pytest.mark.parametrize("path", ["/", "/logs", "/wallet", "/members", "/settings",
+                                  "/webhooks", "/models", "/logs.csv"])
 def test_returns_404_for_an_org_the_caller_is_not_in(app, team, path):
     client = login(app, team["outsider"].username)
     assert client.get(f"/console/orgs/{team['org'].id}{path}").status_code == 404

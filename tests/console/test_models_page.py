@@ -1,4 +1,6 @@
 """The Models page: the gateway's access rules (groups, exclusive grants, plans), prices with the multiplier."""
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -31,7 +33,6 @@ def models(team):
 
 
 def _shown(client, url) -> set[str]:
-    import re
     return set(re.findall(r'data-model="([^"]+)"', client.get(url).get_data(as_text=True)))
 
 

@@ -1,16 +1,16 @@
 """The notification center: what each user sees, the unread count in every page's header, mark read."""
+import re
+
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Notification, OrgRole
-from tests.console.conftest import login
+from app.models import Notification, OrgRole, utcnow
 
 O, A, M, V = OrgRole.owner, OrgRole.admin, OrgRole.member, OrgRole.viewer
 
 
 def _notice(title, user=None, org=None, read=False):
-    from app.models import utcnow
     row = Notification(user_id=user.id if user else None, org_id=org.id if org else None,
                        event="system.balance.notify.dispatched", title=title, body=f"body of {title}",
                        read_at=utcnow() if read else None)
@@ -33,7 +33,6 @@ def notes(team):
 
 
 def _count(body: str) -> str | None:
-    import re
     found = re.search(r'<span class="badge" id="unread-count">([^<]+)</span>', body)
     return found.group(1) if found else None
 
