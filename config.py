@@ -197,6 +197,7 @@ class Config:
     CONSOLE_EXPORT_INLINE_MAX_ROWS = env_int("CONSOLE_EXPORT_INLINE_MAX_ROWS", 10000)
     # Where export tasks write their files (web and workers must share it); empty: <instance>/exports.
     EXPORT_DIR = env_str("EXPORT_DIR")
+    EXPORT_KEEP_HOURS = env_int("EXPORT_KEEP_HOURS", 72)  # export files are deleted this long after they finish
 
     # First admin for `flask tollgate init`
     ADMIN_USERNAME = env_str("TOLLGATE_ADMIN_USERNAME", "admin")

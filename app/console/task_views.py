@@ -13,7 +13,7 @@ from sqlalchemy import select
 from .. import audit, log_export
 from ..csv_stream import csv_response
 from ..extensions import db
-from ..jobs.exports import enqueue_export
+from ..jobs.exports import EXPORT_TASK, enqueue_export
 from ..models import AsyncTask, utcnow
 from . import call_log
 from .access import login_required, org_scope, usage_scope
@@ -40,7 +40,7 @@ def logs_export(org_id: int | None):
     if log_export.count_upto(db.session, usage, filters, limit + 1) <= limit:
         return csv_response(name, log_export.HEADER, lambda conn: log_export.rows(conn, usage, filters))
     where = scope.org.name if scope else "personal account"
-    task = AsyncTask(job_id=f"export-{os.urandom(8).hex()}", name="call_log_export", user_id=current_user.id,
+    task = AsyncTask(job_id=f"export-{os.urandom(8).hex()}", name=EXPORT_TASK, user_id=current_user.id,
                      description=f"Call log export ({where}): {_describe(f)}")
     db.session.add(task)
     db.session.flush()

@@ -13,6 +13,8 @@ from . import app_context, get_queue
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 5000  # rows between progress updates
+PURGE_EVERY_S = 3600
+EXPORT_TASK = "call_log_export"
 
 
 def export_logs(task_id: int, org_id: int | None, user_id: int | None, filters: dict) -> None:
@@ -53,6 +55,38 @@ def export_logs(task_id: int, org_id: int | None, user_id: int | None, filters: 
         session.commit()
 
 
+
+
+def purge_exports(now_iso: str | None = None) -> int:
+    """Delete the files of exports finished more than EXPORT_KEEP_HOURS ago; their tasks stay, without a link."""
+    import datetime as dt
+
+    with app_context():
+        from flask import current_app
+        from sqlalchemy import select
+
+        from .. import log_export
+        from ..extensions import db
+        from ..models import AsyncTask, utcnow
+
+        now = dt.datetime.fromisoformat(now_iso) if now_iso else utcnow()
+        cutoff = now - dt.timedelta(hours=current_app.config["EXPORT_KEEP_HOURS"])
+        done = db.session.scalars(select(AsyncTask).where(AsyncTask.name == EXPORT_TASK,
+                                                          AsyncTask.status == "finished",
+                                                          AsyncTask.finished_at < cutoff)).all()
+        purged = 0
+        for task in done:
+            name = (task.result or {}).get("file")
+            if not name:
+                continue
+            try:
+                os.remove(os.path.join(log_export.export_dir(), name))
+            except FileNotFoundError:
+                pass
+            task.result = {**task.result, "file": None, "expired_at": now.isoformat()}
+            purged += 1
+        db.session.commit()
+        return purged
 
 
 def enqueue_export(task_id: int, org_id: int | None, user_id: int | None, filters: dict):

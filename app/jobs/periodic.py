@@ -7,6 +7,7 @@ import time
 from .alerts import CHECK_EVERY_S, check_low_balances
 from .events import SWEEP_EVERY_S, sweep_events
 from .expiry import EXPIRE_EVERY_S, expire_keys
+from .exports import PURGE_EVERY_S as EXPORTS_PURGE_EVERY_S, purge_exports
 from .retention import PURGE_EVERY_S, purge_usage
 from .reconcile import REPLAY_EVERY_S, replay_unsettled
 from .rollups import REFRESH_EVERY_S, refresh_recent
@@ -21,6 +22,7 @@ PERIODIC = [
     (expire_keys, "default", EXPIRE_EVERY_S),
     (sweep_events, "webhooks", SWEEP_EVERY_S),
     (purge_usage, "default", PURGE_EVERY_S),
+    (purge_exports, "default", EXPORTS_PURGE_EVERY_S),
 ]
 
 # The embedded default is a demo: its dashboards should move within a minute, not five.

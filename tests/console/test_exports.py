@@ -116,3 +116,28 @@ def test_personal_export_holds_personal_calls_only(app, team, calls):
     db.session.commit()
     rows = _csv(login(app, user.username).get("/console/logs.csv"))
     assert [r["model"] for r in rows] == ["personal-model"]
+
+
+def test_export_files_are_deleted_after_their_keep_time_and_the_link_goes(app, role_client, team, calls, tmp_path,
+                                                                        monkeypatch):
+    import datetime as dt
+
+    from app.jobs.exports import purge_exports
+    from app.jobs.periodic import PERIODIC
+
+    assert any(func is purge_exports for func, _, _ in PERIODIC)
+    monkeypatch.setitem(app.config, "CONSOLE_EXPORT_INLINE_MAX_ROWS", 2)
+    monkeypatch.setitem(app.config, "EXPORT_DIR", str(tmp_path))
+    client = role_client(O)
+    client.get(f"/console/orgs/{team['org'].id}/logs.csv")
+    client.get(f"/console/orgs/{team['org'].id}/logs.csv?status=success")
+    old, new = db.session.scalars(select(AsyncTask).order_by(AsyncTask.id)).all()
+    old.finished_at = utcnow() - dt.timedelta(hours=app.config["EXPORT_KEEP_HOURS"] + 1)
+    db.session.commit()
+    assert purge_exports() == 1
+    db.session.expire_all()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [new.result["file"]]
+    assert client.get(f"/console/tasks/{old.id}/download").status_code == 404
+    assert client.get(f"/console/tasks/{new.id}/download").status_code == 200
+    page = client.get("/console/tasks").get_data(as_text=True)
+    assert f'id="download-{old.id}"' not in page and "file deleted after" in page
