@@ -256,6 +256,11 @@ class Config:
     # makes every registered passkey unusable.
     WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID")
     WEBAUTHN_ORIGIN = env_str("WEBAUTHN_ORIGIN")
+    # Call-log CSV exports up to this many rows stream at once; larger ones run as a background task.
+    CONSOLE_EXPORT_INLINE_MAX_ROWS = env_int("CONSOLE_EXPORT_INLINE_MAX_ROWS", 10000)
+    # Where export tasks write their files (web and workers must share it); empty: <instance>/exports.
+    EXPORT_DIR = env_str("EXPORT_DIR")
+    EXPORT_KEEP_HOURS = env_int("EXPORT_KEEP_HOURS", 72)  # export files are deleted this long after they finish
 
     # First admin for `flask tollgate init`
     ADMIN_USERNAME = env_str("TOLLGATE_ADMIN_USERNAME", "admin")

@@ -12,6 +12,8 @@ from .extensions import db
 from .models import Membership, Organization, OrgRole, Plan, UserAllowedGroup
 
 MANAGERS = frozenset({OrgRole.owner, OrgRole.admin})
+# Who reads the whole org's usage; a member reads their own calls only.
+USAGE_READERS = MANAGERS | {OrgRole.viewer}
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,10 @@ class Actor:
     @property
     def manages_org(self) -> bool:
         return self.org_id is not None and self.role in MANAGERS
+
+    @property
+    def reads_org_usage(self) -> bool:
+        return self.org_id is not None and self.role in USAGE_READERS
 
     @property
     def read_only(self) -> bool:

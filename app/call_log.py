@@ -1,10 +1,11 @@
-"""The per-call cost log as a caller sees it: their own calls, or their org's for owners and admins.
+"""The per-call cost log as a caller sees it: their own calls, or their org's for owners, admins and viewers.
 
 Pages are keyset-paginated on (created_at, id), newest first, so a page costs the same at
 row 10 and row 1,000,000 and rows arriving meanwhile neither repeat nor go missing.
 """
 import base64
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select
 
@@ -19,11 +20,30 @@ STATUSES = ("success", "error")
 MAX_LIMIT = 200
 
 
+@dataclass(frozen=True)
+class UsageScope:
+    """Whose calls count: an org's (all members, or one member's), or a user's personal calls."""
+    org_id: int | None
+    user_id: int | None
+
+    @classmethod
+    def of(cls, actor: Actor) -> "UsageScope":
+        """The one visibility rule of the /me API and the console: owners, admins and viewers read
+        the org's calls; a member, or an individual, reads their own."""
+        return cls(org_id=actor.org_id, user_id=None if actor.reads_org_usage else actor.user_id)
+
+    def criteria(self, table=UsageLog) -> list:
+        """WHERE clauses on ``table``: usage_logs, or a rollup with the same owner columns."""
+        if self.org_id is None:
+            return [table.user_id == self.user_id, table.org_id.is_(None)]
+        rows = [table.org_id == self.org_id]
+        if self.user_id is not None:
+            rows.append(table.user_id == self.user_id)
+        return rows
+
+
 def visible(actor: Actor) -> list:
-    if actor.manages_org:
-        return [UsageLog.org_id == actor.org_id]
-    org = UsageLog.org_id.is_(None) if actor.org_id is None else UsageLog.org_id == actor.org_id
-    return [UsageLog.user_id == actor.user_id, org]
+    return UsageScope.of(actor).criteria()
 
 
 def parse_filters(args) -> dict:
@@ -64,6 +84,13 @@ def rows_where(criteria: list, filters: dict) -> tuple[list[UsageLog], bool]:
     """One page of the calls matching ``criteria`` and ``filters``, and whether more follow.
 
     The console's Logs page shares it, with its own scope and form."""
+    limit = filters["limit"]
+    rows = list(db.session.scalars(newest_first(criteria, filters).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
+def matching(criteria: list, filters: dict):
+    """SELECT of the calls matching ``criteria`` and ``filters`` (``cursor`` and ``limit`` aside)."""
     query = select(UsageLog).where(*criteria)
     if "model" in filters:
         query = query.where(UsageLog.model == filters["model"])
@@ -75,13 +102,15 @@ def rows_where(criteria: list, filters: dict) -> tuple[list[UsageLog], bool]:
         query = query.where(UsageLog.created_at >= filters["from"])
     if "to" in filters:
         query = query.where(UsageLog.created_at < filters["to"])
+    return query
+
+
+def newest_first(criteria: list, filters: dict):
+    query = matching(criteria, filters)
     if "cursor" in filters:
         at, row_id = filters["cursor"]
         query = query.where(or_(UsageLog.created_at < at, and_(UsageLog.created_at == at, UsageLog.id < row_id)))
-    limit = filters["limit"]
-    rows = list(db.session.scalars(query.order_by(UsageLog.created_at.desc(), UsageLog.id.desc())
-                                   .limit(limit + 1)))
-    return rows[:limit], len(rows) > limit
+    return query.order_by(UsageLog.created_at.desc(), UsageLog.id.desc())
 
 
 def describe(row: UsageLog) -> dict:

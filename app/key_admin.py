@@ -1,6 +1,6 @@
 """Managing API keys: who may manage which key, what a key's settings may be, and the changes
-themselves (create, edit, rotate, revoke, batch). The /me API and the console's Tokens pages
-both call these functions; neither holds a rule of its own.
+themselves (create, edit, rotate, revoke, batch). The /me API calls these functions, as must
+any console page that manages keys; no caller holds a rule of its own.
 
 Org owners and admins manage every key of their org; members manage their own keys in that
 org; viewers read their own keys; individuals manage their own personal keys. A key outside

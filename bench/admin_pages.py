@@ -1,7 +1,10 @@
 """Seed a scratch PostgreSQL database with 10,000 orgs and 1,000,000 usage rows, then time
 every back-office page (server time through the WSGI app, median of 5) and print a table.
+With --console, also 10,000 customer users and 100,000 API keys (bench/console_seed.py), and
+the console's pages timed as an org owner and a member.
 
     .venv/bin/python bench/admin_pages.py [--db tollgate_bench] [--usage 1000000] [--orgs 10000]
+                                          [--console [--users 10000] [--keys 100000]]
 
 The database named by --db is dropped and recreated. Not part of the test suite.
 """
@@ -18,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench import console_seed  # noqa: E402
 from config import TestingConfig  # noqa: E402
 
 PASSWORD = "bench-password-1"
@@ -101,11 +105,20 @@ def time_urls(client, urls: list[str]) -> list[tuple[str, float, int]]:
     return results
 
 
+def _login(app, username: str):
+    client = app.test_client()
+    assert client.post("/login/", data={"username": username, "password": PASSWORD}).status_code == 302
+    return client
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", default="tollgate_bench")
     parser.add_argument("--orgs", type=int, default=10_000)
     parser.add_argument("--usage", type=int, default=1_000_000)
+    parser.add_argument("--console", action="store_true", help="seed customers and keys, time the console too")
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--keys", type=int, default=100_000)
     args = parser.parse_args()
 
     class BenchConfig(TestingConfig):
@@ -126,9 +139,14 @@ def main() -> None:
         create_user("bench-admin", "bench-admin@example.test", PASSWORD, role_name="Admin")
         for n in range(200):
             create_user(f"bench-user-{n}", f"bench-user-{n}@example.test", PASSWORD)
+        if args.console:
+            for username in (console_seed.OWNER, console_seed.MEMBER):
+                create_user(username, f"{username}@bench.example", PASSWORD)
         db.session.commit()
         t0 = time.perf_counter()
         seed(db, args.orgs, args.usage)
+        if args.console:
+            console_seed.seed(db, copy, args.users, args.keys, args.orgs)
         seeded = time.perf_counter() - t0
         t0 = time.perf_counter()
         now = dt.datetime.utcnow()
@@ -137,12 +155,14 @@ def main() -> None:
         db.session.commit()
         rolled = time.perf_counter() - t0
         counts = {t: db.session.scalar(sa.text(f"SELECT count(*) FROM {t}"))
-                  for t in ("organizations", "usage_logs", "usage_hourly", "usage_daily")}
+                  for t in ("organizations", "ab_user", "api_keys", "usage_logs", "usage_hourly", "usage_daily")}
         results = time_pages(app, org_id=1)
+        if args.console:
+            results += console_seed.time_pages(app, lambda username: _login(app, username))
     print(f"seeded in {seeded:.1f} s, rollups rebuilt in {rolled:.1f} s; rows: {counts}")
-    print(f"{'page':<60} {'median ms':>10} {'status':>7}")
+    print(f"{'page':<80} {'median ms':>10} {'status':>7}")
     for url, ms, status in results:
-        print(f"{url:<60} {ms:>10.1f} {status:>7}")
+        print(f"{url:<80} {ms:>10.1f} {status:>7}")
     print(f"slowest: {max(ms for _, ms, _ in results):.1f} ms")
 
 

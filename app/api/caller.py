@@ -51,6 +51,8 @@ def me_endpoint(view):
             result.headers.update(headers)
             return result
         body, status = result if isinstance(result, tuple) else (result, 200)
+        if body is None:  # 204 No Content
+            return Response(status=status, headers=headers)
         return Response(orjson.dumps(body), status=status, mimetype="application/json", headers=headers)
 
     return limiter.limit(lambda: current_app.config["ME_API_RATE_LIMIT"], key_func=key_bucket)(wrapper)

@@ -1,4 +1,4 @@
-"""/api/v1/me/keys: the caller's API keys, through the same rules as the console's Tokens page."""
+"""/api/v1/me/keys: the caller's API keys, under the rules of app/key_admin.py."""
 from flask import Blueprint, request
 
 from .. import key_admin, key_fields

@@ -1,81 +1,33 @@
 """/api/v1/me/webhooks: an org's (owners and admins) or an individual's webhook endpoints.
 
-Authenticated with a Tollgate API key, like /api/v1/me/account. The signing secret is in
+Authenticated with a Tollgate API key, like /api/v1/me/account; the rules live in
+app/webhooks/endpoints.py, which the console's Webhooks page shares. The signing secret is in
 the answer to a create or a rotate only.
 """
-import functools
-import logging
+from flask import Blueprint
 
-from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-
-from ..billing import holds
-from ..events.bus import enqueue_delivery
-from ..extensions import db, limiter
-from ..gateway import admission
-from ..gateway.errors import GatewayError, error_response, invalid, unavailable
-from ..keys import hash_key
-from ..models import Membership, OrgRole, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from ..extensions import db
+from ..gateway.errors import GatewayError
+from ..models import WebhookDelivery, WebhookEndpoint
 from ..webhooks import endpoints
-from ..webhooks.endpoints import Invalid, Owner
+from .caller import int_arg, json_object, me_endpoint
 
-log = logging.getLogger(__name__)
 bp = Blueprint("webhooks_api", __name__, url_prefix="/api/v1/me/webhooks")
-MANAGERS = (OrgRole.owner, OrgRole.admin)
 PAGE_MAX = 100
 
 
-def _key_bucket() -> str:
-    secret = request.headers.get("x-api-key") or request.headers.get("Authorization", "")
-    return "me:" + hash_key(secret)[:32]
+def _owner(actor) -> endpoints.Owner:
+    try:
+        return endpoints.owner_of(actor)
+    except endpoints.Forbidden as exc:
+        raise GatewayError(403, "permission_error", str(exc), code="insufficient_role") from None
 
 
-def api_view(view):
-    """Authenticate, run the view with the caller's Owner, and answer every error in JSON."""
-
-    @functools.wraps(view)
-    def wrapper(**kwargs):
-        try:
-            return view(_owner(), **kwargs)
-        except Invalid as exc:
-            db.session.rollback()
-            return error_response(invalid(str(exc), param=exc.field), "openai")
-        except GatewayError as err:
-            db.session.rollback()
-            return error_response(err, "openai")
-        except (holds.MeterUnavailable, SQLAlchemyError):
-            db.session.rollback()
-            return error_response(unavailable(), "openai")
-
-    # Limited under the view's own name (flask-limiter keys route limits by function name).
-    return limiter.limit(lambda: current_app.config["ME_API_RATE_LIMIT"], key_func=_key_bucket)(wrapper)
-
-
-def _owner() -> Owner:
-    key = admission.authenticate(admission.Call(api="openai", op="me"))
-    if key.org_id is None:
-        return Owner(org_id=None, user_id=key.user_id)
-    role = db.session.scalar(select(Membership.role).where(Membership.org_id == key.org_id,
-                                                           Membership.user_id == key.user_id))
-    if role not in MANAGERS:
-        raise GatewayError(403, "permission_error", "managing an organization's webhooks needs its "
-                           "owner or admin role", code="insufficient_role")
-    return Owner(org_id=key.org_id, user_id=key.user_id)
-
-
-def _endpoint(owner: Owner, endpoint_id: int) -> WebhookEndpoint:
-    endpoint = db.session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id, owner.scope()))
-    if endpoint is None:
-        raise GatewayError(404, "not_found_error", f"no webhook endpoint {endpoint_id}", code="not_found")
-    return endpoint
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if body is None:
-        raise Invalid("body", "the request body must be JSON (Content-Type: application/json)")
-    return body
+def _endpoint(actor, endpoint_id: int) -> WebhookEndpoint:
+    try:
+        return endpoints.get(db.session, _owner(actor), endpoint_id)
+    except endpoints.NotFound as exc:
+        raise GatewayError(404, "not_found_error", str(exc), code="not_found") from None
 
 
 def _time(value) -> str | None:
@@ -102,103 +54,79 @@ def delivery_json(delivery: WebhookDelivery, attempts=()) -> dict:
 
 
 @bp.get("")
-@api_view
-def list_endpoints(owner: Owner):
-    rows = db.session.scalars(select(WebhookEndpoint).where(owner.scope()).order_by(WebhookEndpoint.id)).all()
-    return jsonify({"data": [endpoint_json(e) for e in rows]})
+@me_endpoint
+def list_endpoints(actor):
+    return {"data": [endpoint_json(e) for e in endpoints.listing(db.session, _owner(actor))]}
 
 
 @bp.post("")
-@api_view
-def create_endpoint(owner: Owner):
-    endpoint = endpoints.create(db.session, owner, endpoints.clean(_body(), partial=False))
+@me_endpoint
+def create_endpoint(actor):
+    owner = _owner(actor)
+    endpoint = endpoints.create(db.session, owner, endpoints.clean(json_object(), partial=False))
     body = endpoint_json(endpoint, secret=endpoint.secret)
     db.session.commit()
-    return jsonify(body), 201
+    return body, 201
 
 
 @bp.get("/<int:endpoint_id>")
-@api_view
-def get_endpoint(owner: Owner, endpoint_id: int):
-    return jsonify(endpoint_json(_endpoint(owner, endpoint_id)))
+@me_endpoint
+def get_endpoint(actor, endpoint_id: int):
+    return endpoint_json(_endpoint(actor, endpoint_id))
 
 
 @bp.patch("/<int:endpoint_id>")
-@api_view
-def update_endpoint(owner: Owner, endpoint_id: int):
-    endpoint = _endpoint(owner, endpoint_id)
-    endpoints.update(endpoint, endpoints.clean(_body(), partial=True))
+@me_endpoint
+def update_endpoint(actor, endpoint_id: int):
+    endpoint = _endpoint(actor, endpoint_id)
+    endpoints.update(endpoint, endpoints.clean(json_object(), partial=True))
     body = endpoint_json(endpoint)
     db.session.commit()
-    return jsonify(body)
+    return body
 
 
 @bp.delete("/<int:endpoint_id>")
-@api_view
-def delete_endpoint(owner: Owner, endpoint_id: int):
-    db.session.delete(_endpoint(owner, endpoint_id))
+@me_endpoint
+def delete_endpoint(actor, endpoint_id: int):
+    db.session.delete(_endpoint(actor, endpoint_id))
     db.session.commit()
-    return "", 204
+    return None, 204
 
 
 @bp.post("/<int:endpoint_id>/rotate-secret")
-@api_view
-def rotate_secret(owner: Owner, endpoint_id: int):
-    endpoint = _endpoint(owner, endpoint_id)
+@me_endpoint
+def rotate_secret(actor, endpoint_id: int):
+    endpoint = _endpoint(actor, endpoint_id)
     body = endpoint_json(endpoint, secret=endpoints.rotate_secret(endpoint))
     db.session.commit()
-    return jsonify(body)
+    return body
 
 
 @bp.post("/<int:endpoint_id>/test")
-@api_view
-def send_test(owner: Owner, endpoint_id: int):
-    return _send(_endpoint(owner, endpoint_id), endpoints.send_test)
+@me_endpoint
+def send_test(actor, endpoint_id: int):
+    return _send(_endpoint(actor, endpoint_id), None)
 
 
 @bp.get("/<int:endpoint_id>/deliveries")
-@api_view
-def list_deliveries(owner: Owner, endpoint_id: int):
-    endpoint = _endpoint(owner, endpoint_id)
-    limit = request.args.get("limit", "20")
-    if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= PAGE_MAX:
-        raise Invalid("limit", f"'limit' must be a whole number from 1 to {PAGE_MAX}")
-    query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
-    before = request.args.get("before")
-    if before is not None:
-        if not (before.isascii() and before.isdigit()) or len(before) > 18:
-            raise Invalid("before", "'before' must be a delivery id")
-        query = query.where(WebhookDelivery.id < int(before))
-    rows = db.session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(int(limit) + 1)).all()
-    page = rows[:int(limit)]
-    attempts = {}
-    for attempt in db.session.scalars(select(WebhookAttempt).where(
-            WebhookAttempt.delivery_id.in_([d.id for d in page])).order_by(WebhookAttempt.id)):
-        attempts.setdefault(attempt.delivery_id, []).append(attempt)
-    return jsonify({"data": [delivery_json(d, attempts.get(d.id, ())) for d in page],
-                    "has_more": len(rows) > len(page)})
+@me_endpoint
+def list_deliveries(actor, endpoint_id: int):
+    endpoint = _endpoint(actor, endpoint_id)
+    page, attempts, more = endpoints.deliveries(db.session, endpoint, int_arg("before"),
+                                                int_arg("limit", 20, 1, PAGE_MAX))
+    return {"data": [delivery_json(d, attempts.get(d.id, ())) for d in page], "has_more": more}
 
 
 @bp.post("/<int:endpoint_id>/deliveries/<int:delivery_id>/replay")
-@api_view
-def replay(owner: Owner, endpoint_id: int, delivery_id: int):
-    endpoint = _endpoint(owner, endpoint_id)
-    delivery = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
-                                                               WebhookDelivery.endpoint_id == endpoint.id))
-    if delivery is None or delivery.event_id is None:
-        raise GatewayError(404, "not_found_error", f"no delivery {delivery_id} for this endpoint", code="not_found")
-    return _send(endpoint, lambda session, e: endpoints.replay(session, e, delivery))
+@me_endpoint
+def replay(actor, endpoint_id: int, delivery_id: int):
+    return _send(_endpoint(actor, endpoint_id), delivery_id)
 
 
-def _send(endpoint: WebhookEndpoint, make):
-    if not endpoint.enabled:
-        raise GatewayError(409, "invalid_request_error", "this endpoint is disabled; set 'active' to true first",
-                           code="endpoint_disabled")
-    delivery = make(db.session, endpoint)
-    body = delivery_json(delivery)
-    db.session.commit()
+def _send(endpoint: WebhookEndpoint, delivery_id: int | None):
     try:
-        enqueue_delivery(delivery.id)
-    except Exception as exc:  # noqa: BLE001 - the delivery row is committed; the sweep sends it
-        log.warning("delivery %s not enqueued, the sweep will: %s", delivery.id, exc)
-    return jsonify(body), 202
+        return delivery_json(endpoints.send(db.session, endpoint, delivery_id)), 202
+    except endpoints.NotFound as exc:
+        raise GatewayError(404, "not_found_error", str(exc), code="not_found") from None
+    except endpoints.Disabled as exc:
+        raise GatewayError(409, "invalid_request_error", str(exc), code="endpoint_disabled") from None

@@ -12,14 +12,14 @@ from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import actor as actors
+from ..call_log import UsageScope
 from ..extensions import appbuilder, db
 from ..models import Membership, Organization, OrgRole, OrgStatus
 from ..roles import PLATFORM_ROLES
 
 EVERY_ROLE = tuple(OrgRole)
 MANAGERS = (OrgRole.owner, OrgRole.admin)
-# Who reads org-wide figures (usage, wallet); members see their own calls only.
-ORG_READERS = (OrgRole.owner, OrgRole.admin, OrgRole.viewer)
 
 
 @dataclass(frozen=True)
@@ -78,3 +78,8 @@ def my_memberships() -> list[Membership]:
         select(Membership).join(Organization).where(Membership.user_id == current_user.id,
                                                     Organization.status != OrgStatus.deleted)
         .order_by(Organization.name)))
+
+
+def usage_scope(org_id: int | None) -> UsageScope:
+    """Whose calls the signed-in user sees here: the rule of /api/v1/me/usage (app/call_log.py)."""
+    return UsageScope.of(actors.for_user(current_user.id, org_id))

@@ -41,7 +41,7 @@ def _email_proven(user: TollgateUser) -> None:
     trial.grant_to_person(db.session, wallet_id, user.email, actor_id=user.id)
 
 
-def _mail(send, *args) -> bool:
+def mail_or_warn(send, *args) -> bool:
     try:
         send(*args)
         return True
@@ -51,12 +51,12 @@ def _mail(send, *args) -> bool:
         return False
 
 
-def _mail_limit() -> str:
+def mail_limit() -> str:
     return current_app.config["CONSOLE_MAIL_RATE_LIMIT"]
 
 
 # Shared by the three forms: one address cannot alternate between them to send more mail.
-mail_sending = limiter.shared_limit(_mail_limit, scope="console-mail", methods=["POST"])
+mail_sending = limiter.shared_limit(mail_limit, scope="console-mail", methods=["POST"])
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -76,10 +76,16 @@ def signup():
             audit.record("console.signup", target=user, details={"email": email}, actor=user)
             db.session.commit()
             login_user(user)
-            if _mail(links.send_verification, user):
+            if mail_or_warn(links.send_verification, user):
                 flash(f"Welcome! We sent a confirmation link to {email}.", "info")
             return redirect(url_for("console.home"))
     return render_template("console/signup.html", form=form), 400 if form.errors else 200
+
+
+def _still_at(user_id: int, email: str) -> TollgateUser | None:
+    """The account a mailed link was made for, if it still uses the address the link names."""
+    user = db.session.get(TollgateUser, user_id)
+    return user if user is not None and (user.email or "").lower() == email.lower() else None
 
 
 @bp.get("/verify/<token>")
@@ -88,8 +94,8 @@ def verify_email(token: str):
         user_id, email = links.read_verify_token(token)
     except links.BadLink as exc:
         return render_template("console/message.html", title="Email not confirmed", message=str(exc)), 400
-    user = db.session.get(TollgateUser, user_id)
-    if user is None or (user.email or "").lower() != email.lower():
+    user = _still_at(user_id, email)
+    if user is None:
         return render_template("console/message.html", title="Email not confirmed",
                                message="This link is for an address the account no longer uses."), 400
     if user.email_verified_at is None:
@@ -100,11 +106,38 @@ def verify_email(token: str):
     return redirect(url_for("console.home"))
 
 
+@bp.get("/email/confirm/<token>")
+def confirm_email_change(token: str):
+    """The new address is proved by opening the link mailed to it; only now does the account switch."""
+    try:
+        user_id, old, new = links.read_change_token(token)
+    except links.BadLink as exc:
+        return render_template("console/message.html", title="Email not changed", message=str(exc)), 400
+    user = _still_at(user_id, old)
+    if user is None:
+        return render_template("console/message.html", title="Email not changed",
+                               message="This link has already been used or is no longer valid."), 400
+    taken = find_by_email(new)
+    if taken is not None and taken.id != user.id:
+        return render_template("console/message.html", title="Email not changed",
+                               message="Another account uses this address now."), 400
+    user.email, user.email_verified_at = new, utcnow()
+    # Accounts made by sign-up sign in with their address: the login name follows it.
+    if user.username.lower() == old.lower() and not db.session.scalar(
+            select(TollgateUser.id).where(func.lower(TollgateUser.username) == new.lower())):
+        user.username = new
+    audit.record("console.email_changed", target=user, details={"before": old, "after": new}, actor=user)
+    db.session.commit()
+    mail_or_warn(links.send_email_changed_notice, old, user)
+    flash(f"Your account now uses {new}.", "success")
+    return redirect(url_for("console.profile"))
+
+
 @bp.post("/verify/resend")
 @login_required
 @mail_sending
 def resend_verification():
-    if current_user.email_verified_at is None and _mail(links.send_verification, current_user):
+    if current_user.email_verified_at is None and mail_or_warn(links.send_verification, current_user):
         flash(f"We sent a new confirmation link to {current_user.email}.", "info")
     return redirect(url_for("console.home"))
 
@@ -119,7 +152,7 @@ def forgot_password():
         if user is not None and user.is_active:
             audit.record("console.password_reset_requested", target=user, actor=user)
             db.session.commit()
-            _mail(links.send_reset, user)
+            mail_or_warn(links.send_reset, user)
         flash("If an account uses this address, a reset link is on its way.", "info")
         return redirect(url_for(appbuilder.sm.auth_view.endpoint + ".login"))
     return render_template("console/forgot_password.html", form=form), 400 if form.errors else 200

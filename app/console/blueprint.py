@@ -2,6 +2,7 @@
 from flask import Blueprint, g, render_template, request
 from flask_login import current_user
 
+from .. import notices
 from ..extensions import appbuilder
 from .access import is_staff, my_memberships
 
@@ -11,9 +12,14 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 @bp.context_processor
 def _console_context() -> dict:
     signed_in = current_user.is_authenticated
+    memberships = my_memberships() if signed_in else []
+    unread = notices.unread_count(notices.everywhere(current_user.id, [m.org_id for m in memberships])) \
+        if signed_in else 0
     # FAB's init.html reads `appbuilder` for the app name and theme; the console reuses that layout.
-    return {"appbuilder": appbuilder, "memberships": my_memberships() if signed_in else [],
-            "staff": is_staff(current_user) if signed_in else False}
+    return {"appbuilder": appbuilder, "memberships": memberships,
+            "staff": is_staff(current_user) if signed_in else False,
+            "unread_notices": unread, "unread_label": f"{notices.MAX_COUNTED}+" if unread > notices.MAX_COUNTED
+            else str(unread)}
 
 
 @bp.errorhandler(403)
@@ -34,5 +40,6 @@ def customers_leave_admin():
     """A signed-in customer who opens the back office gets a page pointing to the console, not FAB's bare 403."""
     if (request.path.startswith(BACK_OFFICE_PATHS) and current_user.is_authenticated
             and not is_staff(current_user)):
-        return render_template("console/staff_only.html", appbuilder=appbuilder, memberships=[], staff=False), 403
+        return render_template("console/staff_only.html", appbuilder=appbuilder, memberships=[], staff=False,
+                               unread_notices=0, unread_label="0"), 403
     return None

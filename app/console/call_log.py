@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from .. import call_log
+from ..call_log import UsageScope
 from ..extensions import db
 from ..models import ApiKey, UsageLog
-from .figures import UsageScope
 
 PAGE_SIZE = 50
 STATUSES = ("success", "error")
@@ -68,6 +68,12 @@ def _day(args, name: str) -> dt.datetime | None:
         raise BadFilter(f"{name}: must be a date as YYYY-MM-DD") from None
 
 
+def as_query(f: LogFilters) -> dict:
+    """The filters in app/call_log's terms (no cursor, no limit): what a page and an export share."""
+    filters = {"key": f.key_id, "model": f.model, "status": f.status, "from": f.start, "to": f.end}
+    return {name: value for name, value in filters.items() if value is not None}
+
+
 def visible_keys(scope: UsageScope) -> list[ApiKey]:
     """The keys whose calls the scope sees, for the filter's choices and to validate ``key``."""
     criteria = [ApiKey.org_id == scope.org_id] if scope.org_id is not None else [ApiKey.org_id.is_(None)]
@@ -78,9 +84,7 @@ def visible_keys(scope: UsageScope) -> list[ApiKey]:
 
 def page(scope: UsageScope, f: LogFilters) -> tuple[list[UsageLog], int | None]:
     """One page of calls and the cursor of the next page (None on the last)."""
-    filters = {"limit": PAGE_SIZE, "key": f.key_id, "model": f.model, "status": f.status, "from": f.start,
-               "to": f.end}
-    filters = {name: value for name, value in filters.items() if value is not None}
+    filters = {"limit": PAGE_SIZE, **as_query(f)}
     if f.before is not None:
         last = db.session.scalar(select(UsageLog).where(UsageLog.id == f.before, *scope.criteria()))
         if last is None:

@@ -1,54 +1,56 @@
 """The numbers console pages show: month-to-date usage, a daily cost series, recent calls, ledger pages.
 
-Every query is bounded by an indexed (owner, created_at) prefix: usage by
-(org_id, created_at) or (user_id, created_at), the ledger by (wallet_id, created_at).
+Month figures read the daily rollup (``usage_daily``, what the back office's Usage screen
+reads) for the days already over, and the raw calls of today only: today's rollup is still
+being rebuilt every few minutes, and a call just made must show at once. So a month costs one
+rollup range scan plus one day of ``usage_logs`` however many calls the month holds. Every
+query is bounded by an indexed (owner, day or created_at) prefix.
 """
 import datetime as dt
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from ..call_log import UsageScope
 from ..extensions import db
-from ..models import LedgerEntry, Organization, TollgateUser, TxStatus, UsageLog, Wallet
+from ..models import LedgerEntry, Organization, TollgateUser, TxStatus, UsageDaily, UsageLog, Wallet
 from ..platform_settings import platform_default
 
 LEDGER_PAGE_SIZE = 50
 RECENT_CALLS = 10
 
 
-@dataclass(frozen=True)
-class UsageScope:
-    """Whose calls a page counts: an org's (all members or one), or a user's personal calls."""
-    org_id: int | None
-    user_id: int | None
-
-    def criteria(self) -> list:
-        if self.org_id is None:
-            return [UsageLog.user_id == self.user_id, UsageLog.org_id.is_(None)]
-        rows = [UsageLog.org_id == self.org_id]
-        if self.user_id is not None:
-            rows.append(UsageLog.user_id == self.user_id)
-        return rows
-
-
 def month_start(today: dt.date) -> dt.datetime:
     return dt.datetime(today.year, today.month, 1)
 
 
+def _days_before_today(scope: UsageScope, today: dt.date, *columns, group_by=None):
+    query = select(*columns).where(*scope.criteria(UsageDaily), UsageDaily.day >= month_start(today).date(),
+                                   UsageDaily.day < today)
+    return db.session.execute(query.group_by(group_by) if group_by is not None else query)
+
+
+def _today(scope: UsageScope, today: dt.date, *columns):
+    start = dt.datetime.combine(today, dt.time())
+    return db.session.execute(select(*columns).where(*scope.criteria(), UsageLog.created_at >= start,
+                                                     UsageLog.created_at < start + dt.timedelta(days=1)))
+
+
 def month_totals(scope: UsageScope, today: dt.date) -> dict:
-    row = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(UsageLog.prompt_tokens + UsageLog.completion_tokens), 0),
-               func.coalesce(func.sum(UsageLog.total_cost), 0))
-        .where(*scope.criteria(), UsageLog.created_at >= month_start(today))).one()
-    return {"requests": row[0], "tokens": int(row[1]), "cost": int(row[2])}
+    past = _days_before_today(scope, today, func.coalesce(func.sum(UsageDaily.requests), 0),
+                              func.coalesce(func.sum(UsageDaily.prompt_tokens + UsageDaily.completion_tokens), 0),
+                              func.coalesce(func.sum(UsageDaily.total_cost), 0)).one()
+    live = _today(scope, today, func.count(),
+                  func.coalesce(func.sum(UsageLog.prompt_tokens + UsageLog.completion_tokens), 0),
+                  func.coalesce(func.sum(UsageLog.total_cost), 0)).one()
+    return {"requests": int(past[0] + live[0]), "tokens": int(past[1] + live[1]), "cost": int(past[2] + live[2])}
 
 
 def daily_costs(scope: UsageScope, today: dt.date) -> list[tuple[str, int]]:
     """Cost per day of this month so far, days without calls included as 0."""
-    day = func.date(UsageLog.created_at)
-    found = {str(d): int(c) for d, c in db.session.execute(
-        select(day, func.sum(UsageLog.total_cost))
-        .where(*scope.criteria(), UsageLog.created_at >= month_start(today)).group_by(day))}
+    found = {str(d): int(c) for d, c in _days_before_today(scope, today, UsageDaily.day,
+                                                            func.sum(UsageDaily.total_cost),
+                                                            group_by=UsageDaily.day)}
+    found[today.isoformat()] = int(_today(scope, today, func.coalesce(func.sum(UsageLog.total_cost), 0)).scalar())
     days = [month_start(today).date() + dt.timedelta(days=n) for n in range(today.day)]
     return [(d.isoformat(), found.get(d.isoformat(), 0)) for d in days]
 

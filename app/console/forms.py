@@ -1,10 +1,13 @@
 """The console's forms; Flask-WTF adds the CSRF token to each."""
+from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import (BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from ..billing.units import usd_to_credits
+from ..events import EVENT_TYPES
 from ..models import OrgRole
 from ..signin.passwords import form_rule as password_rules
 
@@ -47,8 +50,19 @@ class ChangePasswordForm(FlaskForm):
     confirm = _confirm_field()
 
 
+class ChangeEmailForm(FlaskForm):
+    email = EmailField(_l("New email"), validators=[DataRequired(), Email(), Length(max=320)])
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
 class ConfirmForm(FlaskForm):
     """A button that changes something: nothing to fill in but the CSRF token."""
+
+
+def confirmed_or_400() -> None:
+    """A button's post: refused with 400 without its CSRF token."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
 
 
 class OrgForm(FlaskForm):
@@ -90,3 +104,17 @@ class OrgSettingsForm(FlaskForm):
                                               description=_l("Empty: auto-recharge off. Owners only."))
     auto_recharge_amount_usd = StringField(_l("Auto-recharge amount (USD)"), validators=[Optional(), _usd],
                                            description=_l("Charged on the card saved at your last top-up."))
+
+
+class WebhookForm(FlaskForm):
+    """The endpoint's fields; app/webhooks/endpoints.clean judges them, as for the JSON API."""
+    url = StringField(_l("URL"), validators=[DataRequired(), Length(max=1024)])
+    all_events = BooleanField(_l("Every event, including types added later"), default=True)
+    events = SelectMultipleField(_l("Or only these events"), choices=[(e, e) for e in EVENT_TYPES],
+                                 validate_choice=True)
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=500)])
+    active = BooleanField(_l("Active"), default=True)
+
+    def fields(self) -> dict:
+        return {"url": self.url.data.strip(), "events": "*" if self.all_events.data else list(self.events.data or []),
+                "description": (self.description.data or "").strip() or None, "active": bool(self.active.data)}

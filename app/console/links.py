@@ -11,6 +11,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from ..mail import send_mail
 
 _VERIFY, _RESET, _INVITE = "console-verify-email", "console-reset-password", "console-invite"
+_CHANGE = "console-change-email"
 
 
 class BadLink(ValueError):
@@ -58,6 +59,34 @@ def send_verification(user) -> None:
     send_mail(user.email, "Confirm your email address",
               f"Hello {user.username},\n\nConfirm your email address for your Tollgate account by opening:\n\n"
               f"{link}\n\nThe link works for {current_app.config['CONSOLE_VERIFY_LINK_HOURS']} hours.\n")
+
+
+# Changing the email address ------------------------------------------------------------------
+# The link names the address it replaces: once the account's address changes, by this link or
+# another, every earlier link is dead. Until it is opened the old address stays the account's.
+
+def change_token(user, new_email: str) -> str:
+    return _serializer(_CHANGE).dumps({"uid": user.id, "old": user.email, "new": new_email})
+
+
+def read_change_token(token: str) -> tuple[int, str, str]:
+    data = _load(_CHANGE, token, _hours("CONSOLE_VERIFY_LINK_HOURS"))
+    return int(data["uid"]), str(data["old"]), str(data["new"])
+
+
+def send_email_change(user, new_email: str) -> None:
+    link = _link("console.confirm_email_change", change_token(user, new_email))
+    send_mail(new_email, "Confirm your new email address",
+              f"Hello {user.username},\n\nTo use this address for your Tollgate account instead of "
+              f"{user.email}, open:\n\n{link}\n\nThe link works for "
+              f"{current_app.config['CONSOLE_VERIFY_LINK_HOURS']} hours. Until then your account keeps its "
+              f"current address. If you did not ask for this, ignore this message.\n")
+
+
+def send_email_changed_notice(old_email: str, user) -> None:
+    send_mail(old_email, "Your email address was changed",
+              f"Hello,\n\nThe Tollgate account that used {old_email} now uses {user.email}. If you did not "
+              f"do this, reset your password and contact support.\n")
 
 
 # Password reset -----------------------------------------------------------------------------

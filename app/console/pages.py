@@ -8,31 +8,32 @@ from sqlalchemy import select
 from .. import audit
 from ..billing.stripe_api import checkout_origin
 from ..billing.units import credits_to_usd
-from ..extensions import db
+from ..extensions import db, limiter
 from ..headers import policy_with_form_action
 from ..models import BonusTier, OrgRole
-from .access import MANAGERS, ORG_READERS, login_required, org_scope
-from . import call_log
+from ..call_log import UsageScope
+from .access import MANAGERS, ORG_READERS, login_required, org_scope, usage_scope
+from . import call_log, links
+from .account_views import find_by_email, mail_limit, mail_or_warn
 from .blueprint import bp
 from .credentials import password_matches, set_password
-from .figures import (UsageScope, daily_costs, ledger_page, low_balance, month_totals, org_wallet, recent_calls,
+from .figures import (daily_costs, ledger_page, low_balance, month_totals, org_wallet, recent_calls,
                       user_wallet)
-from .forms import ChangePasswordForm, LanguageForm
+from .forms import ChangeEmailForm, ChangePasswordForm, LanguageForm
 
 
 @bp.get("/")
 @login_required
 def home():
-    return _dashboard(None, UsageScope(org_id=None, user_id=current_user.id), user_wallet(current_user))
+    return _dashboard(None, usage_scope(None), user_wallet(current_user))
 
 
 @bp.get("/orgs/<int:org_id>/")
 @login_required
 def org_dashboard(org_id: int):
     scope = org_scope(org_id)
-    # Members see their own calls; the org's figures are for owners, admins and viewers.
-    usage = UsageScope(org_id=org_id, user_id=None if scope.can(*ORG_READERS) else current_user.id)
-    return _dashboard(scope, usage, org_wallet(scope.org))
+    return _dashboard(scope, usage_scope(org_id), org_wallet(scope.org))
+
 
 
 def _dashboard(scope, usage: UsageScope, wallet):
@@ -92,10 +93,30 @@ def _wallet_page(scope, wallet):
 
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
+@limiter.shared_limit(mail_limit, scope="console-mail", methods=["POST"],
+                      exempt_when=lambda: request.form.get("action") != "email")  # only the form that mails
 def profile():
     password_form, language_form = ChangePasswordForm(prefix="pw"), LanguageForm(prefix="lang")
+    email_form = ChangeEmailForm(prefix="email")
     status = 200
-    if request.method == "POST" and request.form.get("action") == "password":
+    if request.method == "POST" and request.form.get("action") == "email":
+        if email_form.validate_on_submit():
+            new = email_form.email.data.strip().lower()
+            if not password_matches(current_user, email_form.current.data):
+                email_form.current.errors.append("is not your current password")
+            elif new == (current_user.email or "").lower():
+                email_form.email.errors.append("is already your address")
+            elif find_by_email(new) is not None:
+                email_form.email.errors.append("is used by another account")
+            else:
+                audit.record("console.email_change_requested", target=current_user, details={"to": new})
+                db.session.commit()
+                if mail_or_warn(links.send_email_change, current_user, new):
+                    flash(f"We sent a link to {new}. Your account keeps {current_user.email} until you open it.",
+                          "info")
+                return redirect(url_for("console.profile"))
+        status = 400
+    elif request.method == "POST" and request.form.get("action") == "password":
         if password_form.validate_on_submit():
             if password_matches(current_user, password_form.current.data):
                 set_password(current_user, password_form.password.data)
@@ -114,21 +135,20 @@ def profile():
     elif request.method == "POST":
         abort(400)
     language_form.locale.data = language_form.locale.data or current_user.locale or "en"
-    return render_template("console/profile.html", password_form=password_form, language_form=language_form), status
+    return render_template("console/profile.html", password_form=password_form, language_form=language_form,
+                           email_form=email_form), status
 
 
 @bp.get("/logs")
 @login_required
 def logs():
-    return _logs_page(None, UsageScope(org_id=None, user_id=current_user.id))
+    return _logs_page(None, usage_scope(None))
 
 
 @bp.get("/orgs/<int:org_id>/logs")
 @login_required
 def org_logs(org_id: int):
-    scope = org_scope(org_id)
-    # A member sees their own calls only; owners, admins and viewers see the org's.
-    return _logs_page(scope, UsageScope(org_id=org_id, user_id=None if scope.can(*ORG_READERS) else current_user.id))
+    return _logs_page(org_scope(org_id), usage_scope(org_id))
 
 
 def _logs_page(scope, usage: UsageScope):

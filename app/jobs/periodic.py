@@ -9,6 +9,7 @@ from .events import SWEEP_EVERY_S, sweep_events
 from .payments import (AUTO_RECHARGE_EVERY_S, RECONCILE_EVERY_S, SWEEP_EVERY_S as STRIPE_SWEEP_EVERY_S,
                        auto_recharge_due, reconcile_topups, sweep_stripe_events)
 from .expiry import EXPIRE_EVERY_S, expire_keys
+from .exports import PURGE_EVERY_S as EXPORTS_PURGE_EVERY_S, purge_exports
 from .retention import PURGE_EVERY_S, purge_usage
 from .reconcile import REPLAY_EVERY_S, replay_unsettled
 from .rollups import REFRESH_EVERY_S, refresh_recent
@@ -28,6 +29,7 @@ PERIODIC = [
     (sweep_stripe_events, "billing", STRIPE_SWEEP_EVERY_S),
     (reconcile_topups, "billing", RECONCILE_EVERY_S),
     (auto_recharge_due, "billing", AUTO_RECHARGE_EVERY_S),
+    (purge_exports, "default", EXPORTS_PURGE_EVERY_S),
 ]
 
 # The embedded default is a demo: its dashboards should move within a minute, not five.

@@ -1,25 +1,42 @@
-"""Managing webhook endpoints: validation, secrets, test events and replays.
+"""Managing webhook endpoints: who may, validation, secrets, deliveries, test events and replays.
 
-Shared by the JSON API and the console. Functions change rows in the caller's session;
-the caller commits, then enqueues what ``send_test`` and ``replay`` return.
+Shared by the JSON API (app/api/webhooks.py) and the console's Webhooks page, so both obey
+the same rules. Functions change rows in the caller's session; ``send`` is the one that
+commits, because a delivery must be in the database before its job is enqueued.
 """
+import logging
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..actor import Actor
 from ..events import EVENT_TYPES, TEST_EVENT
+from ..events.bus import enqueue_delivery
 from ..events.dispatch import payload
-from ..models import Event, WebhookDelivery, WebhookEndpoint, utcnow
+from ..inputs import InputError
+from ..models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
 from . import egress, signing
 
+log = logging.getLogger(__name__)
 FIELDS = ("url", "events", "description", "active")
 
 
-class Invalid(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+class Invalid(InputError):
+    """A bad field of an endpoint; the message names it."""
+
+
+class NotFound(LookupError):
+    """No such endpoint or delivery among the owner's (another org's answers the same)."""
+
+
+class Forbidden(PermissionError):
+    """The actor's org role does not manage the org's endpoints."""
+
+
+class Disabled(RuntimeError):
+    """Sending to an endpoint that is switched off."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +50,61 @@ class Owner:
         if self.org_id is not None:
             return WebhookEndpoint.org_id == self.org_id
         return (WebhookEndpoint.user_id == self.user_id) & WebhookEndpoint.org_id.is_(None)
+
+
+def owner_of(actor: Actor) -> Owner:
+    """Whose endpoints the actor manages: their org's (owners and admins only) or their own."""
+    if actor.org_id is not None and not actor.manages_org:
+        raise Forbidden("managing an organization's webhooks needs its owner or admin role")
+    return Owner(org_id=actor.org_id, user_id=actor.user_id)
+
+
+def listing(session: Session, owner: Owner) -> list[WebhookEndpoint]:
+    return list(session.scalars(select(WebhookEndpoint).where(owner.scope()).order_by(WebhookEndpoint.id)))
+
+
+def get(session: Session, owner: Owner, endpoint_id: int) -> WebhookEndpoint:
+    endpoint = session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id, owner.scope()))
+    if endpoint is None:
+        raise NotFound(f"no webhook endpoint {endpoint_id}")
+    return endpoint
+
+
+def deliveries(session: Session, endpoint: WebhookEndpoint, before: int | None,
+               limit: int) -> tuple[list[WebhookDelivery], dict[int, list[WebhookAttempt]], bool]:
+    """One page of the endpoint's deliveries, newest first; their attempts by delivery id; whether more follow."""
+    query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
+    if before is not None:
+        query = query.where(WebhookDelivery.id < before)
+    rows = list(session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(limit + 1)))
+    page = rows[:limit]
+    attempts: dict[int, list[WebhookAttempt]] = {}
+    for attempt in session.scalars(select(WebhookAttempt).where(
+            WebhookAttempt.delivery_id.in_([d.id for d in page])).order_by(WebhookAttempt.id)):
+        attempts.setdefault(attempt.delivery_id, []).append(attempt)
+    return page, attempts, len(rows) > limit
+
+
+def get_delivery(session: Session, endpoint: WebhookEndpoint, delivery_id: int) -> WebhookDelivery:
+    delivery = session.scalar(select(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
+                                                            WebhookDelivery.endpoint_id == endpoint.id))
+    if delivery is None or delivery.event_id is None:
+        raise NotFound(f"no delivery {delivery_id} for this endpoint")
+    return delivery
+
+
+def send(session: Session, endpoint: WebhookEndpoint, delivery_id: int | None = None) -> WebhookDelivery:
+    """Send a test event (or replay delivery ``delivery_id``) now: commit the new delivery, then enqueue it."""
+    original = None if delivery_id is None else get_delivery(session, endpoint, delivery_id)
+    if not endpoint.enabled:
+        raise Disabled("this endpoint is disabled; set 'active' to true first")
+    delivery = send_test(session, endpoint) if original is None else replay(session, endpoint, original)
+    session.commit()
+    try:
+        enqueue_delivery(delivery.id)
+    except Exception as exc:  # noqa: BLE001 - the delivery row is committed; the sweep sends it
+        log.warning("delivery %s not enqueued, the sweep will: %s", delivery.id, exc)
+    return delivery
 
 
 def clean(body, partial: bool) -> dict:

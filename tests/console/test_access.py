@@ -28,6 +28,14 @@ PAGES = [
     ("/console/orgs/{org}/projects", {O: 200, A: 200, M: 403, V: 403}),
     ("/console/orgs/{org}/usage", {O: 200, A: 200, M: 403, V: 200}),
     ("/console/orgs/{org}/usage.csv", {O: 200, A: 200, M: 403, V: 200}),
+    ("/console/webhooks", {O: 200, A: 200, M: 200, V: 200}),
+    ("/console/orgs/{org}/webhooks", {O: 200, A: 200, M: 403, V: 403}),
+    ("/console/notifications", {O: 200, A: 200, M: 200, V: 200}),
+    ("/console/models", {O: 200, A: 200, M: 200, V: 200}),
+    ("/console/orgs/{org}/models", {O: 200, A: 200, M: 200, V: 200}),
+    ("/console/tasks", {O: 200, A: 200, M: 200, V: 200}),
+    ("/console/logs.csv", {O: 200, A: 200, M: 200, V: 200}),
+    ("/console/orgs/{org}/logs.csv", {O: 200, A: 200, M: 200, V: 200}),
 ]
 TABLE = [(url, role, status) for url, expected in PAGES for role, status in expected.items()]
 
@@ -38,7 +46,8 @@ def test_each_org_role_gets_the_status_its_role_allows(team, role_client, url, r
     assert response.status_code == status, response.get_data(as_text=True)[:300]
 
 
-@pytest.mark.parametrize("path", ["/", "/logs", "/wallet", "/members", "/settings", "/tokens", "/keys", "/projects", "/usage"])
+@pytest.mark.parametrize("path", ["/", "/logs", "/wallet", "/members", "/settings", "/tokens", "/keys", "/projects",
+                                  "/usage", "/webhooks", "/models", "/logs.csv"])
 def test_returns_404_for_an_org_the_caller_is_not_in(app, team, path):
     client = login(app, team["outsider"].username)
     assert client.get(f"/console/orgs/{team['org'].id}{path}").status_code == 404
