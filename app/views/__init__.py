@@ -18,7 +18,7 @@ MENU_LABELS = {"Overview": _l("Overview"), "Platform metrics": _l("Platform metr
 
 def register_admin_views(appbuilder) -> None:
     from .audit_log import AuditLogView
-    from .base import usd
+    from .base import cost_cell, money_cell, usd, when
     from .discounts import DiscountView
     from .groups import ModelGroupView
     from .llm_models import LlmModelView
@@ -31,7 +31,7 @@ def register_admin_views(appbuilder) -> None:
     from .usage import UsageView
     from .users import UserView
 
-    current_app.jinja_env.filters["usd"] = usd
+    current_app.jinja_env.filters.update(usd=usd, money=money_cell, cost=cost_cell, when=when)
     menu = roles.MENU
     # (view, category, icon); the menu name doubles as the menu_access permission name.
     entries = [

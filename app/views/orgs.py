@@ -12,12 +12,13 @@ from ..extensions import db
 from ..models import ApiKey, KeyStatus, Organization, OrgListing, OrgStatus
 from ..roles import ORG_RECORDS, ORGS
 
-from .base import AuditedModelView, enum_value, usd
+from .base import AuditedModelView, enum_value, money_cell
+from .money_filters import MoneyInterface
 from .org_credits import CreditFormsMixin
 from .org_detail import detail_context
 
 class OrgView(CreditFormsMixin, ModelView):
-    datamodel = SQLAInterface(OrgListing)
+    datamodel = MoneyInterface(OrgListing, ("credits", "all_time_credits", "total_spent"))
     route_base = "/admin/orgs"
     class_permission_name = ORGS
     base_permissions = ["can_list", "can_detail", "can_gift", "can_adjust", "can_revoke_key", "can_delete_org"]
@@ -37,7 +38,7 @@ class OrgView(CreditFormsMixin, ModelView):
         "all_time_credits": _l("All-time credits"), "total_spent": _l("Total spent"),
         "created_at": _l("Created"), "status": _l("Status"),
     }
-    formatters_columns = {"credits": usd, "all_time_credits": usd, "total_spent": usd,
+    formatters_columns = {"credits": money_cell, "all_time_credits": money_cell, "total_spent": money_cell,
                           "dev_plan": enum_value, "status": enum_value,
                           "created_at": lambda v: v.strftime("%Y-%m-%d %H:%M")}
 

@@ -3,8 +3,8 @@ import datetime as dt
 
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import ModelView, expose, has_access
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,19 +12,35 @@ from sqlalchemy import select
 
 from .. import audit
 from ..billing import money
+from ..billing.units import usd_plain
 from ..extensions import db
 from ..models import LedgerEntry, TxStatus, TxType
+from ..reporting import ledger
 from ..roles import TRANSACTIONS
-from .base import enum_value, parse_usd, usd
+from .base import enum_value, money_cell, parse_usd, usd
 from .confirm_token import external_id, new_token, submitted_token
 from .csv_export import csv_response
+from .money_filters import MoneyInterface
 
-_CSV = ["id", "created_at", "wallet_id", "type", "status", "amount_credits", "amount_usd", "balance_after",
-        "actor_id", "external_id", "comment"]
+# USD columns: 2 decimals (rounded half-up); *_credits columns: exact (1 USD = 1,000,000 credits).
+_CSV = ["id", "created_at", "wallet_id", "type", "status", "amount_usd", "amount_credits", "balance_after_usd",
+        "balance_after_credits", "actor_id", "external_id", "comment"]
+
+
+class FilterMoneyMovements(BaseFilter):
+    """Hides per-call usage rows unless the page asks for every row (?rows=all)."""
+
+    name = "money movements"
+    arg_name = "movements"
+
+    def apply(self, query, value):
+        if ledger.wants_every_row(request.args):
+            return query
+        return query.filter(LedgerEntry.type != TxType.usage)
 
 
 class TransactionView(ModelView):
-    datamodel = SQLAInterface(LedgerEntry)
+    datamodel = MoneyInterface(LedgerEntry, ("amount", "balance_after"))
     route_base = "/admin/transactions"
     class_permission_name = TRANSACTIONS
     base_permissions = ["can_list", "can_show", "can_export", "can_refund"]
@@ -39,12 +55,21 @@ class TransactionView(ModelView):
     # org's page); listing every wallet and user in the search form's dropdowns took 0.7 s at 10k orgs.
     search_form_query_rel_fields = {"wallet": [["id", FilterEqual, -1]], "actor": [["id", FilterEqual, -1]]}
     base_order = ("id", "desc")
+    base_filters = [["type", FilterMoneyMovements, None]]
+    list_template = "admin/transactions_list.html"
     label_columns = {"created_at": _l("Date"), "completed_at": _l("Completed"), "wallet": _l("Wallet"),
                      "type": _l("Type"), "status": _l("Status"), "amount": _l("Amount"),
                      "balance_after": _l("Balance after"), "actor": _l("By"), "comment": _l("Comment"),
                      "external_id": _l("External id"), "details": _l("Details")}
-    formatters_columns = {"amount": usd, "balance_after": usd, "type": enum_value,
+    formatters_columns = {"amount": money_cell, "balance_after": money_cell, "type": enum_value,
                           "status": enum_value}
+
+    def render_template(self, template, **kwargs):
+        if template == self.list_template:
+            wallet = request.args.get("_flt_0_wallet", "")
+            kwargs.update(every_row=ledger.wants_every_row(request.args), summary_days=ledger.SUMMARY_DAYS,
+                          usage_days=ledger.usage_per_day(int(wallet) if wallet.isdigit() else None))
+        return super().render_template(template, **kwargs)
 
     @expose("/export.csv")
     @has_access
@@ -68,8 +93,9 @@ class TransactionView(ModelView):
 
         def make_rows(conn):
             for r in conn.execution_options(stream_results=True).execute(stmt):
-                yield [r.id, r.created_at.isoformat(), r.wallet_id, r.type, r.status, r.amount,
-                       usd(r.amount), r.balance_after, r.actor_id, r.external_id, r.comment]
+                yield [r.id, r.created_at.isoformat(timespec="seconds"), r.wallet_id, r.type, r.status,
+                       usd_plain(r.amount, 2), r.amount, usd_plain(r.balance_after, 2), r.balance_after,
+                       r.actor_id, r.external_id, r.comment]
 
         return csv_response("transactions.csv", _CSV, make_rows)
 
