@@ -22,13 +22,14 @@ TRANSACTIONS = "TransactionView"
 SETTINGS = "SettingsView"
 AUDIT = "AuditLogView"
 UNSETTLED = "UnsettledUsageView"
+GIFT_REQUESTS = "GiftRequestView"
 
 # Menu entries (FAB checks "menu_access" on the entry's name).
 MENU = {
     OVERVIEW: "Overview", PLATFORM: "Platform metrics", USAGE: "Usage", ORGS: "Organizations",
     USERS: "Users", GROUPS: "Model groups", MODELS: "Available models", PROVIDERS: "Providers",
     DISCOUNTS: "Discounts", TRANSACTIONS: "Transactions", SETTINGS: "Settings", AUDIT: "Audit log",
-    UNSETTLED: "Unsettled usage",
+    UNSETTLED: "Unsettled usage", GIFT_REQUESTS: "Gift requests",
 }
 CATEGORY_MENUS = ["Dashboards", "Customers", "Catalog", "Billing", "Platform"]
 
@@ -37,18 +38,18 @@ READ = ("can_list", "can_show")
 _SUPPORT = {
     OVERVIEW: ("can_index",), USAGE: ("can_index",),
     ORGS: READ + ("can_detail", "can_gift"), USERS: READ,
-    GROUPS: READ, MODELS: READ,
+    GROUPS: READ, MODELS: READ, GIFT_REQUESTS: READ,
 }
 _FINANCE = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),
     ORGS: READ + ("can_detail", "can_adjust"), TRANSACTIONS: READ + ("can_export", "can_refund"),
-    DISCOUNTS: READ, UNSETTLED: ("can_index",),
+    DISCOUNTS: READ, UNSETTLED: ("can_index",), GIFT_REQUESTS: READ + ("can_approve", "can_reject"),
 }
 _AUDITOR = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),
     ORGS: READ + ("can_detail",), USERS: READ, GROUPS: READ, MODELS: READ, PROVIDERS: READ,
     DISCOUNTS: READ, TRANSACTIONS: READ + ("can_export",), SETTINGS: ("can_index",),
-    AUDIT: READ + ("can_export",), UNSETTLED: ("can_index",),
+    AUDIT: READ + ("can_export",), UNSETTLED: ("can_index",), GIFT_REQUESTS: READ,
 }
 ROLE_GRANTS = {"Support": _SUPPORT, "Finance": _FINANCE, "Auditor": _AUDITOR}
 PLATFORM_ROLES = ("Admin", *ROLE_GRANTS)

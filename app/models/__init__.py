@@ -6,6 +6,7 @@ from .base import (DevPlan, KeyStatus, OrgRole, OrgStatus, ProviderKind, TxStatu
 from .billing import DiscountCode, DiscountRedemption, Subscription
 from .catalog import (LlmModel, ModelGroup, ModelRoute, Provider, UserAllowedGroup,
                       model_group_members, model_plans)
+from .gift import GiftRequest, GiftStatus
 from .notify import Event, Notification, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .org import Membership, Organization, OrgInvite, Plan, Project
 from .rollup import LedgerDaily, OrgListing, PlatformSetting, UsageDaily, UsageHourly
@@ -22,5 +23,5 @@ __all__ = [
     "UserAllowedGroup", "model_group_members", "model_plans", "Event", "Notification", "WebhookAttempt",
     "WebhookDelivery", "WebhookEndpoint", "Membership", "Organization", "OrgInvite", "Plan", "Project",
     "AsyncTask", "UnsettledUsage", "UsageLog", "TollgateUser", "LedgerEntry", "Wallet",
-    "LedgerDaily", "OrgListing", "PlatformSetting", "UsageDaily", "UsageHourly",
+    "LedgerDaily", "OrgListing", "GiftRequest", "GiftStatus", "PlatformSetting", "UsageDaily", "UsageHourly",
 ]

@@ -13,13 +13,14 @@ MENU_LABELS = {"Overview": _l("Overview"), "Platform metrics": _l("Platform metr
                "Available models": _l("Available models"), "Providers": _l("Providers"),
                "Discounts": _l("Discounts"), "Transactions": _l("Transactions"), "Settings": _l("Settings"),
                "Audit log": _l("Audit log"),
-               "Unsettled usage": _l("Unsettled usage"), "Background jobs": _l("Background jobs")}
+               "Unsettled usage": _l("Unsettled usage"), "Gift requests": _l("Gift requests"), "Background jobs": _l("Background jobs")}
 
 
 def register_admin_views(appbuilder) -> None:
     from .audit_log import AuditLogView
     from .base import cost_cell, money_cell, usd, when
     from .discounts import DiscountView
+    from .gift_requests import GiftRequestView
     from .groups import ModelGroupView
     from .llm_models import LlmModelView
     from .orgs import OrgRecordView, OrgView
@@ -40,7 +41,8 @@ def register_admin_views(appbuilder) -> None:
         (OrgView, "Customers", "fa-building"), (UserView, "Customers", "fa-users"),
         (ModelGroupView, "Catalog", "fa-object-group"), (LlmModelView, "Catalog", "fa-cubes"),
         (ProviderView, "Catalog", "fa-plug"),
-        (TransactionView, "Billing", "fa-exchange"), (DiscountView, "Billing", "fa-tags"),
+        (TransactionView, "Billing", "fa-exchange"), (GiftRequestView, "Billing", "fa-gift"),
+        (DiscountView, "Billing", "fa-tags"),
         (UnsettledUsageView, "Billing", "fa-exclamation-triangle"),
         (SettingsView, "Platform", "fa-cog"), (AuditLogView, "Platform", "fa-history"),
     ]
