@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Membership, Organization, OrgRole, Plan, UserAllowedGroup
+from . import group_access
+from .models import Membership, Organization, OrgRole, Plan
 
 MANAGERS = frozenset({OrgRole.owner, OrgRole.admin})
 
@@ -21,6 +22,7 @@ class Actor:
     role: OrgRole | None  # the role in org_id; None for individuals
     granted_groups: frozenset
     plan_id: int | None
+    public_groups: frozenset | None = None  # None = every public group (app/group_access.py)
 
     @property
     def manages_org(self) -> bool:
@@ -34,20 +36,19 @@ class Actor:
 def for_key(key) -> Actor:
     """The actor behind an API key (a gateway KeyContext): its owner, in the key's org."""
     return Actor(user_id=key.user_id, org_id=key.org_id, role=_role(key.user_id, key.org_id),
-                 granted_groups=key.granted_groups, plan_id=key.plan_id)
+                 granted_groups=key.granted_groups, plan_id=key.plan_id, public_groups=key.public_groups)
 
 
 def for_user(user_id: int, org_id: int | None) -> Actor:
     """The actor for a signed-in user working in ``org_id`` (None = their own account)."""
     session = db.session
-    groups = frozenset(session.scalars(select(UserAllowedGroup.group_id)
-                                       .where(UserAllowedGroup.user_id == user_id)))
+    access = group_access.load(session, user_id)
     if org_id is None:
         plan_id = session.scalar(select(Plan.id).where(Plan.code == "free"))
     else:
         plan_id = session.scalar(select(Organization.plan_id).where(Organization.id == org_id))
-    return Actor(user_id=user_id, org_id=org_id, role=_role(user_id, org_id), granted_groups=groups,
-                 plan_id=plan_id)
+    return Actor(user_id=user_id, org_id=org_id, role=_role(user_id, org_id), granted_groups=access.granted,
+                 plan_id=plan_id, public_groups=access.public)
 
 
 def _role(user_id: int, org_id: int | None) -> OrgRole | None:

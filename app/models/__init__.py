@@ -4,7 +4,7 @@ from .audit import AuditLog
 from .base import (DevPlan, KeyStatus, OrgRole, OrgStatus, ProviderKind, TxStatus, TxType,
                    UserTier, utcnow)
 from .billing import DiscountCode, DiscountRedemption, Subscription
-from .catalog import (LlmModel, ModelGroup, ModelRoute, Provider, UserAllowedGroup,
+from .catalog import (LlmModel, ModelGroup, ModelRoute, Provider, UserAllowedGroup, UserPublicGroup,
                       model_group_members, model_plans)
 from .gift import GiftRequest, GiftStatus
 from .notify import Event, Notification, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -20,7 +20,7 @@ __all__ = [
     "ApiKey", "KeyModelSpend", "AuditLog", "DevPlan", "KeyStatus", "OrgRole", "OrgStatus",
     "ProviderKind", "TxStatus", "TxType", "UserTier", "utcnow", "DiscountCode",
     "DiscountRedemption", "Subscription", "LlmModel", "ModelGroup", "ModelRoute", "Provider",
-    "UserAllowedGroup", "model_group_members", "model_plans", "Event", "Notification", "WebhookAttempt",
+    "UserAllowedGroup", "UserPublicGroup", "model_group_members", "model_plans", "Event", "Notification", "WebhookAttempt",
     "WebhookDelivery", "WebhookEndpoint", "Membership", "Organization", "OrgInvite", "Plan", "Project",
     "AsyncTask", "UnsettledUsage", "UsageLog", "TollgateUser", "LedgerEntry", "Wallet",
     "LedgerDaily", "OrgListing", "GiftRequest", "GiftStatus", "PlatformSetting", "UsageDaily", "UsageHourly",

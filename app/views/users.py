@@ -1,5 +1,5 @@
 """Users: list, search, bulk "Assign model groups", and delete after typing the user's email."""
-from flask import redirect, url_for
+from flask import redirect, request, url_for
 from flask_appbuilder import ModelView
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from ..models import TollgateUser
 from ..roles import USERS
 from .base import enum_value
-from .user_actions import UserActionsMixin
+from .user_actions import UserActionsMixin, model_access
 
 
 class UserView(UserActionsMixin, ModelView):
@@ -38,6 +38,11 @@ class UserView(UserActionsMixin, ModelView):
     }
     formatters_columns = {"tier": enum_value,
                           "roles": lambda roles: ", ".join(r.name for r in roles)}
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and (request.view_args or {}).get("pk"):
+            kwargs.update(model_access(int(request.view_args["pk"])))
+        return super().render_template(template, **kwargs)
 
     @action("assign_groups", _l("Assign model groups"), icon="fa-object-group", multiple=True, single=True)
     def assign_groups(self, items):

@@ -43,7 +43,24 @@ def upgrade():
     op.create_index('ix_gift_requests_org_id', 'gift_requests', ['org_id'])
     op.create_index('ix_gift_requests_status', 'gift_requests', ['status'])
     op.create_index('ix_gift_requests_created_at', 'gift_requests', ['created_at'])
+    op.create_table(
+        'user_public_groups',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('group_id', sa.Integer(), nullable=False),
+        sa.Column('set_by_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['group_id'], ['model_groups.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['set_by_id'], ['ab_user.id'], ondelete='SET NULL'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('user_id', 'group_id'),
+    )
+    op.create_index('ix_user_public_groups_user_id', 'user_public_groups', ['user_id'])
+    op.create_index('ix_user_public_groups_group_id', 'user_public_groups', ['group_id'])
+    op.create_index('ix_user_public_groups_created_at', 'user_public_groups', ['created_at'])
 
 
 def downgrade():
+    op.drop_table('user_public_groups')
     op.drop_table('gift_requests')
