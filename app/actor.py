@@ -4,7 +4,7 @@ The /me API builds an Actor from the API key it was called with; the console bui
 the signed-in session. Everything that decides what a caller may see or change takes an Actor,
 so both surfaces obey the same rules.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
@@ -49,6 +49,12 @@ def for_user(user_id: int, org_id: int | None) -> Actor:
         plan_id = session.scalar(select(Organization.plan_id).where(Organization.id == org_id))
     return Actor(user_id=user_id, org_id=org_id, role=_role(user_id, org_id), granted_groups=access.granted,
                  plan_id=plan_id, public_groups=access.public)
+
+
+def on_behalf_of(user_id: int, org_id: int) -> Actor:
+    """Platform staff acting for a customer: that user, in their org, with an org owner's reach,
+    so every key rule (app/key_admin.py) applies exactly as it would to the org's own owner."""
+    return replace(for_user(user_id, org_id), role=OrgRole.owner)
 
 
 def _role(user_id: int, org_id: int | None) -> OrgRole | None:

@@ -7,21 +7,18 @@ import smtplib
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import audit
 from ..accounts import add_member, create_user
 from ..extensions import appbuilder, db, limiter
+from ..memberships import find_by_email
 from ..models import Membership, OrgInvite, OrgStatus, TollgateUser, utcnow
 from . import links
 from .access import login_required
 from .blueprint import bp
 from .credentials import set_password
 from .forms import ConfirmForm, EmailForm, NewPasswordForm, SignupForm
-
-
-def find_by_email(email: str) -> TollgateUser | None:
-    return db.session.scalar(select(TollgateUser).where(func.lower(TollgateUser.email) == email.strip().lower()))
 
 
 def _new_account(email: str, password: str, verified: bool) -> TollgateUser:

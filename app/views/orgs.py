@@ -15,13 +15,16 @@ from ..roles import ORG_RECORDS, ORGS
 from .base import AuditedModelView, enum_value, money_cell
 from .money_filters import MoneyInterface
 from .org_credits import CreditFormsMixin
+from .org_customers import MEMBER_ROLES, OrgCustomersMixin
 from .org_detail import detail_context
 
-class OrgView(CreditFormsMixin, ModelView):
+class OrgView(CreditFormsMixin, OrgCustomersMixin, ModelView):
     datamodel = MoneyInterface(OrgListing, ("credits", "all_time_credits", "total_spent"))
     route_base = "/admin/orgs"
     class_permission_name = ORGS
-    base_permissions = ["can_list", "can_detail", "can_gift", "can_adjust", "can_revoke_key", "can_delete_org"]
+    base_permissions = ["can_list", "can_detail", "can_gift", "can_adjust", "can_revoke_key", "can_delete_org",
+                        "can_create_org", "can_members", "can_keys"]
+    list_template = "admin/orgs_list.html"
 
     list_title = _l("Organizations")
     list_columns = ["name_and_id", "billing_email", "plan", "dev_plan", "credits", "all_time_credits",
@@ -46,7 +49,7 @@ class OrgView(CreditFormsMixin, ModelView):
     @has_access
     def detail(self, pk):
         org = db.session.get(Organization, pk) or abort(404)
-        return self.render_template("admin/org_detail.html", **detail_context(org))
+        return self.render_template("admin/org_detail.html", member_roles=MEMBER_ROLES, **detail_context(org))
 
     @expose("/<int:pk>/keys/<int:key_id>/revoke", methods=["POST"])
     @has_access
