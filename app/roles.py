@@ -32,6 +32,12 @@ MENU = {
     UNSETTLED: "Unsettled usage", GIFT_REQUESTS: "Gift requests",
 }
 CATEGORY_MENUS = ["Dashboards", "Customers", "Catalog", "Billing", "Platform"]
+# The menu category each view sits in: a role sees a category only when it opens one of its views.
+CATEGORY = {
+    OVERVIEW: "Dashboards", PLATFORM: "Dashboards", USAGE: "Dashboards", ORGS: "Customers", USERS: "Customers",
+    GROUPS: "Catalog", MODELS: "Catalog", PROVIDERS: "Catalog", TRANSACTIONS: "Billing", GIFT_REQUESTS: "Billing",
+    DISCOUNTS: "Billing", UNSETTLED: "Billing", SETTINGS: "Platform", AUDIT: "Platform",
+}
 
 READ = ("can_list", "can_show")
 
@@ -65,7 +71,8 @@ def fab_roles() -> dict[str, list[list[str]]]:
     for role, grants in ROLE_GRANTS.items():
         pairs = [[_anchored(view), _anchored(perm)] for view, perms in grants.items() for perm in perms]
         pairs += [[_anchored(MENU[view]), "^menu_access$"] for view in grants]
-        pairs += [[_anchored(category), "^menu_access$"] for category in CATEGORY_MENUS]
+        categories = sorted({CATEGORY[view] for view in grants if view in CATEGORY})
+        pairs += [[_anchored(category), "^menu_access$"] for category in categories]
         roles[role] = pairs
     return roles
 

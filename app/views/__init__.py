@@ -18,8 +18,9 @@ MENU_LABELS = {"Overview": _l("Overview"), "Platform metrics": _l("Platform metr
 
 def register_admin_views(appbuilder) -> None:
     from .audit_log import AuditLogView
-    from .base import cost_cell, money_cell, usd, when
+    from .base import cost_cell, money_cell, usd, when, yes_no
     from .discounts import DiscountView
+    from .errors import forbidden
     from .gift_requests import GiftRequestView
     from .groups import ModelGroupView
     from .llm_models import LlmModelView
@@ -32,22 +33,24 @@ def register_admin_views(appbuilder) -> None:
     from .usage import UsageView
     from .users import UserView
 
-    current_app.jinja_env.filters.update(usd=usd, money=money_cell, cost=cost_cell, when=when)
+    current_app.jinja_env.filters.update(usd=usd, money=money_cell, cost=cost_cell, when=when, yes_no=yes_no)
+    current_app.register_error_handler(403, forbidden)
+    current_app.add_url_rule("/favicon.ico", "favicon", lambda: current_app.send_static_file("favicon.ico"))
+    _one_users_screen(appbuilder)
     menu = roles.MENU
-    # (view, category, icon); the menu name doubles as the menu_access permission name.
+    # (view, icon); the menu name doubles as the menu_access permission name, the category
+    # comes from roles.CATEGORY so menus and role grants agree.
     entries = [
-        (OverviewView, "Dashboards", "fa-dashboard"), (PlatformMetricsView, "Dashboards", "fa-line-chart"),
-        (UsageView, "Dashboards", "fa-bar-chart"),
-        (OrgView, "Customers", "fa-building"), (UserView, "Customers", "fa-users"),
-        (ModelGroupView, "Catalog", "fa-object-group"), (LlmModelView, "Catalog", "fa-cubes"),
-        (ProviderView, "Catalog", "fa-plug"),
-        (TransactionView, "Billing", "fa-exchange"), (GiftRequestView, "Billing", "fa-gift"),
-        (DiscountView, "Billing", "fa-tags"),
-        (UnsettledUsageView, "Billing", "fa-exclamation-triangle"),
-        (SettingsView, "Platform", "fa-cog"), (AuditLogView, "Platform", "fa-history"),
+        (OverviewView, "fa-dashboard"), (PlatformMetricsView, "fa-line-chart"), (UsageView, "fa-bar-chart"),
+        (OrgView, "fa-building"), (UserView, "fa-users"),
+        (ModelGroupView, "fa-object-group"), (LlmModelView, "fa-cubes"), (ProviderView, "fa-plug"),
+        (TransactionView, "fa-exchange"), (GiftRequestView, "fa-gift"), (DiscountView, "fa-tags"),
+        (UnsettledUsageView, "fa-exclamation-triangle"),
+        (SettingsView, "fa-cog"), (AuditLogView, "fa-history"),
     ]
-    for view, category, icon in entries:
+    for view, icon in entries:
         name = menu[view.class_permission_name]
+        category = roles.CATEGORY[view.class_permission_name]
         appbuilder.add_view(view, name, label=MENU_LABELS[name], icon=icon, category=category,
                             category_label=CATEGORY_LABELS[category])
     appbuilder.add_view_no_menu(OrgRecordView)
@@ -55,3 +58,10 @@ def register_admin_views(appbuilder) -> None:
         # rq-dashboard (app/rq_admin.py): queues and failed jobs; it lets in the Admin role only.
         appbuilder.add_link("Background jobs", href="/admin/rq/", icon="fa-tasks", label=MENU_LABELS["Background jobs"],
                             category="Platform", category_label=CATEGORY_LABELS["Platform"])
+
+
+def _one_users_screen(appbuilder) -> None:
+    """Customers › Users is the Users screen; FAB's own list stays reachable (roles) but leaves the menu."""
+    for item in appbuilder.menu.menu:
+        if item.name == "Security":
+            item.childs = [child for child in item.childs if child.name != "List Users"]

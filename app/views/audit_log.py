@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from ..models import AuditLog
 from ..roles import AUDIT
+from .base import when
+from .details import details_table
 from .csv_export import csv_response
 
 _CSV = ["id", "created_at", "actor_id", "actor_name", "action", "target_type", "target_id", "ip", "user_agent", "details"]
@@ -26,6 +28,8 @@ class AuditLogView(ModelView):
     order_columns = ["created_at", "actor_name", "action", "target_type", "ip"]
     show_columns = ["created_at", "actor_name", "action", "target_type", "target_id", "ip", "user_agent", "details"]
     base_order = ("id", "desc")
+    formatters_columns = {"created_at": when, "details": details_table,
+                          "actor_name": lambda name: name or _l("system")}
     label_columns = {"created_at": _l("When"), "actor_name": _l("Who"), "action": _l("Action"),
                      "target_type": _l("Target type"), "target_id": _l("Target id"), "ip": _l("IP"),
                      "user_agent": _l("User agent"), "details": _l("Details")}
@@ -54,3 +58,4 @@ class AuditLogView(ModelView):
                        r.target_id, r.ip, r.user_agent, r.details]
 
         return csv_response("audit-log.csv", _CSV, make_rows)
+

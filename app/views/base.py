@@ -2,6 +2,7 @@
 import re
 
 from flask import g, request
+from flask_babel import lazy_gettext as _l
 from flask_appbuilder import ModelView
 from markupsafe import Markup, escape
 from wtforms import BooleanField
@@ -43,6 +44,14 @@ def cost_cell(credits: int | None) -> Markup:
     if credits is None:
         return Markup("—")
     return Markup(f"<span title='{credits:,} credits'>{escape(usd(credits))}</span>")
+
+
+def yes_no(value) -> Markup:
+    """A boolean as a badge people read, never True/False/None."""
+    if value is None:
+        return Markup("—")
+    label, css = (_l("yes"), "success") if value else (_l("no"), "default")
+    return Markup(f"<span class='label label-{css}'>{escape(str(label))}</span>")
 
 
 def when(moment) -> Markup:

@@ -11,7 +11,7 @@ from wtforms.validators import Optional
 from ..billing.units import credits_to_usd
 from ..models import DiscountCode
 from ..roles import DISCOUNTS
-from .base import AuditedModelView, checkbox, parse_usd, usd, when
+from .base import AuditedModelView, checkbox, parse_usd, usd, when, yes_no
 
 
 class ExpiryField(DateTimeField):
@@ -59,7 +59,7 @@ class DiscountView(AuditedModelView):
     formatters_columns = {
         "percent_bps": lambda bps: f"{Decimal(bps) / 100:g}%" if bps is not None else "",
         "amount": usd, "expires_at": lambda v: when(v) if v else _l("Never"),
-        "active": lambda v: _l("yes") if v else _l("no"),
+        "active": yes_no, "created_at": when,
         "usage_limit": lambda n: _l("Unlimited") if n is None else n,
     }
 

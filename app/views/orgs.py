@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import ApiKey, KeyStatus, Organization, OrgListing, OrgStatus
 from ..roles import ORG_RECORDS, ORGS
 
-from .base import AuditedModelView, enum_value, money_cell
+from .base import AuditedModelView, enum_value, money_cell, when
 from .money_filters import MoneyInterface
 from .org_credits import CreditFormsMixin
 from .org_customers import MEMBER_ROLES, OrgCustomersMixin
@@ -43,13 +43,19 @@ class OrgView(CreditFormsMixin, OrgCustomersMixin, ModelView):
     }
     formatters_columns = {"credits": money_cell, "all_time_credits": money_cell, "total_spent": money_cell,
                           "dev_plan": enum_value, "status": enum_value,
-                          "created_at": lambda v: v.strftime("%Y-%m-%d %H:%M")}
+                          "created_at": when, "billing_email": lambda v: v or "—"}
 
     @expose("/<int:pk>/")
     @has_access
     def detail(self, pk):
         org = db.session.get(Organization, pk) or abort(404)
-        return self.render_template("admin/org_detail.html", member_roles=MEMBER_ROLES, **detail_context(org))
+        page = self.render_template("admin/org_detail.html", member_roles=MEMBER_ROLES, **detail_context(org))
+        # Data-access log: staff opened this customer's members, transactions and request logs.
+        audit.record("data.view", org, {"screen": "organization", "sections": ["members", "transactions",
+                                                                             "request_logs"],
+                                        "query": request.query_string.decode()[:200] or None})
+        db.session.commit()
+        return page
 
     @expose("/<int:pk>/keys/<int:key_id>/revoke", methods=["POST"])
     @has_access

@@ -4,11 +4,11 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField, ValidationError
 
-from .. import crypto
+from .. import audit, crypto
 from ..gateway import egress
 from ..models import Provider, ProviderKind
 from ..roles import PROVIDERS
-from .base import AuditedModelView, checkbox, enum_value
+from .base import AuditedModelView, checkbox, enum_value, when, yes_no
 
 
 def _masked(token: str | None) -> str:
@@ -80,7 +80,8 @@ class ProviderView(AuditedModelView):
     validators_columns = {"proxy_url": [_valid_proxy], "ca_bundle": [_valid_ca]}
     formatters_columns = {
         "api_key_encrypted": _masked, "kind": enum_value, "proxy_url": egress.redact, "ca_bundle": _ca_summary,
-        "routes": lambda routes: ", ".join(r.model.public_id for r in routes),
+        "routes": lambda routes: ", ".join(r.model.public_id for r in routes) or "—",
+        "enabled": yes_no, "created_at": when, "rpm_limit": lambda n: _l("no limit") if n is None else n,
     }
 
     def snapshot(self, item) -> dict:
@@ -99,8 +100,6 @@ class ProviderView(AuditedModelView):
         changed = self._store_key(item)
         super().pre_update(item)
         if changed:
-            from .. import audit
-
             audit.record("provider.key_rotate", item, {"masked": _masked(item.api_key_encrypted)})
 
     @staticmethod

@@ -8,6 +8,7 @@ from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from .. import audit
@@ -17,14 +18,24 @@ from ..extensions import db
 from ..models import LedgerEntry, TxStatus, TxType
 from ..reporting import ledger
 from ..roles import TRANSACTIONS
-from .base import enum_value, money_cell, parse_usd, usd
+from .base import enum_value, money_cell, parse_usd, usd, when
 from .confirm_token import external_id, new_token, submitted_token
+from .details import details_table
 from .csv_export import csv_response
 from .money_filters import MoneyInterface
 
 # USD columns: 2 decimals (rounded half-up); *_credits columns: exact (1 USD = 1,000,000 credits).
 _CSV = ["id", "created_at", "wallet_id", "type", "status", "amount_usd", "amount_credits", "balance_after_usd",
         "balance_after_credits", "actor_id", "external_id", "comment"]
+
+
+def _wallet_owner(wallet) -> Markup:
+    """An organization's or a user's name, linked, instead of "Wallet 12"."""
+    if wallet is None:
+        return Markup("—")
+    if wallet.org is not None:
+        return Markup('<a href="{}">{}</a>').format(url_for("OrgView.detail", pk=wallet.org.id), wallet.org.name)
+    return Markup("{}").format(wallet.user.username if wallet.user else f"#{wallet.id}")
 
 
 class FilterMoneyMovements(BaseFilter):
@@ -62,13 +73,19 @@ class TransactionView(ModelView):
                      "balance_after": _l("Balance after"), "actor": _l("By"), "comment": _l("Comment"),
                      "external_id": _l("External id"), "details": _l("Details")}
     formatters_columns = {"amount": money_cell, "balance_after": money_cell, "type": enum_value,
-                          "status": enum_value}
+                          "status": enum_value, "created_at": when, "completed_at": when,
+                          "actor": lambda u: u.username if u else "—", "comment": lambda c: c or "",
+                          "wallet": _wallet_owner, "external_id": lambda v: v or "—",
+                          "details": lambda d: details_table(d)}
 
     def render_template(self, template, **kwargs):
         if template == self.list_template:
             wallet = request.args.get("_flt_0_wallet", "")
             kwargs.update(every_row=ledger.wants_every_row(request.args), summary_days=ledger.SUMMARY_DAYS,
                           usage_days=ledger.usage_per_day(int(wallet) if wallet.isdigit() else None))
+            if wallet.isdigit():  # one customer's transactions: a data access worth recording
+                audit.record("data.view", ("Wallet", int(wallet)), {"screen": "transactions"})
+                db.session.commit()
         return super().render_template(template, **kwargs)
 
     @expose("/export.csv")

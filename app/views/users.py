@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import TollgateUser
 from ..roles import USERS
-from .base import enum_value
+from .base import enum_value, when, yes_no
 from .user_actions import UserActionsMixin, model_access
 
 
@@ -36,8 +36,9 @@ class UserView(UserActionsMixin, ModelView):
         "created_on": _l("Created"), "last_login": _l("Last login"), "login_count": _l("Logins"),
         "fail_login_count": _l("Failed logins"),
     }
-    formatters_columns = {"tier": enum_value,
-                          "roles": lambda roles: ", ".join(r.name for r in roles)}
+    formatters_columns = {"tier": enum_value, "active": yes_no, "created_on": when, "last_login": when,
+                          "roles": lambda roles: ", ".join(r.name for r in roles) or "—",
+                          "login_count": lambda n: n or 0, "fail_login_count": lambda n: n or 0}
 
     def render_template(self, template, **kwargs):
         if template == self.show_template and (request.view_args or {}).get("pk"):
