@@ -23,18 +23,19 @@ SETTINGS = "SettingsView"
 AUDIT = "AuditLogView"
 UNSETTLED = "UnsettledUsageView"
 GIFT_REQUESTS = "GiftRequestView"
+REQUEST_LOGS = "RequestLogView"
 
 # Menu entries (FAB checks "menu_access" on the entry's name).
 MENU = {
     OVERVIEW: "Overview", PLATFORM: "Platform metrics", USAGE: "Usage", ORGS: "Organizations",
     USERS: "Users", GROUPS: "Model groups", MODELS: "Available models", PROVIDERS: "Providers",
     DISCOUNTS: "Discounts", TRANSACTIONS: "Transactions", SETTINGS: "Settings", AUDIT: "Audit log",
-    UNSETTLED: "Unsettled usage", GIFT_REQUESTS: "Gift requests",
+    UNSETTLED: "Unsettled usage", GIFT_REQUESTS: "Gift requests", REQUEST_LOGS: "Request logs",
 }
 CATEGORY_MENUS = ["Dashboards", "Customers", "Catalog", "Billing", "Platform"]
 # The menu category each view sits in: a role sees a category only when it opens one of its views.
 CATEGORY = {
-    OVERVIEW: "Dashboards", PLATFORM: "Dashboards", USAGE: "Dashboards", ORGS: "Customers", USERS: "Customers",
+    OVERVIEW: "Dashboards", PLATFORM: "Dashboards", USAGE: "Dashboards", REQUEST_LOGS: "Dashboards", ORGS: "Customers", USERS: "Customers",
     GROUPS: "Catalog", MODELS: "Catalog", PROVIDERS: "Catalog", TRANSACTIONS: "Billing", GIFT_REQUESTS: "Billing",
     DISCOUNTS: "Billing", UNSETTLED: "Billing", SETTINGS: "Platform", AUDIT: "Platform",
 }
@@ -44,18 +45,19 @@ READ = ("can_list", "can_show")
 _SUPPORT = {
     OVERVIEW: ("can_index",), USAGE: ("can_index",),
     ORGS: READ + ("can_detail", "can_gift"), USERS: READ,
-    GROUPS: READ, MODELS: READ, GIFT_REQUESTS: READ,
+    GROUPS: READ, MODELS: READ, GIFT_REQUESTS: READ, REQUEST_LOGS: READ,
 }
 _FINANCE = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),
-    ORGS: READ + ("can_detail", "can_adjust"), TRANSACTIONS: READ + ("can_export", "can_refund"),
+    ORGS: READ + ("can_detail", "can_adjust", "can_export"), TRANSACTIONS: READ + ("can_export", "can_refund"),
     DISCOUNTS: READ, UNSETTLED: ("can_index",), GIFT_REQUESTS: READ + ("can_approve", "can_reject"),
 }
 _AUDITOR = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),
-    ORGS: READ + ("can_detail",), USERS: READ, GROUPS: READ, MODELS: READ, PROVIDERS: READ,
+    ORGS: READ + ("can_detail", "can_export"), USERS: READ, GROUPS: READ, MODELS: READ, PROVIDERS: READ,
     DISCOUNTS: READ, TRANSACTIONS: READ + ("can_export",), SETTINGS: ("can_index",),
     AUDIT: READ + ("can_export",), UNSETTLED: ("can_index",), GIFT_REQUESTS: READ,
+    REQUEST_LOGS: READ + ("can_export",),
 }
 ROLE_GRANTS = {"Support": _SUPPORT, "Finance": _FINANCE, "Auditor": _AUDITOR}
 PLATFORM_ROLES = ("Admin", *ROLE_GRANTS)

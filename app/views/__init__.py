@@ -13,7 +13,8 @@ MENU_LABELS = {"Overview": _l("Overview"), "Platform metrics": _l("Platform metr
                "Available models": _l("Available models"), "Providers": _l("Providers"),
                "Discounts": _l("Discounts"), "Transactions": _l("Transactions"), "Settings": _l("Settings"),
                "Audit log": _l("Audit log"),
-               "Unsettled usage": _l("Unsettled usage"), "Gift requests": _l("Gift requests"), "Background jobs": _l("Background jobs")}
+               "Unsettled usage": _l("Unsettled usage"), "Gift requests": _l("Gift requests"),
+               "Request logs": _l("Request logs"), "Background jobs": _l("Background jobs")}
 
 
 def register_admin_views(appbuilder) -> None:
@@ -27,6 +28,7 @@ def register_admin_views(appbuilder) -> None:
     from .orgs import OrgRecordView, OrgView
     from .overview import OverviewView, PlatformMetricsView
     from .providers import ProviderView
+    from .request_logs import RequestLogView
     from .settings import SettingsView
     from .transactions import TransactionView
     from .unsettled import UnsettledUsageView
@@ -42,6 +44,7 @@ def register_admin_views(appbuilder) -> None:
     # comes from roles.CATEGORY so menus and role grants agree.
     entries = [
         (OverviewView, "fa-dashboard"), (PlatformMetricsView, "fa-line-chart"), (UsageView, "fa-bar-chart"),
+        (RequestLogView, "fa-list"),
         (OrgView, "fa-building"), (UserView, "fa-users"),
         (ModelGroupView, "fa-object-group"), (LlmModelView, "fa-cubes"), (ProviderView, "fa-plug"),
         (TransactionView, "fa-exchange"), (GiftRequestView, "fa-gift"), (DiscountView, "fa-tags"),

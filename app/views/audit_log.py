@@ -11,12 +11,12 @@ from ..models import AuditLog
 from ..roles import AUDIT
 from .base import when
 from .details import details_table
-from .csv_export import csv_response
+from .csv_export import ExportButtonMixin, csv_response
 
 _CSV = ["id", "created_at", "actor_id", "actor_name", "action", "target_type", "target_id", "ip", "user_agent", "details"]
 
 
-class AuditLogView(ModelView):
+class AuditLogView(ExportButtonMixin, ModelView):
     datamodel = SQLAInterface(AuditLog)
     route_base = "/admin/audit"
     class_permission_name = AUDIT
@@ -28,6 +28,8 @@ class AuditLogView(ModelView):
     order_columns = ["created_at", "actor_name", "action", "target_type", "ip"]
     show_columns = ["created_at", "actor_name", "action", "target_type", "target_id", "ip", "user_agent", "details"]
     base_order = ("id", "desc")
+    list_template = "admin/list_with_export.html"
+    export_params = {"action": "action", "actor_name": "actor", "target_type": "target_type"}
     formatters_columns = {"created_at": when, "details": details_table,
                           "actor_name": lambda name: name or _l("system")}
     label_columns = {"created_at": _l("When"), "actor_name": _l("Who"), "action": _l("Action"),

@@ -1,8 +1,9 @@
 """CSV responses streamed row by row from their own database connection."""
 import csv
 import io
+from urllib.parse import urlencode
 
-from flask import Response, stream_with_context
+from flask import Response, request, stream_with_context, url_for
 
 from ..extensions import db
 
@@ -25,3 +26,21 @@ def csv_response(filename: str, header: list[str], make_rows) -> Response:
 
     return Response(stream_with_context(generate()), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+class ExportButtonMixin:
+    """Lists with an "Export CSV" button that carries the list's filters over to the export.
+
+    ``export_params`` maps a list column to the export's query parameter; the list's first
+    filter on that column (``_flt_0_<column>``, equality for ids and enums) becomes it.
+    """
+
+    export_params: dict[str, str] = {}
+
+    def render_template(self, template, **kwargs):
+        if template == self.list_template:
+            params = {param: request.args[f"_flt_0_{column}"] for column, param in self.export_params.items()
+                      if request.args.get(f"_flt_0_{column}")}
+            kwargs["export_url"] = url_for(f"{type(self).__name__}.export") + "?" + urlencode(params)
+            kwargs["can_export"] = self.appbuilder.sm.has_access("can_export", self.class_permission_name)
+        return super().render_template(template, **kwargs)

@@ -16,15 +16,18 @@ from .base import AuditedModelView, enum_value, money_cell, when
 from .money_filters import MoneyInterface
 from .org_credits import CreditFormsMixin
 from .org_customers import MEMBER_ROLES, OrgCustomersMixin
+from .csv_export import ExportButtonMixin
+from .org_export import OrgExportMixin
 from .org_detail import detail_context
 
-class OrgView(CreditFormsMixin, OrgCustomersMixin, ModelView):
+class OrgView(CreditFormsMixin, OrgCustomersMixin, OrgExportMixin, ExportButtonMixin, ModelView):
     datamodel = MoneyInterface(OrgListing, ("credits", "all_time_credits", "total_spent"))
     route_base = "/admin/orgs"
     class_permission_name = ORGS
     base_permissions = ["can_list", "can_detail", "can_gift", "can_adjust", "can_revoke_key", "can_delete_org",
-                        "can_create_org", "can_members", "can_keys"]
+                        "can_create_org", "can_members", "can_keys", "can_export"]
     list_template = "admin/orgs_list.html"
+    export_params = {"plan": "plan", "status": "status"}
 
     list_title = _l("Organizations")
     list_columns = ["name_and_id", "billing_email", "plan", "dev_plan", "credits", "all_time_credits",

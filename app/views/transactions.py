@@ -21,7 +21,7 @@ from ..roles import TRANSACTIONS
 from .base import enum_value, money_cell, parse_usd, usd, when
 from .confirm_token import external_id, new_token, submitted_token
 from .details import details_table
-from .csv_export import csv_response
+from .csv_export import ExportButtonMixin, csv_response
 from .money_filters import MoneyInterface
 
 # USD columns: 2 decimals (rounded half-up); *_credits columns: exact (1 USD = 1,000,000 credits).
@@ -50,7 +50,7 @@ class FilterMoneyMovements(BaseFilter):
         return query.filter(LedgerEntry.type != TxType.usage)
 
 
-class TransactionView(ModelView):
+class TransactionView(ExportButtonMixin, ModelView):
     datamodel = MoneyInterface(LedgerEntry, ("amount", "balance_after"))
     route_base = "/admin/transactions"
     class_permission_name = TRANSACTIONS
@@ -68,6 +68,7 @@ class TransactionView(ModelView):
     base_order = ("id", "desc")
     base_filters = [["type", FilterMoneyMovements, None]]
     list_template = "admin/transactions_list.html"
+    export_params = {"wallet": "wallet_id", "type": "type", "status": "status"}
     label_columns = {"created_at": _l("Date"), "completed_at": _l("Completed"), "wallet": _l("Wallet"),
                      "type": _l("Type"), "status": _l("Status"), "amount": _l("Amount"),
                      "balance_after": _l("Balance after"), "actor": _l("By"), "comment": _l("Comment"),
