@@ -1,5 +1,6 @@
 """CSV responses streamed row by row from their own database connection."""
 import csv
+import datetime as dt
 import io
 from urllib.parse import urlencode
 
@@ -26,6 +27,15 @@ def csv_response(filename: str, header: list[str], make_rows) -> Response:
 
     return Response(stream_with_context(generate()), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def within_dates(stmt, column):
+    """``?start=&end=`` (YYYY-MM-DD, both days included) applied to ``column``; ValueError if malformed."""
+    if request.args.get("start"):
+        stmt = stmt.where(column >= dt.date.fromisoformat(request.args["start"]))
+    if request.args.get("end"):
+        stmt = stmt.where(column < dt.date.fromisoformat(request.args["end"]) + dt.timedelta(days=1))
+    return stmt
 
 
 class ExportButtonMixin:

@@ -2,8 +2,6 @@
 
 Opening it filtered to one organization, key or user is a data access and is audited.
 """
-import datetime as dt
-
 from flask import request
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -17,7 +15,7 @@ from ..extensions import db
 from ..models import UsageLog
 from ..roles import REQUEST_LOGS
 from .base import cost_cell, when, yes_no
-from .csv_export import ExportButtonMixin, csv_response
+from .csv_export import ExportButtonMixin, csv_response, within_dates
 
 _COSTS = ["input_cost", "output_cost", "cached_cost", "cache_write_cost", "total_cost", "discount_savings",
           "unbilled_cost"]
@@ -94,10 +92,7 @@ class RequestLogView(ExportButtonMixin, ModelView):
                 if request.args.get(name):
                     value = request.args[name]
                     stmt = stmt.where(column == (int(value) if name.endswith("_id") else value))
-            if request.args.get("start"):
-                stmt = stmt.where(UsageLog.created_at >= dt.date.fromisoformat(request.args["start"]))
-            if request.args.get("end"):
-                stmt = stmt.where(UsageLog.created_at < dt.date.fromisoformat(request.args["end"]) + dt.timedelta(days=1))
+            stmt = within_dates(stmt, UsageLog.created_at)
         except ValueError as exc:
             return f"Filter: {exc}", 400
         audit.record("data.export", None, {"screen": "request_logs", "filters": dict(request.args)})

@@ -1,6 +1,4 @@
 """The ledger: every wallet movement, filterable and exportable; refunds of top-ups for Finance."""
-import datetime as dt
-
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.models.filters import BaseFilter
@@ -21,7 +19,7 @@ from ..roles import TRANSACTIONS
 from .base import enum_value, money_cell, parse_usd, usd, when
 from .confirm_token import external_id, new_token, submitted_token
 from .details import details_table
-from .csv_export import ExportButtonMixin, csv_response
+from .csv_export import ExportButtonMixin, csv_response, within_dates
 from .money_filters import MoneyInterface
 
 # USD columns: 2 decimals (rounded half-up); *_credits columns: exact (1 USD = 1,000,000 credits).
@@ -101,10 +99,7 @@ class TransactionView(ExportButtonMixin, ModelView):
                     stmt = stmt.where(column == enum(request.args[name]))
             if request.args.get("wallet_id"):
                 stmt = stmt.where(LedgerEntry.wallet_id == int(request.args["wallet_id"]))
-            if request.args.get("start"):
-                stmt = stmt.where(LedgerEntry.created_at >= dt.date.fromisoformat(request.args["start"]))
-            if request.args.get("end"):
-                stmt = stmt.where(LedgerEntry.created_at < dt.date.fromisoformat(request.args["end"]) + dt.timedelta(days=1))
+            stmt = within_dates(stmt, LedgerEntry.created_at)
         except ValueError as exc:
             return f"Filter: {exc}", 400
         stmt = stmt.order_by(LedgerEntry.id)
