@@ -7,7 +7,7 @@ rows are ever scanned. Older hours come from usage_hourly.
 """
 import datetime as dt
 
-from sqlalchemy import case, func, select, union_all
+from sqlalchemy import DateTime, case, func, literal, select, union_all
 
 from ..models import UsageHourly, UsageLog, utcnow
 from .rollups import hour_start
@@ -30,12 +30,12 @@ def usage_source(start: dt.datetime, now: dt.datetime | None = None):
     rolled = select(UsageHourly.hour.label("hour"), *(getattr(UsageHourly, d).label(d) for d in DIMS),
                     *(getattr(UsageHourly, s).label(s) for s in SUMS)
                     ).where(UsageHourly.hour >= hour_start(start), UsageHourly.hour < cut)
-    hour = func.date_trunc("hour", UsageLog.created_at)
-    raw = select(hour.label("hour"), *(getattr(UsageLog, d).label(d) for d in DIMS),
+    # The tail's rows carry the cut as their hour: callers sum over hours, never group by them.
+    raw = select(literal(cut, DateTime).label("hour"), *(getattr(UsageLog, d).label(d) for d in DIMS),
                  func.count().label("requests"),
                  func.coalesce(func.sum(case((UsageLog.status != "success", 1), else_=0)), 0).label("errors"),
                  *(func.coalesce(func.sum(getattr(UsageLog, c)), 0).label(c) for c in (*TOKENS, *COSTS))
-                 ).where(UsageLog.created_at >= max(cut, start)).group_by(hour, *(getattr(UsageLog, d) for d in DIMS))
+                 ).where(UsageLog.created_at >= max(cut, start)).group_by(*(getattr(UsageLog, d) for d in DIMS))
     return union_all(rolled, raw).subquery("usage_live")
 
 
