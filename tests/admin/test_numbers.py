@@ -160,3 +160,11 @@ def test_org_page_lists_money_movements_with_a_toggle_for_every_row(admin_client
     table = admin_client.get(f"/admin/orgs/{org.id}/?tx_rows=all").get_data(as_text=True).split(
         'id="org-transactions"')[1].split("</table>")[0]
     assert "<td>usage</td>" in table
+
+
+def test_a_transactions_detail_page_shows_the_exact_credits(finance_client):
+    org = make_org()
+    entry = money.post(db.session, money.Posting(wallet_id=org.wallet.id, amount=1_234_567, type=TxType.credit_gift))
+    db.session.commit()
+    html = finance_client.get(f"/admin/transactions/show/{entry.id}").get_data(as_text=True)
+    assert "$1.23" in html and "1,234,567" in html and "Amount (credits, exact)" in html
