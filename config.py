@@ -122,6 +122,10 @@ class Config:
     TRIAL_CREDITS_USD = env_str("TRIAL_CREDITS_USD", "1")
     # Days a subscription whose renewal payment failed keeps its plan before the org returns to Free.
     SUBSCRIPTION_GRACE_DAYS = env_int("SUBSCRIPTION_GRACE_DAYS", 7)
+    # Gifts by Support above either limit (USD) wait for an Admin or Finance approval; an admin
+    # changes them under Settings. Roles without limits (Admin) gift directly.
+    GIFT_LIMIT_SUPPORT_PER_ACTION_USD = env_str("TOLLGATE_GIFT_LIMIT_SUPPORT_PER_ACTION_USD", "100")
+    GIFT_LIMIT_SUPPORT_PER_DAY_USD = env_str("TOLLGATE_GIFT_LIMIT_SUPPORT_PER_DAY_USD", "500")
 
     # Public URL of this deployment, used in printed instructions and emails.
     TOLLGATE_PUBLIC_URL = env_str("TOLLGATE_PUBLIC_URL", "http://127.0.0.1:8000")

@@ -124,8 +124,8 @@ def _positive_int(field: str, value) -> int | None:
 
 def callable_ids(actor: Actor) -> set[str]:
     """Ids of the models ``actor`` may call: what an allowlist or a per-model cap may name."""
-    caller = SimpleNamespace(granted_groups=actor.granted_groups, plan_id=actor.plan_id,
-                             allowed_models=frozenset())
+    caller = SimpleNamespace(granted_groups=actor.granted_groups, public_groups=actor.public_groups,
+                             plan_id=actor.plan_id, allowed_models=frozenset())
     return {m.public_id for m in catalog.current().callable_models(caller)}
 
 

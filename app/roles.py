@@ -24,6 +24,8 @@ TRANSACTIONS = "TransactionView"
 SETTINGS = "SettingsView"
 AUDIT = "AuditLogView"
 UNSETTLED = "UnsettledUsageView"
+GIFT_REQUESTS = "GiftRequestView"
+REQUEST_LOGS = "RequestLogView"
 
 # Menu entries (FAB checks "menu_access" on the entry's name).
 MENU = {
@@ -31,28 +33,36 @@ MENU = {
     USERS: "Users", GROUPS: "Model groups", MODELS: "Available models", PROVIDERS: "Providers",
     DISCOUNTS: "Discounts", BONUS_LADDER: "Bonus ladder", STRIPE_EVENTS: "Stripe events",
     TRANSACTIONS: "Transactions", SETTINGS: "Settings", AUDIT: "Audit log",
-    UNSETTLED: "Unsettled usage",
+    UNSETTLED: "Unsettled usage", GIFT_REQUESTS: "Gift requests", REQUEST_LOGS: "Request logs",
 }
 CATEGORY_MENUS = ["Dashboards", "Customers", "Catalog", "Billing", "Platform"]
+# The menu category each view sits in: a role sees a category only when it opens one of its views.
+CATEGORY = {
+    OVERVIEW: "Dashboards", PLATFORM: "Dashboards", USAGE: "Dashboards", REQUEST_LOGS: "Dashboards", ORGS: "Customers", USERS: "Customers",
+    GROUPS: "Catalog", MODELS: "Catalog", PROVIDERS: "Catalog", TRANSACTIONS: "Billing", GIFT_REQUESTS: "Billing",
+    DISCOUNTS: "Billing", BONUS_LADDER: "Billing", STRIPE_EVENTS: "Billing", UNSETTLED: "Billing", SETTINGS: "Platform", AUDIT: "Platform",
+}
 
 READ = ("can_list", "can_show")
 
 _SUPPORT = {
     OVERVIEW: ("can_index",), USAGE: ("can_index",),
     ORGS: READ + ("can_detail", "can_gift"), USERS: READ,
-    GROUPS: READ, MODELS: READ,
+    GROUPS: READ, MODELS: READ, GIFT_REQUESTS: READ, REQUEST_LOGS: READ,
 }
 _FINANCE = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),
-    ORGS: READ + ("can_detail", "can_adjust"), TRANSACTIONS: READ + ("can_export", "can_refund"),
+    ORGS: READ + ("can_detail", "can_adjust", "can_export"), TRANSACTIONS: READ + ("can_export", "can_refund"),
     DISCOUNTS: READ, BONUS_LADDER: READ, STRIPE_EVENTS: READ, UNSETTLED: ("can_index",),
+    GIFT_REQUESTS: READ + ("can_approve", "can_reject"),
 }
 _AUDITOR = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),
-    ORGS: READ + ("can_detail",), USERS: READ, GROUPS: READ, MODELS: READ, PROVIDERS: READ,
+    ORGS: READ + ("can_detail", "can_export"), USERS: READ, GROUPS: READ, MODELS: READ, PROVIDERS: READ,
     DISCOUNTS: READ, BONUS_LADDER: READ, STRIPE_EVENTS: READ, TRANSACTIONS: READ + ("can_export",),
     SETTINGS: ("can_index",),
-    AUDIT: READ + ("can_export",), UNSETTLED: ("can_index",),
+    AUDIT: READ + ("can_export",), UNSETTLED: ("can_index",), GIFT_REQUESTS: READ,
+    REQUEST_LOGS: READ + ("can_export",),
 }
 ROLE_GRANTS = {"Support": _SUPPORT, "Finance": _FINANCE, "Auditor": _AUDITOR}
 PLATFORM_ROLES = ("Admin", *ROLE_GRANTS)
@@ -68,7 +78,8 @@ def fab_roles() -> dict[str, list[list[str]]]:
     for role, grants in ROLE_GRANTS.items():
         pairs = [[_anchored(view), _anchored(perm)] for view, perms in grants.items() for perm in perms]
         pairs += [[_anchored(MENU[view]), "^menu_access$"] for view in grants]
-        pairs += [[_anchored(category), "^menu_access$"] for category in CATEGORY_MENUS]
+        categories = sorted({CATEGORY[view] for view in grants if view in CATEGORY})
+        pairs += [[_anchored(category), "^menu_access$"] for category in categories]
         roles[role] = pairs
     return roles
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from flask import g, request_started
 from sqlalchemy.engine import make_url
 
 from config import TestingConfig, database_url
@@ -186,3 +187,19 @@ def db(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def fresh_login_per_request(app):
+    """Each request loads its own signed-in user, as in production.
+
+    The suite holds one app context open per test and Flask reuses it for the test client's
+    requests, so Flask-Login's per-request cache (g._login_user) would carry the first
+    request's user into the next client's requests.
+    """
+    def forget(sender, **extra):
+        g.pop("_login_user", None)
+
+    request_started.connect(forget, app)
+    yield
+    request_started.disconnect(forget, app)

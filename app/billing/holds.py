@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import db
 from ..models import ApiKey, KeyModelSpend, UnsettledUsage, Wallet
 from ..models.unsettled import OPEN, UNSETTLED
-from . import mirror
+from . import flush_wake, mirror
 
 # Snapshot loads race with commits; each retry means a commit landed meanwhile. On a busy
 # wallet flushes can land faster than a load completes, so later attempts wait a jittered,
@@ -116,9 +116,7 @@ def settle(request_id: str, cost: int, actual_tokens: int, record: dict, now_ms:
     reply = _run("settle", args)
     if reply[0] != b"ok":
         return HoldResult(False, error="duplicate", wallet_available=None if reply[1] is None else int(reply[1]))
-    from . import settlement  # imported here: settlement depends on this module
-
-    settlement.notify(int(reply[3]))
+    flush_wake.notify(int(reply[3]))
     wallet, key = reply[1], reply[2]
     if wallet is None or key is None:  # a snapshot expired meanwhile: load it
         quota = reply[5].decode() if isinstance(reply[5], bytes) else reply[5]
@@ -149,9 +147,7 @@ def log_only(record: dict) -> None:
             mirror.USAGE_QUEUE, orjson.dumps(envelope))
     except _REDIS_DOWN as exc:
         raise MeterUnavailable(f"Redis is unreachable: {exc}") from exc
-    from . import settlement
-
-    settlement.notify(int(waiting))
+    flush_wake.notify(int(waiting))
 
 
 def balances(wallet_id: int, key_id: int, quota: int | None) -> tuple[int, int | None]:

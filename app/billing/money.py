@@ -10,11 +10,13 @@ nor overdraw a wallet.
 from collections import defaultdict
 from dataclasses import dataclass
 
+from redis.exceptions import RedisError
 from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import LedgerEntry, TxStatus, TxType, Wallet, utcnow
+from . import mirror
 
 # Types that add credits bought or given, and count towards "all-time credits".
 _ADDED_TYPES = {TxType.credit_topup, TxType.credit_gift, TxType.admin_credit, TxType.subscription_start,
@@ -260,9 +262,6 @@ def _apply(session: Session, wallet_id: int, amount: int, tx_type: TxType, allow
 
 
 def _reserved(wallet_id: int) -> int:
-    from . import mirror
-    from redis.exceptions import RedisError
-
     try:
         return mirror.wallet_reserved(wallet_id)
     except RedisError as exc:
@@ -297,8 +296,6 @@ def _touch(session: Session, wallet_id: int) -> None:
 def _after_commit(session: Session) -> None:
     touched = session.info.pop("tollgate_wallets_touched", None)
     if touched:
-        from . import mirror
-
         mirror.invalidate_wallets(touched)
 
 

@@ -18,7 +18,6 @@ or at once when ``GATEWAY_FLUSH_BATCH`` records wait, and sweeps expired holds e
 import datetime as dt
 import json
 import logging
-import os
 import threading
 import time
 from collections import defaultdict
@@ -31,7 +30,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ..extensions import db
 from ..models import ApiKey, KeyModelSpend, UsageLog
-from . import holds, mirror, money, parking
+from . import flush_wake, holds, mirror, money, parking
 
 INTERVAL_S = 0.15
 SWEEP_EVERY_S = 3.0
@@ -274,11 +273,10 @@ class Flusher:
         self._thread: threading.Thread | None = None
 
     def start(self, app: Flask) -> "Flusher":
-        global _current
         self.app = app
         self._thread = threading.Thread(target=self._run, name="tollgate-flusher", daemon=True)
         self._thread.start()
-        _current = (os.getpid(), self)
+        flush_wake.register(self._wake)
         return self
 
     def wake(self) -> None:
@@ -291,9 +289,7 @@ class Flusher:
         batch), None when Redis cannot tell. Records parked meanwhile are not counted:
         they are in PostgreSQL (``reconcile.summary``).
         """
-        global _current
-        if _current is not None and _current[1] is self:
-            _current = None
+        flush_wake.unregister(self._wake)
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
@@ -325,13 +321,3 @@ class Flusher:
                 finally:
                     db.session.remove()
 
-
-# This process's running flusher, with the pid that started it (a forked child has none).
-_current: tuple[int, Flusher] | None = None
-
-
-def notify(waiting: int) -> None:
-    """Called after each settle: wakes this process's flusher as soon as a full batch waits."""
-    if _current is not None and _current[0] == os.getpid() \
-            and waiting >= int(current_app.config.get("GATEWAY_FLUSH_BATCH", 500)):
-        _current[1].wake()

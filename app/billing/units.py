@@ -40,6 +40,21 @@ def usd_text(credits: int | None) -> str:
     return f"${value.normalize():,f}".replace("$-", "-$")
 
 
+def usd_cents(credits: int | None) -> str:
+    """Balances and payments for people: always two decimals, rounded half-up ("$1,500.00")."""
+    if credits is None:
+        return ""
+    value = credits_to_usd(credits).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"${value:,.2f}".replace("$-", "-$")
+
+
+def usd_plain(credits: int | None, places: int = 6) -> str:
+    """USD for a CSV cell: a bare number ("1500.00"), 2 or 6 decimals as the column documents."""
+    if credits is None:
+        return ""
+    return str(credits_to_usd(credits).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
 def usd_json(credits: int | None) -> float | None:
     """USD for a JSON body: a number with at most 6 decimals (exact in decimal form)."""
     return None if credits is None else float(credits_to_usd(credits))

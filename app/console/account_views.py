@@ -13,16 +13,13 @@ from .. import audit
 from ..accounts import add_member, create_user
 from ..extensions import appbuilder, db, limiter
 from ..billing import trial
+from ..memberships import find_by_email
 from ..models import Membership, OrgInvite, OrgStatus, TollgateUser, Wallet, utcnow
 from . import links
 from .access import login_required
 from .blueprint import bp
 from .credentials import set_password
 from .forms import ConfirmForm, EmailForm, NewPasswordForm, SignupForm
-
-
-def find_by_email(email: str) -> TollgateUser | None:
-    return db.session.scalar(select(TollgateUser).where(func.lower(TollgateUser.email) == email.strip().lower()))
 
 
 def _new_account(email: str, password: str, verified: bool) -> TollgateUser:

@@ -6,16 +6,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit
-from ..accounts import add_member, create_org, revoke_keys
+from .. import memberships
+from ..accounts import add_member, create_org
 from ..billing import topups, trial
 from ..billing.units import credits_to_usd
 from ..extensions import db
 from ..inputs import InputError
-from ..models import ApiKey, Membership, OrgInvite, OrgRole, TollgateUser, utcnow
-from ..signin.flow import end_other_sessions
+from ..models import Membership, OrgInvite, OrgRole, TollgateUser, utcnow
 from . import links
 from .access import MANAGERS, get_in_org, login_required, org_scope
-from .account_views import find_by_email
 from .blueprint import bp
 from .forms import ConfirmForm, InviteForm, OrgForm, OrgSettingsForm, RoleForm
 
@@ -69,14 +68,11 @@ def invite(org_id: int):
     if not form.validate_on_submit():
         return _refused(scope, form)
     email = form.email.data.strip().lower()
-    existing = find_by_email(email)
-    if existing is not None and db.session.scalar(select(Membership.id).where(
-            Membership.org_id == org_id, Membership.user_id == existing.id)):
-        flash(f"{email} is already a member.", "warning")
+    try:
+        invitation = memberships.invite(scope.org, email, OrgRole(form.role.data), current_user.id)
+    except memberships.MembershipError as exc:
+        flash(str(exc), "warning")
         return redirect(url_for("console.members", org_id=org_id))
-    invitation = OrgInvite(org_id=org_id, email=email, role=OrgRole(form.role.data), invited_by_id=current_user.id)
-    db.session.add(invitation)
-    db.session.flush()
     audit.record("console.member_invited", target=scope.org,
                  details={"email": email, "role": form.role.data, "invite_id": invitation.id})
     db.session.commit()
@@ -112,11 +108,11 @@ def change_role(org_id: int, membership_id: int):
     form = RoleForm()
     if not form.validate_on_submit():
         return _refused(scope, form)
-    if membership.role == OrgRole.owner:
-        flash("The owner's role changes only by transferring ownership.", "danger")
+    try:
+        before = memberships.change_role(membership, OrgRole(form.role.data))
+    except memberships.MembershipError as exc:
+        flash(str(exc), "danger")
         return _members_page(scope, 400)
-    before = membership.role.value
-    membership.role = OrgRole(form.role.data)
     audit.record("console.member_role_changed", target=membership,
                  details={"user_id": membership.user_id, "before": before, "after": membership.role.value})
     db.session.commit()
@@ -131,14 +127,12 @@ def remove_member(org_id: int, membership_id: int):
     membership = get_in_org(Membership, membership_id, scope.org)
     if not ConfirmForm().validate_on_submit():
         return _refused(scope, ConfirmForm())
-    if membership.role == OrgRole.owner:
-        flash("The owner cannot be removed; transfer ownership first.", "danger")
-        return _members_page(scope, 400)
     user_id = membership.user_id
-    end_other_sessions(membership.user)  # signed out everywhere: no open page keeps showing the org
-    db.session.delete(membership)
-    # Their keys in this org stop working at commit: gateways drop them from their caches.
-    revoked = revoke_keys(ApiKey.org_id == org_id, ApiKey.user_id == user_id)
+    try:
+        revoked = memberships.remove(membership)
+    except memberships.MembershipError as exc:
+        flash(str(exc), "danger")
+        return _members_page(scope, 400)
     audit.record("console.member_removed", target=scope.org, details={"user_id": user_id, "keys_revoked": revoked})
     db.session.commit()
     flash(f"Member removed; {len(revoked)} key(s) revoked.", "success")

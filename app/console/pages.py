@@ -12,7 +12,7 @@ from ..extensions import db, limiter
 from ..headers import policy_with_form_action
 from ..models import BonusTier, OrgRole
 from ..call_log import UsageScope
-from .access import MANAGERS, ORG_READERS, login_required, org_scope, usage_scope
+from .access import MANAGERS, login_required, org_scope, usage_scope
 from . import call_log, links
 from .account_views import find_by_email, mail_limit, mail_or_warn
 from .blueprint import bp

@@ -113,7 +113,14 @@ def resolve_model(call: Call, name: str) -> ModelInfo:
     if model is None or not model.enabled:
         raise GatewayError(404, "not_found_error", f"model '{name}' does not exist or is disabled",
                            code="model_not_found", param="model")
-    multiplier = _access(call.key, model, cat)
+    try:
+        multiplier = _access(call.key, model, cat)
+    except GatewayError:
+        # A cached key refused a model: its groups may have just been changed by an admin
+        # (a grant, a lifted restriction). Only this refusal path pays the Redis read.
+        if keycache.is_current(call.key):
+            raise
+        multiplier = _access(authenticate(call, fresh=True), model, cat)
     wants_embedding = call.op == "embeddings"
     if (model.kind == "embedding") != wants_embedding:
         raise invalid(f"model '{name}' is {'an embedding' if model.kind == 'embedding' else 'a chat'} model "
@@ -126,7 +133,7 @@ def resolve_model(call: Call, name: str) -> ModelInfo:
 def _access(key: KeyContext, model: ModelInfo, cat) -> Decimal:
     """The key's multiplier for ``model``, or the refusal when the key may not call it."""
     name = model.public_id
-    multiplier = cat.multiplier_for(model, key.granted_groups)
+    multiplier = cat.multiplier_for(model, key.granted_groups, key.public_groups)
     if (key.allowed_models and name not in key.allowed_models) or multiplier is None:
         raise GatewayError(403, "permission_error", f"this key may not call model '{name}'",
                            code="model_not_allowed", param="model")

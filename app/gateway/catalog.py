@@ -69,12 +69,16 @@ class Catalog:
     models: dict  # public_id -> ModelInfo
     groups: dict  # id -> (multiplier: Decimal, exclusive: bool)
 
-    def multiplier_for(self, model: ModelInfo, granted: frozenset) -> Decimal | None:
-        """Lowest multiplier among the groups that give this caller the model; None = no access."""
+    def multiplier_for(self, model: ModelInfo, granted: frozenset, public: frozenset | None = None) -> Decimal | None:
+        """Lowest multiplier among the groups that give this caller the model; None = no access.
+
+        ``granted``: exclusive groups granted; ``public``: the public groups a restricted
+        caller keeps (None = every public group). See app/group_access.py.
+        """
         best = None
         for gid in model.group_ids:
             mult, exclusive = self.groups[gid]
-            if exclusive and gid not in granted:
+            if (gid not in granted) if exclusive else (public is not None and gid not in public):
                 continue
             if best is None or mult < best:
                 best = mult
@@ -85,7 +89,7 @@ class Catalog:
         """The enabled models a key may call (allowlist, groups and plan), sorted by id."""
         return sorted(
             (m for m in self.models.values()
-             if m.enabled and self.multiplier_for(m, key.granted_groups) is not None
+             if m.enabled and self.multiplier_for(m, key.granted_groups, key.public_groups) is not None
              and (not key.allowed_models or m.public_id in key.allowed_models)
              and (not m.plan_ids or key.plan_id in m.plan_ids)),
             key=lambda m: m.public_id,

@@ -31,7 +31,7 @@ _TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_
 
 
 def register_json_errors(app: Flask) -> None:
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -51,7 +51,7 @@ def _is_json_path() -> bool:
     return root in _JSON_ROOTS
 
 
-def _http_error(exc: HTTPException):
+def http_error(exc: HTTPException):
     if not _is_json_path() or exc.code is None:
         return exc  # Flask renders it as before
     if exc.code == 429:

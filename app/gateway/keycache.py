@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db, redis_conn
 from ..keys import hash_key
-from ..models import ApiKey, Organization, OrgStatus, Plan, UserAllowedGroup
+from .. import group_access
+from ..models import ApiKey, Organization, OrgStatus, Plan
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class KeyContext:
     plan_id: int | None
     messages_per_12h: int | None
     granted_groups: frozenset
+    public_groups: frozenset | None  # None = every public group (app/group_access.py)
     concurrency: int | None = None  # the plan's requests in flight per wallet (None = unlimited)
     priority: bool = False  # the plan may use the provider capacity kept for priority plans
     generation: str = ""  # the revocation generation it was loaded under ("" = not checked)
@@ -83,6 +85,13 @@ def lookup(secret: str, ttl: float, fresh: bool = False) -> KeyContext | None:
                 _cache.clear()
             _cache[digest] = (now + ttl, ctx)
     return ctx
+
+
+def is_current(ctx: KeyContext) -> bool:
+    """False when revocations (or group changes) were announced since ``ctx`` was loaded."""
+    if not ctx.generation:
+        return True  # loaded straight from the database, or Redis unreachable
+    return _generation() in (None, ctx.generation)
 
 
 def clear() -> None:
@@ -130,8 +139,7 @@ def _load(digest: str) -> KeyContext | None:
         if row is None:
             return None
         key, org_status, plan_id, msgs, concurrency, priority = row
-        groups = frozenset(session.scalars(
-            select(UserAllowedGroup.group_id).where(UserAllowedGroup.user_id == key.user_id)))
+        access = group_access.load(session, key.user_id)
         if key.org_id is None:
             # Individuals are on the free plan's model availability, message window and concurrency.
             free = session.execute(select(Plan.id, Plan.messages_per_12h, Plan.concurrency, Plan.priority)
@@ -144,7 +152,8 @@ def _load(digest: str) -> KeyContext | None:
             rpm_limit=key.rpm_limit, tpm_limit=key.tpm_limit, quota=key.quota,
             cap_5h=key.cap_5h, cap_1d=key.cap_1d, cap_7d=key.cap_7d, model_caps=dict(key.model_caps or {}),
             org_status=(org_status.value if org_status else OrgStatus.active.value),
-            plan_id=plan_id, messages_per_12h=msgs, granted_groups=groups, prefix=key.prefix,
+            plan_id=plan_id, messages_per_12h=msgs, granted_groups=access.granted,
+            public_groups=access.public, prefix=key.prefix,
             concurrency=concurrency if concurrency and concurrency > 0 else None, priority=bool(priority),
         )
     finally:

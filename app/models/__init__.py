@@ -4,8 +4,9 @@ from .audit import AuditLog
 from .base import (DevPlan, KeyStatus, OrgRole, OrgStatus, ProviderKind, TxStatus, TxType,
                    UserTier, utcnow)
 from .billing import DiscountCode, DiscountRedemption, Subscription
-from .catalog import (LlmModel, ModelGroup, ModelRoute, Provider, UserAllowedGroup,
+from .catalog import (LlmModel, ModelGroup, ModelRoute, Provider, UserAllowedGroup, UserPublicGroup,
                       model_group_members, model_plans)
+from .gift import GiftRequest, GiftStatus
 from .notify import Event, Notification, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .payments import BonusTier, StripeEvent, Topup
 from .org import Membership, Organization, OrgInvite, Plan, Project
@@ -22,10 +23,11 @@ __all__ = [
     "ApiKey", "KeyModelSpend", "KeyReveal", "AuditLog", "DevPlan", "KeyStatus", "OrgRole", "OrgStatus",
     "ProviderKind", "TxStatus", "TxType", "UserTier", "utcnow", "DiscountCode",
     "DiscountRedemption", "Subscription", "LlmModel", "ModelGroup", "ModelRoute", "Provider",
-    "UserAllowedGroup", "model_group_members", "model_plans", "Event", "Notification", "WebhookAttempt",
+    "UserAllowedGroup", "UserPublicGroup", "model_group_members", "model_plans", "Event", "Notification", "WebhookAttempt",
     "WebhookDelivery", "WebhookEndpoint", "Membership", "Organization", "OrgInvite", "Plan", "Project",
     "AsyncTask", "StoredResponse", "UnsettledUsage", "UsageLog", "TollgateUser", "LedgerEntry", "Wallet",
     "LedgerDaily", "OrgListing", "OrgSso", "Passkey", "RecoveryCode", "UserIdentity", "PlatformSetting", "UsageDaily",
     "UsageHourly",
     "BonusTier", "StripeEvent", "Topup",
+    "GiftRequest", "GiftStatus",
 ]

@@ -122,3 +122,18 @@ class UserAllowedGroup(TimestampMixin, Model):
 
     user = relationship("TollgateUser", foreign_keys=[user_id])
     group = relationship("ModelGroup")
+
+
+class UserPublicGroup(TimestampMixin, Model):
+    """A public group a restricted user keeps. A user with no rows may call every public group;
+    one with rows only those (app/group_access.py)."""
+
+    __tablename__ = "user_public_groups"
+    __table_args__ = (UniqueConstraint("user_id", "group_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("model_groups.id", ondelete="CASCADE"), index=True)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+
+    group = relationship("ModelGroup")
+    set_by = relationship("TollgateUser", foreign_keys=[set_by_id])

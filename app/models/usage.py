@@ -3,7 +3,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, Numeric, SmallInteger, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import BigId, Credits, Model
 
@@ -48,3 +48,9 @@ class UsageLog(Model):
     error_type: Mapped[str | None] = mapped_column(String(64))
     stream: Mapped[bool] = mapped_column(Boolean, default=False)
     usage_estimated: Mapped[bool] = mapped_column(Boolean, default=False)  # counted locally
+
+    # Read-only names for the back office's request log; the gateway writes ids only.
+    org = relationship("Organization", viewonly=True)
+    user = relationship("TollgateUser", viewonly=True)
+    api_key = relationship("app.models.api_key.ApiKey", viewonly=True)  # FAB has an ApiKey model too
+    provider = relationship("Provider", viewonly=True)

@@ -56,3 +56,12 @@ class LedgerEntry(Model):
 
     wallet = relationship("Wallet")
     actor = relationship("TollgateUser")
+
+    # Shown beside the USD figures on the back office's detail page (1 USD = 1,000,000 credits).
+    @property
+    def exact_amount(self) -> str:
+        return f"{self.amount:,}"
+
+    @property
+    def exact_balance_after(self) -> str:
+        return "—" if self.balance_after is None else f"{self.balance_after:,}"

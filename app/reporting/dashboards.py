@@ -4,8 +4,9 @@ import datetime as dt
 from sqlalchemy import Date, func, select
 
 from ..extensions import db
+from .live import usage_source
 from ..models import (ApiKey, LedgerDaily, Organization, Subscription, TollgateUser, TxType, UsageDaily,
-                      UsageHourly, Wallet)
+                      Wallet)
 
 REVENUE_TYPES = [TxType.credit_topup.value, TxType.subscription_start.value, TxType.subscription_renew.value,
                  TxType.dev_plan_start.value, TxType.dev_plan_renewal.value, TxType.dev_plan_upgrade.value]
@@ -13,25 +14,28 @@ REFUND_TYPES = [TxType.credit_refund.value]
 
 
 def today_totals(today: dt.date) -> dict:
-    start = dt.datetime.combine(today, dt.time())
+    src = usage_source(dt.datetime.combine(today, dt.time()))
     row = db.session.execute(select(
-        func.coalesce(func.sum(UsageHourly.requests), 0).label("requests"),
-        func.coalesce(func.sum(UsageHourly.prompt_tokens + UsageHourly.completion_tokens), 0).label("tokens"),
-        func.coalesce(func.sum(UsageHourly.total_cost), 0).label("cost"),
-        func.count(func.distinct(UsageHourly.user_id)).label("active_users"),
-    ).where(UsageHourly.hour >= start)).one()
-    return dict(row._mapping)
+        func.coalesce(func.sum(src.c.requests), 0).label("requests"),
+        func.coalesce(func.sum(src.c.prompt_tokens + src.c.completion_tokens), 0).label("tokens"),
+        func.coalesce(func.sum(src.c.total_cost), 0).label("cost"),
+        func.count(func.distinct(src.c.user_id)).label("active_users"),
+    )).one()
+    return {k: int(v) for k, v in row._mapping.items()}
 
 
 def tier_breakdown(today: dt.date) -> list[dict]:
-    start = dt.datetime.combine(today, dt.time())
+    """Requests per user tier today; requests with no user (org keys) get their own row, tier None,
+    so the rows add up to today's total."""
+    src = usage_source(dt.datetime.combine(today, dt.time()))
     rows = db.session.execute(
-        select(TollgateUser.tier, func.sum(UsageHourly.requests), func.sum(UsageHourly.total_cost),
-               func.count(func.distinct(UsageHourly.user_id)))
-        .join(TollgateUser, TollgateUser.id == UsageHourly.user_id)
-        .where(UsageHourly.hour >= start).group_by(TollgateUser.tier)
+        select(TollgateUser.tier, func.sum(src.c.requests), func.sum(src.c.total_cost),
+               func.count(func.distinct(src.c.user_id)))
+        .select_from(src).outerjoin(TollgateUser, TollgateUser.id == src.c.user_id)
+        .group_by(TollgateUser.tier).order_by(TollgateUser.tier.nulls_last())
     ).all()
-    return [{"tier": t.value, "requests": r, "cost": c, "users": u} for t, r, c, u in rows]
+    return [{"tier": t.value if t is not None else None, "requests": int(r), "cost": int(c), "users": u}
+            for t, r, c, u in rows]
 
 
 def balance_trend(days: int, today: dt.date) -> list[tuple[str, int]]:

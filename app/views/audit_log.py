@@ -1,6 +1,4 @@
 """The audit log: read-only, filterable, exportable."""
-import datetime as dt
-
 from flask import request
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -9,12 +7,14 @@ from sqlalchemy import select
 
 from ..models import AuditLog
 from ..roles import AUDIT
-from ..csv_stream import csv_response
+from .base import when
+from .details import details_table
+from .csv_export import ExportButtonMixin, csv_response, within_dates
 
 _CSV = ["id", "created_at", "actor_id", "actor_name", "action", "target_type", "target_id", "ip", "user_agent", "details"]
 
 
-class AuditLogView(ModelView):
+class AuditLogView(ExportButtonMixin, ModelView):
     datamodel = SQLAInterface(AuditLog)
     route_base = "/admin/audit"
     class_permission_name = AUDIT
@@ -26,6 +26,10 @@ class AuditLogView(ModelView):
     order_columns = ["created_at", "actor_name", "action", "target_type", "ip"]
     show_columns = ["created_at", "actor_name", "action", "target_type", "target_id", "ip", "user_agent", "details"]
     base_order = ("id", "desc")
+    list_template = "admin/list_with_export.html"
+    export_params = {"action": "action", "actor_name": "actor", "target_type": "target_type"}
+    formatters_columns = {"created_at": when, "details": details_table,
+                          "actor_name": lambda name: name or _l("system")}
     label_columns = {"created_at": _l("When"), "actor_name": _l("Who"), "action": _l("Action"),
                      "target_type": _l("Target type"), "target_id": _l("Target id"), "ip": _l("IP"),
                      "user_agent": _l("User agent"), "details": _l("Details")}
@@ -41,10 +45,7 @@ class AuditLogView(ModelView):
             if request.args.get(arg):
                 stmt = stmt.where(column == request.args[arg])
         try:
-            if request.args.get("start"):
-                stmt = stmt.where(table.c.created_at >= dt.date.fromisoformat(request.args["start"]))
-            if request.args.get("end"):
-                stmt = stmt.where(table.c.created_at < dt.date.fromisoformat(request.args["end"]) + dt.timedelta(days=1))
+            stmt = within_dates(stmt, table.c.created_at)
         except ValueError:
             return "Date range: dates are YYYY-MM-DD", 400
 
@@ -54,3 +55,4 @@ class AuditLogView(ModelView):
                        r.target_id, r.ip, r.user_agent, r.details]
 
         return csv_response("audit-log.csv", _CSV, make_rows)
+

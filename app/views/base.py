@@ -1,12 +1,14 @@
 """What every back-office view shares: audited writes and money shown in USD."""
+import re
 
 from flask import g, request
+from flask_babel import lazy_gettext as _l
 from flask_appbuilder import ModelView
 from markupsafe import Markup, escape
 from wtforms import BooleanField
 
 from .. import audit
-from ..billing.units import usd_to_credits
+from ..billing.units import usd_cents, usd_to_credits
 from ..billing.units import usd_text as usd  # noqa: F401  (re-exported for the views)
 from ..extensions import db
 
@@ -18,13 +20,55 @@ def credits_usd(credits: int | None) -> Markup:
     return Markup(f"{credits:,} <small class='text-muted'>({escape(usd(credits))})</small>")
 
 
+# "1500", "1,500.00", "$1,500.5": what the screens show may be typed or saved back as is.
+_USD_INPUT = re.compile(r"-?\$?(\d+|\d{1,3}(,\d{3})+)(\.\d*)?")
+
+
+def usd_input_to_credits(raw: str) -> int:
+    """A USD amount as people write it, thousands separators and dollar sign allowed; ValueError if not."""
+    text = raw.strip()
+    if not _USD_INPUT.fullmatch(text):
+        raise ValueError(f"not a USD amount: {raw!r}")
+    return usd_to_credits(text.replace(",", "").replace("$", ""))
+
+
+def money_cell(credits: int | None) -> Markup:
+    """A balance or payment: two decimals, the exact credits on hover."""
+    if credits is None:
+        return Markup("—")
+    return Markup(f"<span title='{credits:,} credits'>{escape(usd_cents(credits))}</span>")
+
+
+def cost_cell(credits: int | None) -> Markup:
+    """A per-request cost: up to six decimals, the exact credits on hover."""
+    if credits is None:
+        return Markup("—")
+    return Markup(f"<span title='{credits:,} credits'>{escape(usd(credits))}</span>")
+
+
+def yes_no(value) -> Markup:
+    """A boolean as a badge people read, never True/False/None."""
+    if value is None:
+        return Markup("—")
+    label, css = (_l("yes"), "success") if value else (_l("no"), "default")
+    return Markup(f"<span class='label label-{css}'>{escape(str(label))}</span>")
+
+
+def when(moment) -> Markup:
+    """A stored (naive UTC) time to the second, labelled UTC, the ISO form on hover."""
+    if moment is None:
+        return Markup("—")
+    return Markup(f"<time datetime='{moment.isoformat(timespec='seconds')}Z' "
+                  f"title='{moment.isoformat(timespec='seconds')} UTC'>{moment:%Y-%m-%d %H:%M:%S}</time>")
+
+
 def parse_usd(raw: str | None, field: str, positive: bool = True) -> int:
     """A USD form value as credits, or ValueError naming the field."""
     raw = (raw or "").strip()
     if not raw:
         raise ValueError(f"{field}: enter an amount in USD")
     try:
-        credits = usd_to_credits(raw)
+        credits = usd_input_to_credits(raw)
     except ValueError:
         raise ValueError(f"{field}: {raw!r} is not a USD amount with at most 6 decimals") from None
     if positive and credits <= 0:

@@ -4,13 +4,27 @@ from decimal import Decimal, InvalidOperation
 from flask import request
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField
+from flask_appbuilder.fieldwidgets import DateTimePickerWidget
+from wtforms import BooleanField, DateTimeField, SelectField, StringField
+from wtforms.validators import Optional
 
 from ..billing.units import credits_to_usd
 from ..models import DiscountCode
 from ..roles import DISCOUNTS
-from .base import AuditedModelView, checkbox, parse_usd, usd
+from .base import AuditedModelView, checkbox, parse_usd, usd, when, yes_no
 
+
+class ExpiryField(DateTimeField):
+    """FAB's picker fills in a bare date; that date means "valid through the end of that day" (UTC)."""
+
+    def __init__(self, label, **kwargs):
+        super().__init__(label, format=["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+                         widget=DateTimePickerWidget(), validators=[Optional()], **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and valuelist and len(valuelist[0].strip()) == 10:
+            self.data = self.data.replace(hour=23, minute=59, second=59)
 
 
 class DiscountView(AuditedModelView):
@@ -27,11 +41,15 @@ class DiscountView(AuditedModelView):
     add_columns = edit_columns = ["code", "kind_choice", "value", "usage_limit", "expires_at", "active"]
     show_columns = ["code", "kind", "percent_bps", "amount", "usage_limit", "redemption_count",
                     "expires_at", "active", "created_at"]
-    add_form_extra_fields = edit_form_extra_fields = {
-        "active": checkbox(_l("Active")),
+    _fields = {
+        "expires_at": ExpiryField(_l("Expires"), description=_l("UTC. A date alone is valid through the end of "
+                                                                 "that day. Empty: never expires.")),
         "kind_choice": SelectField(_l("Kind"), choices=[("percent", _l("Percent")), ("fixed", _l("Fixed amount (USD)"))]),
         "value": StringField(_l("Value"), description=_l("A percent (10 = 10%) or a USD amount")),
     }
+    # New codes are active unless unticked; editing shows the stored state.
+    add_form_extra_fields = {**_fields, "active": BooleanField(_l("Active"), default=True)}
+    edit_form_extra_fields = {**_fields, "active": checkbox(_l("Active"))}
     base_order = ("created_at", "desc")
     label_columns = {
         "code": _l("Code"), "kind": _l("Kind"), "percent_bps": _l("Percent"), "amount": _l("Fixed amount"),
@@ -40,7 +58,8 @@ class DiscountView(AuditedModelView):
     }
     formatters_columns = {
         "percent_bps": lambda bps: f"{Decimal(bps) / 100:g}%" if bps is not None else "",
-        "amount": usd,
+        "amount": usd, "expires_at": lambda v: when(v) if v else _l("Never"),
+        "active": yes_no, "created_at": when,
         "usage_limit": lambda n: _l("Unlimited") if n is None else n,
     }
 

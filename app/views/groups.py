@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import ModelGroup
 from ..roles import GROUPS
-from .base import AuditedModelView, checkbox
+from .base import AuditedModelView, checkbox, when, yes_no
 
 
 class ModelGroupView(AuditedModelView):
@@ -30,7 +30,8 @@ class ModelGroupView(AuditedModelView):
         "multiplier": _l("Applied to every price of the group's models: 0.8 charges 80%."),
         "exclusive": _l("Exclusive groups are callable only by users granted them; public groups by everyone."),
     }
-    formatters_columns = {"models": lambda models: ", ".join(m.public_id for m in models)}
+    formatters_columns = {"models": lambda models: ", ".join(m.public_id for m in models) or "—",
+                          "exclusive": yes_no, "created_at": when, "description": lambda d: d or "—"}
 
     def pre_add(self, item):
         _check_multiplier(item)

@@ -8,7 +8,7 @@ from wtforms import StringField, TextAreaField
 
 from ..models import LlmModel
 from ..roles import MODELS
-from .base import AuditedModelView, checkbox, credits_usd
+from .base import AuditedModelView, checkbox, credits_usd, when, yes_no
 
 _PRICE = _l("Credits per 1M tokens (1,000,000 credits = 1 USD).")
 
@@ -59,7 +59,9 @@ class LlmModelView(AuditedModelView):
         "plans": lambda plans: ", ".join(p.name for p in plans) or _l("All plans"),
         "groups": lambda groups: ", ".join(g.name for g in groups),
         "capabilities": lambda caps: ", ".join(caps or []),
-        "features": lambda flags: ", ".join(f"{k}={v}" for k, v in (flags or {}).items()),
+        "features": lambda flags: ", ".join(f"{k}={v}" for k, v in (flags or {}).items()) or "—",
+        "enabled": yes_no, "created_at": when, "max_output_tokens": lambda n: "—" if n is None else f"{n:,}",
+        "display_name": lambda v: v or "—", "upstream_name": lambda v: v or "—",
     }
 
     def prefill_form(self, form, pk):

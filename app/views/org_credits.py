@@ -4,7 +4,7 @@ from flask_appbuilder import expose, has_access
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit
+from .. import audit, gifts
 from ..billing import money
 from ..extensions import db
 from ..models import Organization, TxType
@@ -43,6 +43,10 @@ class CreditFormsMixin:
                 token = submitted_token() if step == "confirm" else new_token()
             except ValueError as exc:
                 error, step = str(exc), "edit"
+        if step == "confirm" and kind == "gift":
+            reason = gifts.over_limit(current_user, credits)
+            if reason:
+                return self._file_gift_request(org, credits, form["comment"], reason, token)
         if step == "confirm":
             tx_type = directions[form["direction"]]
             amount = -credits if tx_type == TxType.admin_debit else credits
@@ -67,10 +71,25 @@ class CreditFormsMixin:
                 return redirect(url_for("OrgView.detail", pk=org.id))
         if error:
             flash(error, "danger")
+        limits = gifts.limits_for(current_user) if kind == "gift" else None
         page = self.render_template("admin/credit_form.html", org=org, kind=kind, form=form, step=step,
                                     directions=list(directions), amount_display=_preview(form, step),
-                                    token=token)
+                                    token=token, limits=limits,
+                                    needs_approval=step == "review" and kind == "gift"
+                                    and gifts.over_limit(current_user, credits))
         return (page, 400) if error else page
+
+
+    def _file_gift_request(self, org, credits, comment, reason, token):
+        gift = gifts.request_gift(org, credits, comment or None, reason, current_user, external_id("gift", token))
+        if gift is None:
+            db.session.rollback()
+            flash(_("This form was already submitted: nothing was filed twice."), "warning")
+        else:
+            db.session.commit()
+            flash(_("%(amount)s is %(reason)s: request #%(id)d waits for an Admin or Finance approval.",
+                    amount=usd(credits), reason=reason, id=gift.id), "warning")
+        return redirect(url_for("OrgView.detail", pk=org.id))
 
 
 def _org(pk) -> Organization:

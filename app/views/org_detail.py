@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ApiKey, LedgerEntry, Membership, Organization, Project, Subscription, TxType, UsageLog
-from ..reporting import metrics
+from ..reporting import ledger, live, metrics
 
 PAGE = 25
 
@@ -25,9 +25,12 @@ def detail_context(org: Organization) -> dict:
         tx_type = None
     tx_page, log_page = _page("tx_page"), _page("log_page")
 
+    every_row = ledger.wants_every_row(request.args)
     tx_query = select(LedgerEntry).where(LedgerEntry.wallet_id == org.wallet.id)
     if tx_type:
         tx_query = tx_query.where(LedgerEntry.type == TxType(tx_type))
+    elif not every_row:
+        tx_query = tx_query.where(LedgerEntry.type != TxType.usage)
     transactions = db.session.scalars(
         tx_query.order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).offset(tx_page * PAGE).limit(PAGE)
     ).all()
@@ -49,7 +52,8 @@ def detail_context(org: Organization) -> dict:
         "project_metrics": metrics.org_projects(org.id, window), "projects": projects,
         "keys_by_project": _group(keys), "transactions": transactions, "tx_type": tx_type, "tx_page": tx_page,
         "tx_types": [t.value for t in TxType], "logs": logs, "log_page": log_page, "page_size": PAGE,
-        "members": members, "subscription": subscription,
+        "members": members, "subscription": subscription, "fresh": live.freshness(), "every_row": every_row,
+        "usage_days": [] if every_row else ledger.usage_per_day(org.wallet.id), "summary_days": ledger.SUMMARY_DAYS,
     }
 
 

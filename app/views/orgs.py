@@ -12,15 +12,22 @@ from ..extensions import db
 from ..models import ApiKey, KeyStatus, Organization, OrgListing, OrgStatus
 from ..roles import ORG_RECORDS, ORGS
 
-from .base import AuditedModelView, enum_value, usd
+from .base import AuditedModelView, enum_value, money_cell, when
+from .money_filters import MoneyInterface
 from .org_credits import CreditFormsMixin
+from .org_customers import MEMBER_ROLES, OrgCustomersMixin
+from .csv_export import ExportButtonMixin
+from .org_export import OrgExportMixin
 from .org_detail import detail_context
 
-class OrgView(CreditFormsMixin, ModelView):
-    datamodel = SQLAInterface(OrgListing)
+class OrgView(CreditFormsMixin, OrgCustomersMixin, OrgExportMixin, ExportButtonMixin, ModelView):
+    datamodel = MoneyInterface(OrgListing, ("credits", "all_time_credits", "total_spent"))
     route_base = "/admin/orgs"
     class_permission_name = ORGS
-    base_permissions = ["can_list", "can_detail", "can_gift", "can_adjust", "can_revoke_key", "can_delete_org"]
+    base_permissions = ["can_list", "can_detail", "can_gift", "can_adjust", "can_revoke_key", "can_delete_org",
+                        "can_create_org", "can_members", "can_keys", "can_export"]
+    list_template = "admin/orgs_list.html"
+    export_params = {"plan": "plan", "status": "status"}
 
     list_title = _l("Organizations")
     list_columns = ["name_and_id", "billing_email", "plan", "dev_plan", "credits", "all_time_credits",
@@ -37,15 +44,21 @@ class OrgView(CreditFormsMixin, ModelView):
         "all_time_credits": _l("All-time credits"), "total_spent": _l("Total spent"),
         "created_at": _l("Created"), "status": _l("Status"),
     }
-    formatters_columns = {"credits": usd, "all_time_credits": usd, "total_spent": usd,
+    formatters_columns = {"credits": money_cell, "all_time_credits": money_cell, "total_spent": money_cell,
                           "dev_plan": enum_value, "status": enum_value,
-                          "created_at": lambda v: v.strftime("%Y-%m-%d %H:%M")}
+                          "created_at": when, "billing_email": lambda v: v or "—"}
 
     @expose("/<int:pk>/")
     @has_access
     def detail(self, pk):
         org = db.session.get(Organization, pk) or abort(404)
-        return self.render_template("admin/org_detail.html", **detail_context(org))
+        page = self.render_template("admin/org_detail.html", member_roles=MEMBER_ROLES, **detail_context(org))
+        # Data-access log: staff opened this customer's members, transactions and request logs.
+        audit.record("data.view", org, {"screen": "organization", "sections": ["members", "transactions",
+                                                                             "request_logs"],
+                                        "query": request.query_string.decode()[:200] or None})
+        db.session.commit()
+        return page
 
     @expose("/<int:pk>/keys/<int:key_id>/revoke", methods=["POST"])
     @has_access

@@ -6,7 +6,7 @@ from flask_appbuilder import BaseView, IndexView, expose, has_access
 from flask_login import current_user
 
 from ..billing.units import credits_to_usd
-from ..reporting import dashboards
+from ..reporting import dashboards, live
 from ..roles import OVERVIEW, PLATFORM, PLATFORM_ROLES
 
 
@@ -35,7 +35,8 @@ class OverviewView(BaseView):
         balance_chart = {"labels": [d for d, _ in trend],
                          "datasets": [{"label": "USD", "data": [float(credits_to_usd(b)) for _, b in trend]}]}
         return self.render_template("admin/overview.html", today=today, totals=dashboards.today_totals(today),
-                                    tiers=dashboards.tier_breakdown(today), balance_chart=balance_chart)
+                                    tiers=dashboards.tier_breakdown(today), balance_chart=balance_chart,
+                                    fresh=live.freshness())
 
 
 class PlatformMetricsView(BaseView):

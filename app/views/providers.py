@@ -1,14 +1,16 @@
 """Upstream providers. The API key is write-only: stored encrypted, shown masked, never echoed."""
-from flask import request
+from flask import abort, request
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField, ValidationError
 
-from .. import crypto
+from .. import audit, crypto, provider_check
+from ..extensions import db
 from ..gateway import egress
 from ..models import Provider, ProviderKind
 from ..roles import PROVIDERS
-from .base import AuditedModelView, checkbox, enum_value
+from .base import AuditedModelView, checkbox, enum_value, when, yes_no
 
 
 def _masked(token: str | None) -> str:
@@ -33,6 +35,13 @@ def _valid_ca(form, field) -> None:
             egress.check_ca(field.data)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+
+
+def _valid_base_url(form, field) -> None:
+    try:
+        field.data = provider_check.check_base_url(field.data)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def _ca_summary(ca: str | None) -> str:
@@ -83,11 +92,29 @@ class ProviderView(AuditedModelView):
                                  "so a JSON schema is sent as such. Off: it is asked for as a forced tool call, "
                                  "which every Claude model supports."),
     }
-    validators_columns = {"proxy_url": [_valid_proxy], "ca_bundle": [_valid_ca]}
+    validators_columns = {"proxy_url": [_valid_proxy], "ca_bundle": [_valid_ca], "base_url": [_valid_base_url]}
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_test_connection"]
+    show_template = "admin/provider_show.html"
     formatters_columns = {
         "api_key_encrypted": _masked, "kind": enum_value, "proxy_url": egress.redact, "ca_bundle": _ca_summary,
-        "routes": lambda routes: ", ".join(r.model.public_id for r in routes),
+        "routes": lambda routes: ", ".join(r.model.public_id for r in routes) or "—",
+        "enabled": yes_no, "created_at": when, "rpm_limit": lambda n: _l("no limit") if n is None else n,
     }
+
+    @expose("/<int:pk>/test", methods=["POST"])
+    @has_access
+    def test_connection(self, pk):
+        """Asks the provider for its model list with the stored key; shows the answer or the error."""
+        item = db.session.get(Provider, pk) or abort(404)
+        try:
+            listed, error = provider_check.list_models(item), None
+        except ValueError as exc:
+            listed, error = [], str(exc)
+        audit.record("provider.test_connection", item, {"ok": error is None, "models": len(listed), "error": error})
+        db.session.commit()
+        served = sorted(r.model.public_id for r in item.routes)
+        return self.render_template("admin/provider_test.html", provider=item, listed=listed, error=error,
+                                    served=served)
 
     def snapshot(self, item) -> dict:
         data = super().snapshot(item)
@@ -105,8 +132,6 @@ class ProviderView(AuditedModelView):
         changed = self._store_key(item)
         super().pre_update(item)
         if changed:
-            from .. import audit
-
             audit.record("provider.key_rotate", item, {"masked": _masked(item.api_key_encrypted)})
 
     @staticmethod

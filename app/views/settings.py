@@ -8,7 +8,8 @@ from sqlalchemy import select
 from .. import audit
 from ..extensions import db
 from ..models import Organization, PlatformSetting
-from ..platform_settings import LOW_BALANCE_KEY, platform_default
+from .. import platform_settings
+from ..platform_settings import LIMITED_ROLES, LOW_BALANCE_KEY, gift_limits, platform_default
 from ..roles import SETTINGS
 from .base import parse_usd
 
@@ -26,7 +27,28 @@ class SettingsView(BaseView):
             stmt = select(Organization).order_by(Organization.name).limit(50)
             stmt = stmt.where(Organization.id == int(q)) if q.isdigit() else stmt.where(Organization.name.ilike(f"%{q}%"))
             orgs = db.session.scalars(stmt).all()
-        return self.render_template("admin/settings.html", default=platform_default(), q=q, orgs=orgs)
+        return self.render_template("admin/settings.html", default=platform_default(), q=q, orgs=orgs,
+                                    gift_limits=gift_limits(), limited_roles=LIMITED_ROLES)
+
+    @expose("/gift-limits", methods=["POST"])
+    @has_access
+    def save_gift_limits(self):
+        """Per-action and per-day gift limits (USD) for each limited role; empty = no limit."""
+        try:
+            limits = {role: {"per_action": _threshold(request.form.get(f"{role}_per_action_usd"),
+                                                      _("%(role)s per gift (USD)", role=role)),
+                             "per_day": _threshold(request.form.get(f"{role}_per_day_usd"),
+                                                   _("%(role)s per day (USD)", role=role))}
+                      for role in LIMITED_ROLES}
+        except ValueError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for("SettingsView.index"))
+        before = platform_settings.save_gift_limits(limits, current_user.id)
+        audit.record("settings.gift_limits", ("PlatformSetting", platform_settings.GIFT_LIMITS_KEY),
+                     {"before": before, "after": limits})
+        db.session.commit()
+        flash(_("Gift limits saved."), "success")
+        return redirect(url_for("SettingsView.index"))
 
     @expose("/low-balance", methods=["POST"])
     @has_access
@@ -57,10 +79,10 @@ class SettingsView(BaseView):
         return redirect(url_for("SettingsView.index", q=request.form.get("q", "")))
 
 
-def _threshold(raw: str | None) -> int | None:
+def _threshold(raw: str | None, field: str | None = None) -> int | None:
     if not (raw or "").strip():
-        return None  # no alert / inherit the platform default
-    return parse_usd(raw, _("Threshold (USD)"))
+        return None  # no alert / inherit the platform default / no limit
+    return parse_usd(raw, field or _("Threshold (USD)"))
 
 
 def _email(raw: str | None) -> str | None:

@@ -3,7 +3,7 @@ from flask import flash, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 
-from ..billing.units import credits_to_usd
+from ..billing.units import credits_to_usd, usd_plain
 from ..reporting import usage
 from ..roles import USAGE
 from ..csv_stream import csv_response
@@ -38,11 +38,16 @@ class UsageView(BaseView):
         except ValueError as exc:
             return str(exc), 400
         dims = query["group_by"]
-        header = [*dims, *(f"{d}_label" for d in dims if d in ("api_key", "user", "org")), *usage.METRICS]
+        keys = [*dims, *(f"{d}_label" for d in dims if d in ("api_key", "user", "org"))]
+        counts = [m for m in usage.METRICS if not m.endswith("_cost") and m != "discount_savings"]
+        costs = [m for m in usage.METRICS if m not in counts]
+        # Costs: USD with 6 decimals (exact), then the same in credits.
+        header = [*keys, *counts, *(f"{m}_usd" for m in costs), *(f"{m}_credits" for m in costs)]
 
         def make_rows(conn):
             for r in usage.stream_rows(query, conn):
-                yield [r.get(h) for h in header]
+                yield [*(r.get(k) for k in keys), *(r[m] for m in counts),
+                       *(usd_plain(r[m] or 0) for m in costs), *(r[m] for m in costs)]
 
         return csv_response(f"usage-{query['start']}-{query['end']}.csv", header, make_rows)
 

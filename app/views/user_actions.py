@@ -3,11 +3,11 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from .. import accounts, audit
+from .. import accounts, audit, group_access, group_grants
 from ..extensions import db
-from ..models import ModelGroup, TollgateUser, UserAllowedGroup
+from ..models import ModelGroup, TollgateUser
 from ..signin import totp
 
 
@@ -27,11 +27,17 @@ class UserActionsMixin:
             if unknown:
                 flash(_("Model groups: unknown group ids %(ids)s", ids=sorted(unknown)), "danger")
             else:
-                _assign(users, groups, chosen)
-                db.session.commit()
-                flash(_("Model groups assigned to %(n)d user(s).", n=len(users)), "success")
-                return redirect(url_for("UserView.list"))
-        granted = _granted(users)
+                try:
+                    for user in users:
+                        group_grants.set_access(db.session, user, groups, chosen, current_user.id)
+                except ValueError as exc:
+                    db.session.rollback()
+                    flash(str(exc), "danger")
+                else:
+                    db.session.commit()
+                    flash(_("Model groups assigned to %(n)d user(s).", n=len(users)), "success")
+                    return redirect(url_for("UserView.list"))
+        granted = _ticked(users, groups)
         return self.render_template("admin/assign_groups.html", users=users, groups=groups, granted=granted,
                                     ids=",".join(str(u.id) for u in users))
 
@@ -74,35 +80,24 @@ class UserActionsMixin:
         return redirect(url_for("UserView.show", pk=pk))
 
 
+def model_access(user_id: int) -> dict:
+    """What the user page shows under "Effective model access"."""
+    access = group_access.load(db.session, user_id)
+    groups = db.session.scalars(select(ModelGroup).order_by(ModelGroup.exclusive, ModelGroup.name)).all()
+    rows = group_access.callable_groups(access, groups)
+    return {"access_groups": rows, "access_models": group_access.effective_models(rows),
+            "public_restricted": access.public is not None}
+
+
 def _ids(raw: str) -> list[int]:
     return [int(x) for x in raw.split(",") if x.strip().isdigit()]
 
 
-def _granted(users) -> set[int]:
-    """Exclusive groups every selected user already holds: ticked in the dialog."""
-    rows = db.session.execute(select(UserAllowedGroup.user_id, UserAllowedGroup.group_id)
-                              .where(UserAllowedGroup.user_id.in_([u.id for u in users]))).all()
-    per_user: dict[int, set[int]] = {u.id: set() for u in users}
-    for user_id, group_id in rows:
-        per_user[user_id].add(group_id)
-    return set.intersection(*per_user.values()) if per_user else set()
-
-
-def _assign(users, groups, chosen: set[int]) -> None:
-    """Exclusive groups become the ticked set (grants added and removed); public ones need no row."""
-    exclusive = {g.id: g for g in groups if g.exclusive}
-    want = chosen & set(exclusive)
+def _ticked(users, groups) -> set[int]:
+    """Groups every selected user may call now: the dialog opens with them ticked."""
+    ticked = None
     for user in users:
-        have = set(db.session.scalars(select(UserAllowedGroup.group_id).where(UserAllowedGroup.user_id == user.id)))
-        have &= set(exclusive)
-        for group_id in sorted(want - have):
-            db.session.add(UserAllowedGroup(user_id=user.id, group_id=group_id, granted_by_id=current_user.id))
-            audit.record("group.grant", user, {"group": exclusive[group_id].name, "group_id": group_id})
-        for group_id in sorted(have - want):
-            db.session.execute(delete(UserAllowedGroup).where(UserAllowedGroup.user_id == user.id,
-                                                              UserAllowedGroup.group_id == group_id))
-            audit.record("group.revoke", user, {"group": exclusive[group_id].name, "group_id": group_id})
-        audit.record("user.assign_groups", user, {
-            "exclusive_granted": sorted(exclusive[g].name for g in want),
-            "public_ticked": sorted(g.name for g in groups if not g.exclusive and g.id in chosen),
-        })
+        access = group_access.load(db.session, user.id)
+        mine = {g.id for g, _source in group_access.callable_groups(access, groups)}
+        ticked = mine if ticked is None else ticked & mine
+    return ticked or set()

@@ -1,5 +1,5 @@
 """Users: list, search, bulk "Assign model groups", and delete after typing the user's email."""
-from flask import redirect, url_for
+from flask import redirect, request, url_for
 from flask_appbuilder import ModelView
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import TollgateUser
 from ..roles import USERS
-from .base import enum_value
-from .user_actions import UserActionsMixin
+from .base import enum_value, when, yes_no
+from .user_actions import UserActionsMixin, model_access
 
 
 class UserView(UserActionsMixin, ModelView):
@@ -37,8 +37,14 @@ class UserView(UserActionsMixin, ModelView):
         "created_on": _l("Created"), "last_login": _l("Last login"), "login_count": _l("Logins"),
         "fail_login_count": _l("Failed logins"),
     }
-    formatters_columns = {"tier": enum_value,
-                          "roles": lambda roles: ", ".join(r.name for r in roles)}
+    formatters_columns = {"tier": enum_value, "active": yes_no, "created_on": when, "last_login": when,
+                          "roles": lambda roles: ", ".join(r.name for r in roles) or "—",
+                          "login_count": lambda n: n or 0, "fail_login_count": lambda n: n or 0}
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and (request.view_args or {}).get("pk"):
+            kwargs.update(model_access(int(request.view_args["pk"])))
+        return super().render_template(template, **kwargs)
 
     @action("assign_groups", _l("Assign model groups"), icon="fa-object-group", multiple=True, single=True)
     def assign_groups(self, items):

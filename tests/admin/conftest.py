@@ -18,6 +18,11 @@ def _role_client(app, role):
     return _login(app, f"{role.lower()}-staff")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_login(fresh_login_per_request):
+    """Tests here use several role clients at once (tests/conftest.py)."""
+
+
 @pytest.fixture
 def admin_user(app, db):
     return make_user(username="admin-staff", role_name="Admin", password=PASSWORD)

@@ -117,7 +117,7 @@ def test_transactions_csv_filters_by_type(finance_client):
     db.session.commit()
     text = finance_client.get("/admin/transactions/export.csv?type=credit_gift").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [(r["type"], r["amount_usd"]) for r in rows] == [("credit_gift", "$2.00")]
+    assert [(r["type"], r["amount_usd"], r["amount_credits"]) for r in rows] == [("credit_gift", "2.00", "2000000")]
     assert finance_client.get("/admin/transactions/export.csv?type=nonsense").status_code == 400
 
 

@@ -32,7 +32,7 @@ def test_assigning_writes_grants_only_for_exclusive_groups_and_audits_each(admin
     assert all(g.actor_id == admin_user.id for g in grants)
 
     # Unticking an exclusive group revokes it; ticking another grants it.
-    admin_client.post("/admin/users/groups", data={"ids": str(users[0].id), "group_ids": [other.id]})
+    admin_client.post("/admin/users/groups", data={"ids": str(users[0].id), "group_ids": [public.id, other.id]})
     assert _grants() == {(users[0].id, other.id), (users[1].id, exclusive.id)}
     assert db.session.scalar(select(AuditLog.details).where(AuditLog.action == "group.revoke"))["group_id"] == exclusive.id
 

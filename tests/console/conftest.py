@@ -4,7 +4,6 @@ import socket
 from email import message_from_bytes, policy
 
 import pytest
-from flask import g, request_started
 from aiosmtpd.controller import Controller
 
 from app.extensions import db
@@ -16,19 +15,8 @@ PASSWORD = "console-password-1"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_login_per_request(app):
-    """Each request loads its own signed-in user, as in production.
-
-    The suite holds one app context open per test and Flask reuses it for the test client's
-    requests, so Flask-Login's per-request cache (g._login_user) would carry the first
-    request's user into the next client's requests.
-    """
-    def forget(sender, **extra):
-        g.pop("_login_user", None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
+def _fresh_login(fresh_login_per_request):
+    """Each client's requests see their own user (tests/conftest.py)."""
 
 
 @pytest.fixture
