@@ -1,7 +1,7 @@
 """back office: gift requests awaiting approval, per-user public group restrictions
 
 Revision ID: c1c2d3e40008
-Revises: b1c2d3e40003
+Revises: c1c2d3e40003
 Create Date: 2026-11-30 17:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c1c2d3e40008'
-down_revision = 'b1c2d3e40003'
+down_revision = 'c1c2d3e40003'
 branch_labels = None
 depends_on = None
 
