@@ -40,11 +40,7 @@ def _with_derived(row) -> dict:
 
 
 def org_totals(org_id: int, window: str) -> dict:
-    start = window_start(window)
-    row = db.session.execute(
-        select(*_sums()).where(UsageHourly.org_id == org_id, UsageHourly.hour >= start)
-    ).one()
-    return _with_derived(row)
+    return totals(window, org_id)
 
 
 def org_top_models(org_id: int, window: str, limit: int = 5) -> list[dict]:
@@ -66,3 +62,11 @@ def org_projects(org_id: int, window: str) -> dict[int | None, dict]:
         .group_by(UsageHourly.project_id)
     ).all()
     return {r.project_id: _with_derived(r) for r in rows}
+
+
+def totals(window: str, org_id: int | None = None) -> dict:
+    """Requests, tokens, cost and error rate over the window: one org's, or the platform's."""
+    query = select(*_sums()).where(UsageHourly.hour >= window_start(window))
+    if org_id is not None:
+        query = query.where(UsageHourly.org_id == org_id)
+    return _with_derived(db.session.execute(query).one())
