@@ -77,3 +77,15 @@ def test_a_session_cookie_is_not_enough(client):
     response = client.get("/api/v1/admin/orgs/")
 
     assert response.status_code == 401  # bearer tokens only: no cross-site request can ride on the cookie
+
+
+def test_token_sign_in_spends_the_forms_failure_budget_per_account(client, app):
+    make_user(username="admin-api", role_name="Admin", password=PASSWORD)
+    allowed = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+
+    for _ in range(allowed):
+        assert login(client, "admin-api", password="wrong-password-1").status_code == 401
+    response = login(client, "Admin-API")  # the right password, too late; names match case-insensitively
+
+    assert response.status_code == 429 and response.is_json
+    assert login(client, "someone-else").status_code == 401  # another account's budget is untouched
