@@ -52,16 +52,19 @@ def test_an_account_with_totp_needs_its_code(client):
     assert [o[1] for o in _outcomes()] == ["second factor required", "bad second factor", None]
 
 
-def test_a_token_stops_working_when_the_users_sessions_are_ended(client):
+def test_tokens_stop_working_when_the_users_sessions_are_ended(client):
     user = make_user(username="auditor-api", role_name="Auditor", password=PASSWORD)
-    headers = bearer(login(client, "auditor-api").get_json()["access_token"])
+    tokens = login(client, "auditor-api", refresh=True).get_json()
+    headers, refresh = bearer(tokens["access_token"]), bearer(tokens["refresh_token"])
     assert client.get("/api/v1/admin/orgs/", headers=headers).status_code == 200
+    assert client.post("/api/v1/security/refresh", headers=refresh).status_code == 200
 
     flow.end_other_sessions(user)  # what a password change or a removal does
     db.session.commit()
 
     response = client.get("/api/v1/admin/orgs/", headers=headers)
     assert response.status_code == 401 and response.is_json
+    assert client.post("/api/v1/security/refresh", headers=refresh).status_code == 401
 
 
 def test_a_garbled_token_is_401_json(client):

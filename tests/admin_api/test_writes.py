@@ -123,3 +123,9 @@ def test_support_write_is_403_json_and_writes_nothing(client, token_for):
     assert response.status_code == 403 and response.get_json() == {"message": "Forbidden"}
     db.session.expire_all()
     assert db.session.get(Organization, org.id).name == "Untouched"
+
+
+def test_a_put_to_an_id_that_is_not_a_number_or_not_there_is_404_json(client, admin_headers):
+    for url in ("/api/v1/admin/orgs/abc", "/api/v1/admin/orgs/999999", "/api/v1/admin/users/1e3"):
+        response = client.put(url, headers=admin_headers, json={"name": "x"})
+        assert response.status_code == 404 and response.is_json, url
