@@ -108,3 +108,6 @@ def test_fab_openapi_spec_describes_every_admin_route_but_not_ours(client, token
     assert set(spec["paths"]["/api/v1/admin/orgs/"]) == {"get", "post"}
     assert not [p for p in spec["paths"] if p.startswith("/api/v1/me/") or p == "/api/v1/openapi.json"]
     assert "totp" in str(spec["paths"]["/api/v1/security/login"])
+    # The described list item is what the list returns.
+    listed = client.get("/api/v1/admin/orgs/", headers=token_for("Admin")).get_json()["list_columns"]
+    assert set(spec["components"]["schemas"]["OrgApi.get_list"]["properties"]) == set(listed)
