@@ -93,8 +93,13 @@ class Config:
     AUTH_ROLE_ADMIN = "Admin"
     AUTH_ROLE_PUBLIC = "Public"
     FAB_SECURITY_MANAGER_CLASS = "app.security.TollgateSecurityManager"
+    # Off: it would add FAB's user/role/permission CRUD APIs (and its permission-view API fails on
+    # marshmallow 4). FAB's /api/v1/security/login, which hands out the admin API's JWTs, is
+    # registered with the security views either way.
     FAB_ADD_SECURITY_API = False
-    FAB_API_SWAGGER_UI = False
+    # On: FAB serves the admin REST API's description at /api/v1/_openapi and its Swagger page at
+    # /swagger/v1 (the page loads its scripts from a CDN). Both need a signed-in staff member.
+    FAB_API_SWAGGER_UI = env_bool("FAB_API_SWAGGER_UI", True)
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_FOLDER = str(BASE_DIR / "translations")
     LANGUAGES = {

@@ -20,7 +20,11 @@ def create_org(name: str, plan_code: str = "free", billing_email: str | None = N
     plan = db.session.scalar(select(Plan).where(Plan.code == plan_code))
     if plan is None:
         raise ValueError(f"unknown plan {plan_code!r}")
-    org = Organization(name=name, plan=plan, billing_email=billing_email, **fields)
+    return add_org(Organization(name=name, plan=plan, billing_email=billing_email, **fields))
+
+
+def add_org(org: Organization) -> Organization:
+    """A new org joins the session with the empty wallet every org has."""
     db.session.add(org)
     db.session.flush()
     db.session.add(Wallet(org_id=org.id, balance=0))
@@ -29,11 +33,15 @@ def create_org(name: str, plan_code: str = "free", billing_email: str | None = N
 
 
 def create_user(username: str, email: str, password: str, role_name: str | None = None,
-                tier: UserTier = UserTier.individual, first_name: str = "", last_name: str = "") -> TollgateUser:
-    """A user with a personal wallet; ``role_name`` is a platform (back office) role, if any."""
+                tier: UserTier = UserTier.individual, first_name: str = "", last_name: str = "",
+                commit: bool = True) -> TollgateUser:
+    """A user with a personal wallet; ``role_name`` is a platform (back office) role, if any.
+
+    ``commit=False`` leaves the user uncommitted, so the caller's audit row commits with it.
+    """
     sm = appbuilder.sm
     role = sm.find_role(role_name or "Public")
-    user = sm.add_user(username, first_name or username, last_name or "-", email, role, password)
+    user = sm.add_user(username, first_name or username, last_name or "-", email, role, password, commit=commit)
     if not user:
         raise ValueError(f"could not create user {username!r} (duplicate username or email?)")
     user.tier = tier

@@ -27,6 +27,14 @@ UNSETTLED = "UnsettledUsageView"
 GIFT_REQUESTS = "GiftRequestView"
 REQUEST_LOGS = "RequestLogView"
 
+# Admin REST API resources (app/admin_api/): FAB permission view names of the API classes.
+ORGS_API = "OrgApi"
+ORG_RECORDS_API = "OrgRecordApi"
+PROJECTS_API = "ProjectApi"
+USERS_API = "UserApi"
+METRICS_API = "MetricsApi"
+OPENAPI = "OpenApi"  # FAB's own view serving /api/v1/_openapi
+
 # Menu entries (FAB checks "menu_access" on the entry's name).
 MENU = {
     OVERVIEW: "Overview", PLATFORM: "Platform metrics", USAGE: "Usage", ORGS: "Organizations",
@@ -64,7 +72,31 @@ _AUDITOR = {
     AUDIT: READ + ("can_export",), UNSETTLED: ("can_index",), GIFT_REQUESTS: READ,
     REQUEST_LOGS: READ + ("can_export",),
 }
-ROLE_GRANTS = {"Support": _SUPPORT, "Finance": _FINANCE, "Auditor": _AUDITOR}
+
+# Each API permission follows one screen permission: a role that may open the screen may call
+# the API, so the two can never disagree. Writes (OrgRecordApi, UserApi can_post/can_put) follow
+# no screen grant any role holds: they stay Admin's, as the screens' edits do.
+API_FOLLOWS = {
+    (ORGS_API, "can_get"): (ORGS, "can_list"),
+    (PROJECTS_API, "can_get"): (ORGS, "can_detail"),
+    (USERS_API, "can_get"): (USERS, "can_list"),
+    (METRICS_API, "can_org"): (ORGS, "can_detail"),
+    (METRICS_API, "can_platform"): (PLATFORM, "can_index"),
+}
+
+
+def _with_api(grants: dict) -> dict:
+    api = {}
+    for (view, perm), (screen, screen_perm) in API_FOLLOWS.items():
+        if screen_perm in grants.get(screen, ()):
+            api.setdefault(view, ())
+            api[view] += (perm,)
+    if api:
+        api[OPENAPI] = ("can_get",)  # the API's description, for any role that may call some of it
+    return {**grants, **api}
+
+
+ROLE_GRANTS = {"Support": _with_api(_SUPPORT), "Finance": _with_api(_FINANCE), "Auditor": _with_api(_AUDITOR)}
 PLATFORM_ROLES = ("Admin", *ROLE_GRANTS)
 
 
@@ -77,7 +109,7 @@ def fab_roles() -> dict[str, list[list[str]]]:
     roles = {}
     for role, grants in ROLE_GRANTS.items():
         pairs = [[_anchored(view), _anchored(perm)] for view, perms in grants.items() for perm in perms]
-        pairs += [[_anchored(MENU[view]), "^menu_access$"] for view in grants]
+        pairs += [[_anchored(MENU[view]), "^menu_access$"] for view in grants if view in MENU]
         categories = sorted({CATEGORY[view] for view in grants if view in CATEGORY})
         pairs += [[_anchored(category), "^menu_access$"] for category in categories]
         roles[role] = pairs

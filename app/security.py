@@ -3,17 +3,19 @@
 Password sign-in stays FAB's (its form, its hashing, its counters); the view below only hands
 a checked password to app/signin/flow.py, which every other way of signing in shares.
 """
-from flask import Flask, current_app, flash, g, redirect, request
+from flask import Flask, current_app, flash, g, jsonify, redirect, request
 from flask_appbuilder._compat import as_unicode
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_appbuilder.views import expose
+from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from . import audit
+from .admin_api.login import TokenLoginApi
 from .models.user import TollgateUser
 from .signin import clients, flow
 
@@ -42,6 +44,7 @@ class TollgateAuthDBView(AuthDBView):
 class TollgateSecurityManager(SecurityManager):
     user_model = TollgateUser
     authdbview = TollgateAuthDBView
+    security_api = TokenLoginApi
 
     @staticmethod
     def create_builtin_roles():
@@ -73,6 +76,29 @@ class TollgateSecurityManager(SecurityManager):
         limiter.init_app(app)
         return limiter
 
+    def create_jwt_manager(self, app: Flask) -> JWTManager:
+        """FAB's JWT manager, with tokens tied to the session generation and 401s in FAB's JSON shape."""
+        manager = super().create_jwt_manager(app)
+        manager.additional_claims_loader(self._token_claims)
+        manager.unauthorized_loader(lambda reason: _unauthorized(reason))
+        manager.invalid_token_loader(lambda reason: _unauthorized(reason))
+        manager.expired_token_loader(lambda _header, _data: _unauthorized("Token has expired"))
+        manager.user_lookup_error_loader(lambda _header, _data: _unauthorized("Token no longer valid"))
+        return manager
+
+    def _token_claims(self, identity) -> dict:
+        user = self.get_user_by_id(int(identity))
+        return {"gen": (user.session_generation or 0) if user else 0}
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """The token's user while active and while their sessions are current: a password change or
+        removal from an org ends API tokens as it ends browser sessions."""
+        user = self.get_user_by_id(int(jwt_data["sub"]))
+        if user is None or not user.is_active or jwt_data.get("gen") != (user.session_generation or 0):
+            return None
+        g.user = user
+        return user
+
     def register_views(self) -> None:
         super().register_views()
         self._throttle_logins()
@@ -92,6 +118,12 @@ class TollgateSecurityManager(SecurityManager):
         self.limiter.limit(cfg["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"], error_message=message,
                            scope="login-account", key_func=_login_account,
                            deduct_when=_login_failed)(blueprint)
+        # The API's token sign-in shares both budgets with the form.
+        token_login = self.security_api.__name__  # FAB names the blueprint after the class
+        api_blueprint = current_app.blueprints[token_login]
+        self.limiter.limit(cfg["LOGIN_LIMIT_PER_IP"], error_message=message, scope="login-ip")(api_blueprint)
+        self.limiter.limit(cfg["LOGIN_LIMIT_PER_ACCOUNT"], error_message=message, scope="login-account",
+                           key_func=_login_account, deduct_when=_login_failed)(api_blueprint)
 
     # A right password is not yet a sign-in (a second factor or the org's SSO may still be owed):
     # app/signin/flow.py records the success when the session starts.
@@ -128,9 +160,17 @@ class TollgateSecurityManager(SecurityManager):
 
 
 def _login_account() -> str:
-    return (request.form.get("username") or "").strip().lower()[:128]
+    body = request.get_json(silent=True) if request.is_json else None
+    name = body.get("username") if isinstance(body, dict) else request.form.get("username")
+    return (name if isinstance(name, str) else "").strip().lower()[:128]
 
 
 def _login_failed(response) -> bool:
+    if request.is_json:
+        return response.status_code != 200  # the token sign-in answers 200 with the token
     # FAB answers a failed sign-in by sending the browser back to the login form.
     return response.status_code != 302 or "/login/" in response.headers.get("Location", "")
+
+
+def _unauthorized(reason: str):
+    return jsonify(message=reason), 401

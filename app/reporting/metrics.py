@@ -30,9 +30,7 @@ def _with_derived(row) -> dict:
 
 
 def org_totals(org_id: int, window: str) -> dict:
-    src = usage_source(window_start(window))
-    row = db.session.execute(select(*_sums(src)).where(src.c.org_id == org_id)).one()
-    return _with_derived(row)
+    return totals(window, org_id)
 
 
 def org_top_models(org_id: int, window: str, limit: int = 5) -> list[dict]:
@@ -51,3 +49,12 @@ def org_projects(org_id: int, window: str) -> dict[int | None, dict]:
         select(src.c.project_id, *_sums(src)).where(src.c.org_id == org_id).group_by(src.c.project_id)
     ).all()
     return {r.project_id: _with_derived(r) for r in rows}
+
+
+def totals(window: str, org_id: int | None = None) -> dict:
+    """Requests, tokens, cost and error rate over the window: one org's, or the platform's."""
+    src = usage_source(window_start(window))
+    query = select(*_sums(src))
+    if org_id is not None:
+        query = query.where(src.c.org_id == org_id)
+    return _with_derived(db.session.execute(query).one())

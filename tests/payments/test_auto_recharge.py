@@ -8,7 +8,7 @@ from app.billing import auto_recharge, money
 from app.extensions import db
 from app.jobs.payments import auto_recharge_due
 from app.models import LedgerEntry, Notification, Organization, OrgRole, TxStatus, TxType, Wallet
-from tests.console.conftest import _fresh_login_per_request, login, verified_user  # noqa: F401 - fixture
+from tests.console.conftest import _fresh_login, login, verified_user  # noqa: F401 - fixture
 from tests.factories import make_org
 
 

@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.console.conftest import _fresh_login_per_request, csrf_on, inbox, login, team, verified_user, PASSWORD  # noqa: F401
+from tests.console.conftest import _fresh_login, csrf_on, inbox, login, team, verified_user, PASSWORD  # noqa: F401
 from .oidc_provider import LocalOidcProvider
 from .social_standins import SocialStandIn
 
