@@ -20,6 +20,7 @@ from ..roles import PLATFORM_ROLES
 
 EVERY_ROLE = tuple(OrgRole)
 MANAGERS = (OrgRole.owner, OrgRole.admin)
+ORG_READERS = (OrgRole.owner, OrgRole.admin, OrgRole.viewer)  # who reads the org's usage (Usage page)
 
 
 @dataclass(frozen=True)
