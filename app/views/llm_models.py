@@ -8,12 +8,12 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from ..gateway.admission import MODEL_KINDS
 from ..gateway.media_price import image_price_table
 from ..models import LlmModel
 from ..roles import MODELS
 from .base import AuditedModelView, checkbox, credits_usd
 
-KINDS = ("chat", "embedding", "image", "speech", "transcription")
 _PRICE = _l("Credits per 1M tokens (1,000,000 credits = 1 USD).")
 
 
@@ -123,8 +123,8 @@ def _apply(item: LlmModel) -> None:
     item.capabilities, item.features = _parse_tags_and_flags()
     item.image_prices = _parse_image_prices()
     item.char_price, item.second_price = item.char_price or 0, item.second_price or 0
-    if item.kind not in KINDS:
-        raise ValueError(f"Kind: must be one of {', '.join(KINDS)}")
+    if item.kind not in MODEL_KINDS:
+        raise ValueError(f"Kind: must be one of {', '.join(MODEL_KINDS)}")
     for name in ("input_price", "output_price", "cached_input_price", "cache_write_price", "char_price",
                  "second_price"):
         if (getattr(item, name) or 0) < 0:
