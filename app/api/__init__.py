@@ -7,9 +7,10 @@ def register_me_api(app: Flask) -> None:
     from .me import bp as account
     from .me_activity import bp as activity
     from .me_keys import bp as keys
+    from .me_tasks import bp as tasks
     from .reference import bp as reference
     from .webhooks import bp as webhooks
 
-    for bp in (account, keys, activity, reference, webhooks):
+    for bp in (account, keys, activity, tasks, reference, webhooks):
         app.register_blueprint(bp)
         csrf.exempt(bp)

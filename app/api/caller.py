@@ -47,6 +47,9 @@ def me_endpoint(view):
             return _refused(GatewayError(403, "permission_error", str(exc), code="read_only_role"), headers)
         except (holds.MeterUnavailable, SQLAlchemyError):
             return _refused(unavailable(), headers)
+        if isinstance(result, Response):  # a download, not JSON
+            result.headers.update(headers)
+            return result
         body, status = result if isinstance(result, tuple) else (result, 200)
         return Response(orjson.dumps(body), status=status, mimetype="application/json", headers=headers)
 

@@ -8,8 +8,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..billing import holds
 from ..extensions import limiter
-from . import (admission, catalog, count_tokens, forward, media, media_call, pricing, relay, responses, upstream,
-               validate)
+from . import (admission, catalog, count_tokens, forward, media, media_call, media_tasks, pricing, relay, responses,
+               upstream, validate)
 from .admission import Call
 from .errors import GatewayError, error_response, invalid, unavailable
 from .settle import charge_for, fail, local_tokens, settle
@@ -160,8 +160,12 @@ def handle_media(call: Call) -> Response:
         fields = media.read(call)
         admission.resolve_model(call, validate.require_model(fields))
         media.price(call)
+        as_task = media_tasks.wanted(call)
         admission.reserve(call, [r for r in catalog.ordered_routes(call.model)
                                  if not forward.upstream_is_anthropic(r)])
+        if as_task:
+            task = media_tasks.start(call)
+            return _json(call, media_tasks.describe(task), 202)
     except GatewayError as err:
         return _refuse(call, err)
     except (holds.MeterUnavailable, SQLAlchemyError):

@@ -42,7 +42,6 @@ class MediaRequest:
     upload: Upload | None = None
     unit_price: int = 0  # images: credits per image at the size and quality asked for
     reply_format: str = ""  # transcription: the format the caller asked for
-    options: dict = field(default_factory=dict)  # gateway-only fields taken out of the body
     boundary: str = field(default_factory=lambda: secrets.token_hex(16))  # of the multipart body sent on
 
 
@@ -138,8 +137,7 @@ def content_type(call: Call) -> str:
 
 def request_body(call: Call, upstream_name: str) -> bytes:
     """The provider's request, sent as ``content_type(call)``."""
-    fields = {k: v for k, v in call.media.fields.items() if k not in call.media.options}
-    fields["model"] = upstream_name
+    fields = {**call.media.fields, "model": upstream_name}
     if call.op != "transcription":
         return orjson.dumps(fields)
     if call.media.reply_format in ("json", "text", "verbose_json"):
