@@ -37,6 +37,7 @@ def wav_of(seconds: float) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.embedded
 def test_images_are_charged_per_image_at_their_size_and_quality(oai, world, mock_upstream):
     resp = oai.images.generate(model="image-test", prompt="a red fox", n=2, size="1024x1024", quality="hd")
     assert len(resp.data) == 2 and base64.b64decode(resp.data[0].b64_json).startswith(b"\x89PNG")
@@ -66,6 +67,7 @@ def test_speech_is_charged_per_character_and_returns_the_audio(oai, world, mock_
     assert balance(world.org.wallet.id) == START - cost
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize("fmt", ["json", "verbose_json", "text", "srt"])
 def test_transcription_is_charged_for_the_seconds_transcribed(oai, world, mock_upstream, fmt):
     result = oai.audio.transcriptions.create(model="whisper-test", file=("speech.wav", wav_of(2.5), "audio/wav"),

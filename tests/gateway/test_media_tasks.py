@@ -68,6 +68,7 @@ def test_transcription_task_keeps_its_upload_until_the_job_ran(oai, world, live_
     assert balance(world.org.wallet.id) == START - 200
 
 
+@pytest.mark.embedded
 def test_embedded_default_runs_the_task_inline(oai, world, live_tollgate):
     raw = oai.audio.speech.with_raw_response.create(model="speech-test", voice="alloy", input="Hello",
                                                     response_format="wav", extra_body={"tollgate_async": True})
