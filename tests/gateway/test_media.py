@@ -141,3 +141,14 @@ def test_upstream_failure_releases_the_hold(oai, world, mock_upstream):
     assert err.value.status_code == 502 and err.value.body["type"] == "upstream_error"
     assert balance(world.org.wallet.id) == START and usage_charges() == []
     assert usage_rows()[-1].status == "error"
+
+
+def test_audio_longer_than_the_hold_is_charged_up_to_the_hold_and_the_rest_recorded_as_a_loss(oai, world, app):
+    app.config["GATEWAY_TRANSCRIPTION_MAX_SECONDS"] = 1
+    try:
+        oai.audio.transcriptions.create(model="whisper-test", file=("a.wav", wav_of(2.5), "audio/wav"))
+    finally:
+        app.config["GATEWAY_TRANSCRIPTION_MAX_SECONDS"] = 3 * 3600
+    row = usage_rows()[-1]
+    assert (row.total_cost, row.unbilled_cost, row.cost_clamped) == (100, 150, True)
+    assert balance(world.org.wallet.id) == START - 100
