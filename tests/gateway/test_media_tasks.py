@@ -104,3 +104,17 @@ def test_results_are_purged_with_the_logs(oai, world):
     purge_usage((dt.datetime.utcnow() + dt.timedelta(days=400)).isoformat())
     db.session.expire_all()
     assert db.session.scalar(db.select(db.func.count(AsyncTask.id))) == 0
+
+
+def test_a_task_whose_hold_expired_before_it_ran_fails_and_charges_nothing(oai, world, live_tollgate, queued_jobs):
+    from app.billing import holds
+
+    raw = oai.images.with_raw_response.generate(model="image-test", prompt="x", extra_body={"tollgate_async": True})
+    task_id = raw.http_response.json()["id"]
+    holds.sweep_expired(now_ms=holds.clock_ms() + 3_600_000)  # an hour on: the queue was stuck
+    queued_jobs()
+    shown = requests.get(f"{live_tollgate.url}{TASKS}/{task_id}", headers=world.headers).json()
+    assert shown["status"] == "failed" and shown["result"]["status_code"] == 409
+    error = requests.get(f"{live_tollgate.url}{shown['result_url']}", headers=world.headers).json()["error"]
+    assert error["code"] == "task_expired"
+    assert balance(world.org.wallet.id) == START and usage_charges() == []
