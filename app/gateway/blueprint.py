@@ -161,8 +161,7 @@ def handle_media(call: Call) -> Response:
         admission.resolve_model(call, validate.require_model(fields))
         media.price(call)
         as_task = media_tasks.wanted(call)
-        admission.reserve(call, [r for r in catalog.ordered_routes(call.model)
-                                 if not forward.upstream_is_anthropic(r)])
+        admission.reserve(call, media.routes(call.model))
         if as_task:
             task = media_tasks.start(call)
             return _json(call, media_tasks.describe(task), 202)

@@ -15,7 +15,8 @@ import orjson
 from flask import current_app, request
 from urllib3 import encode_multipart_formdata
 
-from . import admission, media_price, validate
+from . import admission, catalog, media_price
+from .catalog import ModelInfo
 from .admission import Call
 from .errors import invalid
 from .pricing import Charge
@@ -43,6 +44,11 @@ class MediaRequest:
     unit_price: int = 0  # images: credits per image at the size and quality asked for
     reply_format: str = ""  # transcription: the format the caller asked for
     boundary: str = field(default_factory=lambda: secrets.token_hex(16))  # of the multipart body sent on
+
+
+def routes(model: ModelInfo) -> list:
+    """The model's routes in the order to try them; media endpoints are OpenAI's alone."""
+    return [r for r in catalog.ordered_routes(model) if r.provider.kind != "anthropic"]
 
 
 def read(call: Call) -> dict:
@@ -91,7 +97,7 @@ def price(call: Call) -> None:
             raise invalid(f"'quality' {quality!r} is not offered at size {size}; "
                           f"qualities: {', '.join(qualities)}", "quality")
         _choice(fields, "response_format", IMAGE_FORMATS)
-        hold = media_price.images(model, call.multiplier, req.unit_price, n)
+        hold = media_price.images(call.multiplier, req.unit_price, n)
     elif call.op == "speech":
         text = validate_text(fields, "input", MAX_SPEECH_CHARS)
         validate_text(fields, "voice")
@@ -153,7 +159,7 @@ def answer(call: Call, raw: bytes, content_type: str) -> tuple[bytes, str, Charg
     if call.op == "images":
         payload = orjson.loads(raw)
         produced = len(payload["data"])
-        return raw, "application/json", media_price.images(model, mult, call.media.unit_price, produced)
+        return raw, "application/json", media_price.images(mult, call.media.unit_price, produced)
     if call.op == "speech":
         text = call.media.fields["input"]
         return raw, content_type or "application/octet-stream", media_price.speech(model, mult, len(text))

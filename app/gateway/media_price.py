@@ -23,7 +23,7 @@ def image_price(model: ModelInfo, size: str, quality: str) -> int | None:
     return by_quality.get(quality) if isinstance(by_quality, dict) else None
 
 
-def images(model: ModelInfo, multiplier: Decimal, unit_price: int, count: int) -> Charge:
+def images(multiplier: Decimal, unit_price: int, count: int) -> Charge:
     return _charge(Decimal(unit_price) * count, multiplier)
 
 

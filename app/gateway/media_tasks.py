@@ -7,7 +7,6 @@ which must not sit in Redis): the job looks the model up in its own catalog. An 
 waits in the task row and is dropped once the job ran; the result is kept there for the
 log retention period (app.jobs.retention).
 """
-import logging
 import secrets
 import time
 from dataclasses import replace
@@ -18,12 +17,11 @@ from sqlalchemy import select
 from ..billing import holds
 from ..extensions import db
 from ..models import AsyncTask, utcnow
-from . import catalog, forward
+from . import catalog, media
 from .admission import Call
 from .errors import GatewayError, invalid
 from .media_call import refused, run
 
-log = logging.getLogger(__name__)
 ASYNC_FIELD = "tollgate_async"
 
 
@@ -74,7 +72,7 @@ def execute(task_id: int, call: Call) -> None:
                                              code="task_expired"))
     else:
         call.model = model
-        call.routes = [r for r in catalog.ordered_routes(model) if not forward.upstream_is_anthropic(r)]
+        call.routes = media.routes(model)
         outcome = run(call)
     task = session.get(AsyncTask, task_id)
     task.status = "finished" if outcome.status < 400 else "failed"
