@@ -162,6 +162,10 @@ class Config:
     # Bodies above this many bytes are refused with 413 before they are read in full; sized for
     # long-context requests that carry images or documents inline as base64.
     GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 32 * 1024 * 1024)
+    # Audio for /v1/audio/transcriptions: larger files are refused (OpenAI's own limit is 25 MB);
+    # the hold covers at most this many seconds of audio.
+    GATEWAY_MAX_UPLOAD_BYTES = env_int("GATEWAY_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
+    GATEWAY_TRANSCRIPTION_MAX_SECONDS = env_int("GATEWAY_TRANSCRIPTION_MAX_SECONDS", 3 * 3600)
     # Models, groups and providers are re-read at most this often by each gateway process.
     GATEWAY_CATALOG_SECONDS = env_int("GATEWAY_CATALOG_SECONDS", 5)
     # True: usage is written to the database before the response ends (embedded default, tests).

@@ -47,7 +47,7 @@ def me_endpoint(view):
             return _refused(GatewayError(403, "permission_error", str(exc), code="read_only_role"), headers)
         except (holds.MeterUnavailable, SQLAlchemyError):
             return _refused(unavailable(), headers)
-        if isinstance(result, Response):  # a stream (CSV) the view built itself
+        if isinstance(result, Response):  # a stream (CSV) or a download the view built itself
             result.headers.update(headers)
             return result
         body, status = result if isinstance(result, tuple) else (result, 200)

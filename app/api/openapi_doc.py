@@ -30,7 +30,8 @@ def _json(schema: dict, description: str = "OK") -> dict:
 def _errors(*statuses: int) -> dict:
     text = {400: "Bad input; error.param names the field", 401: "Missing, unknown, revoked or expired key",
             402: "The wallet cannot cover the request", 403: "Paused org, model not allowed, or a read-only role",
-            404: "Not found (also another user's object)", 429: "A rate limit or cap is reached",
+            404: "Not found (also another user's object)", 409: "The task has not finished",
+            429: "A rate limit or cap is reached",
             502: "Stripe refused or did not answer: nothing was charged", 503: "Database or Redis unreachable"}
     return {str(s): _json(_ref("Error"), text[s]) for s in statuses}
 
@@ -46,6 +47,8 @@ CAPS = {"per_request_cap_usd": USD, "quota_usd": USD, "cap_5h_usd": USD, "cap_1d
         "model_caps_usd": {"type": ["object", "null"], "additionalProperties": NUM},
         "allowed_models": {"type": ["array", "null"], "items": STR}, "project_id": _null("integer")}
 
+ASYNC = {"tollgate_async": {"type": "boolean", "description": "true: run as a task (202); so does the "
+                                                               "header Prefer: respond-async"}}
 SCHEMAS = {
     "Error": _obj({"error": _obj({"type": STR, "message": STR, "code": STR}, {"param": STR}, extra=False)},
                   extra=False),
@@ -131,16 +134,37 @@ SCHEMAS = {
                         "data": {"type": "array", "items": _obj({"object": {"const": "embedding"}, "index": INT,
                                                                 "embedding": {"type": ["array", "string"]}})},
                         "usage": _obj({"prompt_tokens": INT, "total_tokens": INT})}),
+    "ImagesRequest": _obj({"model": STR, "prompt": STR}, {
+        "n": {"type": "integer", "minimum": 1, "maximum": 10}, "size": STR, "quality": STR,
+        "response_format": {"enum": ["url", "b64_json"]}, **ASYNC}),
+    "Images": _obj({"created": INT, "data": {"type": "array", "items": _obj({}, {"url": STR, "b64_json": STR,
+                                                                                 "revised_prompt": STR})}}),
+    "SpeechRequest": _obj({"model": STR, "input": {"type": "string", "maxLength": 4096}, "voice": STR}, {
+        "response_format": {"enum": ["mp3", "opus", "aac", "flac", "wav", "pcm"]}, "speed": NUM, **ASYNC}),
+    "TranscriptionRequest": _obj({"model": STR, "file": {"type": "string", "contentMediaType":
+                                                         "application/octet-stream"}}, {
+        "response_format": {"enum": ["json", "text", "srt", "verbose_json", "vtt"]}, "language": STR,
+        "prompt": STR, "tollgate_async": {"enum": ["true", "false"]}}),
+    "Transcription": _obj({"text": STR}, {"duration": NUM, "language": STR, "segments": {"type": "array"},
+                                          "usage": _obj({"type": STR, "seconds": INT})}),
+    "Task": _obj({"id": STR, "object": {"const": "task"}, "operation": {"enum": ["images", "speech",
+                                                                                  "transcription"]},
+                  "model": STR, "status": {"enum": ["queued", "started", "finished", "failed"]},
+                  "request_id": STR, "created_at": STR, "finished_at": TIME,
+                  "result": {"oneOf": [{"type": "null"}, _obj({"status_code": INT, "content_type": STR,
+                                                               "bytes": INT})]},
+                  "result_url": _null("string")}),
     "ModelList": _obj({"object": {"const": "list"},
                        "data": {"type": "array", "items": _obj({"id": STR, "object": {"const": "model"},
                                                                "created": INT, "owned_by": STR})}}),
 }
 
 
-def _op(summary: str, response: dict, *errors: int, body: str | None = None, params=(), status: int = 200) -> dict:
+def _op(summary: str, response: dict, *errors: int, body: str | None = None, params=(), status: int = 200,
+        body_type: str = "application/json") -> dict:
     op = {"summary": summary, "responses": {str(status): response, **_errors(401, 503, *errors)}}
     if body:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+        op["requestBody"] = {"required": True, "content": {body_type: {"schema": _ref(body)}}}
     if params:
         op["parameters"] = list(params)
     return op
@@ -152,6 +176,20 @@ TX_FILTERS = [
     _query("from", "From this date or time (ISO 8601, inclusive)"),
     _query("to", "Until this time (exclusive); a bare date includes that day"),
     _query("after", "next_after of the previous page", INT), _query("limit", "1-200 (50)", INT)]
+
+TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": STR}
+
+
+def _binary(media_type: str, description: str) -> dict:
+    return {"description": description, "content": {media_type: {"schema": {"type": "string",
+                                                                            "contentMediaType": media_type}}}}
+
+
+def _media(op: dict) -> dict:
+    """A media operation may also run as a task: then it answers 202 with the task."""
+    op["responses"]["202"] = _json(_ref("Task"), "Accepted as a task (tollgate_async or Prefer: respond-async)")
+    return op
+
 
 PATHS = {
     "/v1/chat/completions": {"post": _op("OpenAI Chat Completions (stream: true answers server-sent events)",
@@ -182,7 +220,22 @@ PATHS = {
                          for s in ("400", "401", "404", "429", "503")}}}},
     "/v1/embeddings": {"post": _op("OpenAI embeddings", _json(_ref("Embeddings")), 400, 402, 403, 404, 429,
                                    body="EmbeddingsRequest")},
+    "/v1/images/generations": {"post": _media(_op(
+        "OpenAI image generation: held at n images at the size and quality's price, charged per image returned",
+        _json(_ref("Images")), 400, 402, 403, 404, 429, body="ImagesRequest"))},
+    "/v1/audio/speech": {"post": _media(_op(
+        "OpenAI text to speech: the audio file; charged per character of input", _binary("audio/*", "The audio"),
+        400, 402, 403, 404, 429, body="SpeechRequest"))},
+    "/v1/audio/transcriptions": {"post": _media(_op(
+        "OpenAI transcription (multipart upload): held at the longest audio the file can hold, charged per second "
+        "transcribed; text, srt and vtt answer text/plain", _json(_ref("Transcription")), 400, 402, 403, 404, 429,
+        body="TranscriptionRequest", body_type="multipart/form-data"))},
     "/v1/models": {"get": _op("The models this key may call", _json(_ref("ModelList")))},
+    "/api/v1/me/tasks/{task_id}": {"get": _op("A media call run as a task: its state and result", _json(_ref("Task")),
+                                              404, 429, params=[TASK_ID])},
+    "/api/v1/me/tasks/{task_id}/content": {"get": _op(
+        "The task's result as the call would have answered it (kept for the log retention period)",
+        _binary("*/*", "The result, in the content type the call answers"), 404, 409, 429, params=[TASK_ID])},
     "/api/v1/me/account": {"get": _op("Balance, callable models and profile of the key's owner",
                                       _json(_ref("Account")), 403, 429)},
     "/api/v1/me/usage": {"get": _op("Per-call cost log, newest first", _json(_ref("UsagePage")), 400, params=[

@@ -1,12 +1,14 @@
-"""The Tasks page (the user's background jobs) and the Logs page's CSV export that starts them.
+"""The Tasks page (the user's background jobs: log exports and media calls run as tasks) and the
+Logs page's CSV export that starts them.
 
 An export of up to CONSOLE_EXPORT_INLINE_MAX_ROWS calls streams at once; a larger one becomes
 an ``async_tasks`` row and a job (app/jobs/exports.py), and its file is downloaded from the
 Tasks page, by the user who asked for it and nobody else.
 """
+import mimetypes
 import os
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,6 +22,9 @@ from .access import login_required, org_scope, usage_scope
 from .blueprint import bp
 
 TASKS_PAGE = 50
+# Speech formats the stdlib's table may not know (it has audio/x-wav, not audio/wav).
+_AUDIO = {"audio/wav": ".wav", "audio/mpeg": ".mp3", "audio/opus": ".opus", "audio/aac": ".aac",
+          "audio/flac": ".flac", "audio/pcm": ".pcm"}
 
 
 @bp.get("/logs.csv", defaults={"org_id": None})
@@ -77,3 +82,18 @@ def task_download(task_id: int):
     # The name is the job's own ("task<id>-...csv"); send_from_directory refuses paths outside the folder.
     return send_from_directory(log_export.export_dir(), name, as_attachment=True,
                                download_name=name.split("-", 1)[1], mimetype="text/csv")
+
+
+@bp.get("/tasks/<task_id>/content")
+@login_required
+def task_content(task_id: str):
+    """A media task's result (the image JSON, the audio, the transcript), or its error."""
+    task = db.session.scalar(select(AsyncTask).where(AsyncTask.job_id == task_id,
+                                                     AsyncTask.user_id == current_user.id))
+    if task is None or task.request_id is None or task.status not in ("finished", "failed"):
+        abort(404)
+    resp = Response(task.output or b"", content_type=task.output_type or "application/octet-stream")
+    kind = (task.output_type or "").split(";")[0]
+    suffix = _AUDIO.get(kind) or mimetypes.guess_extension(kind) or ""
+    resp.headers["Content-Disposition"] = f'attachment; filename="{task.job_id}{suffix}"'
+    return resp

@@ -70,6 +70,7 @@ class Call:
     key_remaining: int | None = None
     routes: list = field(default_factory=list)  # the routes to try, in order; admission may drop full ones
     turn: Any = None  # /v1/responses: the conversation and response id (app.gateway.responses.Turn)
+    media: Any = None  # images, speech, transcription: the checked request (app.gateway.media.MediaRequest)
 
 
 def authenticate(call: Call, fresh: bool = False) -> KeyContext:
@@ -121,13 +122,18 @@ def resolve_model(call: Call, name: str) -> ModelInfo:
         if keycache.is_current(call.key):
             raise
         multiplier = _access(authenticate(call, fresh=True), model, cat)
-    wants_embedding = call.op == "embeddings"
-    if (model.kind == "embedding") != wants_embedding:
-        raise invalid(f"model '{name}' is {'an embedding' if model.kind == 'embedding' else 'a chat'} model "
-                      f"and cannot be used on this endpoint", "model")
+    kind = model.kind if model.kind in MODEL_KINDS else "chat"
+    if kind != _KIND_FOR_OP.get(call.op, "chat"):
+        raise invalid(f"model '{name}' is {'an' if kind[0] in 'aei' else 'a'} {kind} model and cannot be used "
+                      f"on this endpoint", "model")
     call.model = model
     call.multiplier = multiplier
     return model
+
+
+MODEL_KINDS = ("chat", "embedding", "image", "speech", "transcription")
+# The kind of model each operation needs; chat models serve chat, messages and responses.
+_KIND_FOR_OP = {"embeddings": "embedding", "images": "image", "speech": "speech", "transcription": "transcription"}
 
 
 def _access(key: KeyContext, model: ModelInfo, cat) -> Decimal:

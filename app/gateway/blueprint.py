@@ -8,7 +8,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..billing import holds
 from ..extensions import limiter
-from . import admission, catalog, count_tokens, forward, pricing, relay, responses, upstream, validate
+from . import (admission, catalog, count_tokens, forward, media, media_call, media_tasks, pricing, relay, responses,
+               upstream, validate)
 from .admission import Call
 from .errors import GatewayError, error_response, invalid, unavailable
 from .settle import charge_for, fail, local_tokens, settle
@@ -60,6 +61,21 @@ def count_message_tokens():
 @bp.post("/embeddings")
 def embeddings():
     return handle(Call(api="openai", op="embeddings"))
+
+
+@bp.post("/images/generations")
+def generate_images():
+    return handle_media(Call(api="openai", op="images"))
+
+
+@bp.post("/audio/speech")
+def create_speech():
+    return handle_media(Call(api="openai", op="speech"))
+
+
+@bp.post("/audio/transcriptions")
+def create_transcription():
+    return handle_media(Call(api="openai", op="transcription"))
 
 
 @bp.get("/models")
@@ -135,6 +151,28 @@ def handle(call: Call) -> Response:
         resp.headers["X-Accel-Buffering"] = "no"  # tell proxies in front not to buffer the stream
         return resp
     return _finish(call, reply)
+
+
+def handle_media(call: Call) -> Response:
+    """Images, speech and transcription: the same admission, hold and settlement as chat."""
+    try:
+        admission.authenticate(call)
+        fields = media.read(call)
+        admission.resolve_model(call, validate.require_model(fields))
+        media.price(call)
+        as_task = media_tasks.wanted(call)
+        admission.reserve(call, media.routes(call.model))
+        if as_task:
+            task = media_tasks.start(call)
+            return _json(call, media_tasks.describe(task), 202)
+    except GatewayError as err:
+        return _refuse(call, err)
+    except (holds.MeterUnavailable, SQLAlchemyError):
+        return _refuse(call, unavailable())
+    out = media_call.run(call)
+    resp = Response(out.body, status=out.status, content_type=out.content_type)
+    resp.headers.update(_quota_headers(call, fresh=out.status >= 400))
+    return resp
 
 
 def _check_body(call: Call, body: dict, max_output: int) -> tuple[int | None, int]:

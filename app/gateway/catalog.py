@@ -62,6 +62,9 @@ class ModelInfo:
     plan_ids: frozenset  # empty = every plan
     routes: tuple = field(default_factory=tuple)
     created: int = 0
+    image_prices: dict = field(default_factory=dict)  # size -> quality -> credits per image
+    char_price: int = 0  # credits per 1M characters of speech input
+    second_price: int = 0  # credits per second of transcribed audio
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,7 @@ def _load() -> Catalog:
                 enabled=m.enabled,
                 group_ids=frozenset(g.id for g in m.groups), plan_ids=frozenset(p.id for p in m.plans),
                 routes=routes, created=int(m.created_at.timestamp()) if m.created_at else 0,
+                image_prices=m.image_prices or {}, char_price=m.char_price or 0, second_price=m.second_price or 0,
             )
         return Catalog(models=models, groups=groups)
     finally:

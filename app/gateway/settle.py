@@ -33,9 +33,10 @@ def local_tokens(call: Call, output_text_len: int, reported: Tokens | None = Non
     return Tokens(prompt=prompt, completion=completion, cached=cached, cache_write=cache_write, estimated=True)
 
 
-def charge_for(call: Call, tokens: Tokens) -> Charge:
-    c = pricing.charge(call.model, call.multiplier, tokens.prompt, tokens.completion, tokens.cached,
-                       tokens.cache_write)
+def charge_for(call: Call, tokens: Tokens, priced: Charge | None = None) -> Charge:
+    """What ``tokens`` cost (or the ``priced`` cost of images or audio), never more than the hold."""
+    c = priced or pricing.charge(call.model, call.multiplier, tokens.prompt, tokens.completion, tokens.cached,
+                                 tokens.cache_write)
     if c.total_cost > call.hold:
         # The hold is the most this request may ever cost: the rest is not charged, and is
         # recorded as unbilled so that admins see the loss.
@@ -43,8 +44,9 @@ def charge_for(call: Call, tokens: Tokens) -> Charge:
     return c
 
 
-def settle(call: Call, tokens: Tokens, provider_id: int | None, latency_ms: int, ttft_ms: int | None):
-    c = charge_for(call, tokens)
+def settle(call: Call, tokens: Tokens, provider_id: int | None, latency_ms: int, ttft_ms: int | None,
+           priced: Charge | None = None):
+    c = charge_for(call, tokens, priced)
     rec = record(call, tokens=tokens, charge=c, provider_id=provider_id, latency_ms=latency_ms, ttft_ms=ttft_ms)
     outcome.report(call, rec, refused=False)
     try:

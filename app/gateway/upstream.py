@@ -41,7 +41,8 @@ class Reply:
         self.response.close()
 
 
-_OPENAI_PATHS = {"embeddings": "/embeddings", "responses": "/responses"}
+_OPENAI_PATHS = {"embeddings": "/embeddings", "responses": "/responses", "images": "/images/generations",
+                 "speech": "/audio/speech", "transcription": "/audio/transcriptions"}
 
 
 def endpoint(route: RouteInfo, op: str) -> tuple[str, dict]:
@@ -55,8 +56,9 @@ def endpoint(route: RouteInfo, op: str) -> tuple[str, dict]:
 
 
 def call(routes: list[RouteInfo], build_body, op: str, max_attempts: int, deadline_s: float,
-         may_try=None) -> Reply:
-    """Try routes in order until one answers; ``build_body(route)`` gives the bytes for that route.
+         may_try=None, content_type: str | None = None) -> Reply:
+    """Try routes in order until one answers; ``build_body(route)`` gives the bytes for that route,
+    sent as JSON unless ``content_type`` says otherwise (a multipart upload).
 
     ``may_try(route)``, asked before each route but the first, may skip one (its provider is at
     its RPM limit for this caller); the last refusal stands when every route fails or is skipped.
@@ -72,6 +74,8 @@ def call(routes: list[RouteInfo], build_body, op: str, max_attempts: int, deadli
         if attempt:  # the route before this one failed
             instruments.fell_back(routes[attempt - 1].provider.name)
         url, headers = endpoint(route, op)
+        if content_type is not None:
+            headers["content-type"] = content_type
         started = time.monotonic()
         try:
             resp = http11.post(url, build_body(route), headers,

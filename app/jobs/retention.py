@@ -1,4 +1,4 @@
-"""Retention: usage logs and stored /v1/responses older than their org's ``retention_days``
+"""Retention: usage logs, stored /v1/responses and tasks' results older than their org's ``retention_days``
 (individuals: USAGE_RETENTION_DAYS) are deleted in batches, each its own short transaction.
 Ledger rows are never touched.
 
@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from ..extensions import db
-from ..models import Organization, StoredResponse, UsageLog, utcnow
+from ..models import AsyncTask, Organization, StoredResponse, UsageLog, utcnow
 from . import app_context
 
 PURGE_EVERY_S = 3600
@@ -27,7 +27,7 @@ def purge_usage(now_iso: str | None = None) -> int:
         session.rollback()
         individual_cutoff = _cutoff(now, current_app.config["USAGE_RETENTION_DAYS"])
         purged = 0
-        for table in (UsageLog, StoredResponse):
+        for table in (UsageLog, StoredResponse, AsyncTask):
             purged += sum(purge_scope(session, table.org_id == org_id, _cutoff(now, days), table)
                           for org_id, days in orgs)
             purged += purge_scope(session, table.org_id.is_(None), individual_cutoff, table)

@@ -72,7 +72,7 @@ class LlmModel(TimestampMixin, Model):
     public_id: Mapped[str] = mapped_column(String(128), unique=True)
     display_name: Mapped[str | None] = mapped_column(String(128))
     upstream_name: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(16), default="chat")  # chat / embedding
+    kind: Mapped[str] = mapped_column(String(16), default="chat")  # chat / embedding / image / speech / transcription
     context_length: Mapped[int] = mapped_column(Integer, default=128000)
     max_output_tokens: Mapped[int] = mapped_column(Integer, default=4096)
     input_price: Mapped[int] = mapped_column(Credits, default=0)
@@ -80,6 +80,11 @@ class LlmModel(TimestampMixin, Model):
     cached_input_price: Mapped[int] = mapped_column(Credits, default=0)
     # Prompt-cache writes (Anthropic's cache_creation_input_tokens); None = the input price.
     cache_write_price: Mapped[int | None] = mapped_column(Credits)
+    # Media models: credits per image by size and quality ({"1024x1024": {"standard": 40000}}),
+    # per 1M characters of speech input, per second of transcribed audio.
+    image_prices: Mapped[dict | None] = mapped_column(JSON)
+    char_price: Mapped[int] = mapped_column(Credits, default=0, server_default="0")
+    second_price: Mapped[int] = mapped_column(Credits, default=0, server_default="0")
     capabilities: Mapped[list | None] = mapped_column(JSON)  # ["vision", "tools", "streaming"]
     features: Mapped[dict | None] = mapped_column(JSON)  # feature flags
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, index=True)

@@ -1,4 +1,5 @@
 """Providers, models, groups and discounts: audited edits, the write-only provider key."""
+import pytest
 from sqlalchemy import select
 
 from app import crypto
@@ -153,3 +154,34 @@ def test_provider_structured_outputs_switch_reaches_the_gateway_catalog(admin_cl
         "priority": "0", "weight": "1", "timeout_s": "60", "api_key": ""})
     db.session.expire_all()
     assert db.session.get(Provider, provider.id).structured_outputs is False
+
+
+def test_media_prices_are_edited_in_the_model_form_and_reach_the_gateway(admin_client):
+    from app.gateway import catalog
+
+    fields = {"public_id": "image-x", "upstream_name": "up", "kind": "image", "context_length": "1",
+              "max_output_tokens": "1", "input_price": "0", "output_price": "0", "cached_input_price": "0",
+              "char_price": "15000000", "second_price": "100", "enabled": "y"}
+    admin_client.post("/admin/models/add", data={
+        **fields, "image_price_table": '{"1024x1024": {"standard": 40000, "hd": 80000}}'})
+    model = db.session.scalar(select(LlmModel))
+    assert (model.image_prices, model.char_price, model.second_price) == (
+        {"1024x1024": {"standard": 40000, "hd": 80000}}, 15_000_000, 100)
+    assert "1024x1024 hd: 80,000 <small class='text-muted'>($0.08)" in admin_client.get(f"/admin/models/show/{model.id}").get_data(as_text=True)
+    catalog.invalidate()
+    info = catalog.current().models["image-x"]
+    assert (info.image_prices["1024x1024"]["hd"], info.char_price, info.second_price) == (80000, 15_000_000, 100)
+
+
+@pytest.mark.parametrize("table, message", [
+    ('{"1024x1024": {"standard": 0.04}}', "Image prices: 1024x1024 standard must be a whole"),
+    ('{"1024x1024": 5}', "Image prices: 1024x1024 must map qualities to credits"),
+    ("{nope", "Image prices: not valid JSON"),
+])
+def test_image_prices_in_credits_only(admin_client, table, message):
+    response = admin_client.post("/admin/models/add", data={
+        "public_id": "image-y", "upstream_name": "up", "kind": "image", "context_length": "1",
+        "max_output_tokens": "1", "input_price": "0", "output_price": "0", "cached_input_price": "0",
+        "image_price_table": table}, follow_redirects=True)
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(LlmModel)) is None

@@ -1,6 +1,8 @@
 """/api/v1/openapi.json stays true: every documented operation is called, and each real response
 (successes and errors) validates against the schema the document gives for its status."""
 import datetime as dt
+import fnmatch
+import io
 
 import jsonschema
 import pytest
@@ -8,6 +10,7 @@ import pytest
 from app.extensions import db
 from app.models import Notification, OrgRole, UsageLog
 from tests.payments.conftest import live_app, standin  # noqa: F401 - the Stripe stand-in
+from tests.factories import make_key, make_model, make_user
 
 CALLED: set[tuple[str, str]] = set()
 
@@ -24,6 +27,11 @@ def check(document, resp, method: str, path: str):
     operation = document["paths"][path][method]
     documented = operation["responses"].get(str(resp.status_code))
     assert documented, f"{method.upper()} {path} answered {resp.status_code}, which is not documented"
+    if "application/json" not in documented["content"]:  # a file: its type is what is documented
+        [media_type] = documented["content"]
+        assert fnmatch.fnmatch(resp.mimetype, media_type), f"{method.upper()} {path} answered {resp.mimetype}"
+        CALLED.add((method, path))
+        return resp
     schema = documented["content"]["application/json"]["schema"]
     root = {"$schema": "https://json-schema.org/draft/2020-12/schema", "components": document["components"],
             **schema}
@@ -69,6 +77,8 @@ def test_every_documented_operation_answers_as_documented(client, world, join, d
           "/v1/messages/count_tokens")
     check(document, client.post("/v1/messages/count_tokens", json={"model": "claude-test"}, headers=h), "post",
           "/v1/messages/count_tokens")
+
+    _check_media(client, world, document)
 
     world.org.low_balance_threshold = 1
     db.session.add(UsageLog(request_id="r-doc", created_at=dt.datetime(2026, 11, 1), org_id=world.org.id,
@@ -119,6 +129,38 @@ def test_every_documented_operation_answers_as_documented(client, world, join, d
 
     documented = {(m, p) for p, ops in document["paths"].items() for m in ops}
     assert documented == CALLED
+
+
+def _check_media(client, world, document):
+    h, free = world.headers, dict(providers=[world.openai_provider], groups=[world.public])
+    make_model("image-doc", kind="image", image_prices={"1024x1024": {"standard": 40000}}, **free)
+    make_model("speech-doc", kind="speech", char_price=15_000_000, **free)
+    make_model("whisper-doc", kind="transcription", second_price=100, **free)
+    images = "/v1/images/generations"
+    check(document, client.post(images, json={"model": "image-doc", "prompt": "a fox"}, headers=h), "post", images)
+    check(document, client.post(images, json={"model": "image-doc", "prompt": "a fox", "size": "1x1"}, headers=h),
+          "post", images)
+    task = check(document, client.post(images, json={"model": "image-doc", "prompt": "a fox", "tollgate_async": True},
+                                       headers=h), "post", images).json
+    speech = {"model": "speech-doc", "input": "Hello", "voice": "alloy"}
+    check(document, client.post("/v1/audio/speech", json=speech, headers=h), "post", "/v1/audio/speech")
+    check(document, client.post("/v1/audio/speech", json=speech, headers={**h, "Prefer": "respond-async"}),
+          "post", "/v1/audio/speech")
+    check(document, client.post("/v1/audio/speech", json={**speech, "voice": 1}, headers=h), "post",
+          "/v1/audio/speech")
+    audio = "/v1/audio/transcriptions"
+    form = {"model": "whisper-doc", "file": (io.BytesIO(b"RIFF" + bytes(2000)), "a.wav")}
+    check(document, client.post(audio, data=form, headers=h), "post", audio)
+    check(document, client.post(audio, data={"model": "whisper-doc", "tollgate_async": "true",
+                                             "file": (io.BytesIO(bytes(2000)), "a.wav")}, headers=h), "post", audio)
+    check(document, client.post(audio, data={"model": "whisper-doc"}, headers=h), "post", audio)
+    one, content = "/api/v1/me/tasks/{task_id}", "/api/v1/me/tasks/{task_id}/content"
+    check(document, client.get(f"/api/v1/me/tasks/{task['id']}", headers=h), "get", one)
+    check(document, client.get(f"/api/v1/me/tasks/{task['id']}/content", headers=h), "get", content)
+    _, stranger = make_key(make_user("stranger"), world.org)
+    other = {"Authorization": f"Bearer {stranger}"}
+    check(document, client.get(f"/api/v1/me/tasks/{task['id']}", headers=other), "get", one)
+    check(document, client.get(f"/api/v1/me/tasks/{task['id']}/content", headers=other), "get", content)
 
 
 def test_reference_page_lists_every_operation_without_external_assets(client, document):

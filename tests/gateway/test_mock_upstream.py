@@ -465,7 +465,8 @@ def test_last_records_the_body_and_headers_per_endpoint_and_counts_requests(mock
     headers = mock.get("/_control/last_headers?endpoint=messages").get_json()
     assert headers["x-api-key"] == "test-key" and headers["anthropic-version"] == "2023-06-01"
     assert mock.get("/_control").get_json()["requests"] == {
-        "chat_completions": 2, "embeddings": 0, "models": 0, "messages": 1, "responses": 0, "count_tokens": 0}
+        "chat_completions": 2, "embeddings": 0, "models": 0, "messages": 1, "responses": 0, "count_tokens": 0,
+        "images": 0, "speech": 0, "transcriptions": 0}
     assert mock.get("/_control/last?endpoint=bogus").status_code == 404
 
 

@@ -7,6 +7,8 @@ can talk to it offline. Mount ``create_mock_app()`` under ``/_mock`` or run it a
     python -m app.devtools.mock_upstream --port 9443 --certfile server.pem   # HTTPS
 
 API endpoints: POST /v1/chat/completions, POST /v1/responses, POST /v1/embeddings,
+POST /v1/images/generations (small PNGs, b64_json or url), POST /v1/audio/speech (a WAV),
+POST /v1/audio/transcriptions (multipart; a fixed transcript, duration in verbose_json),
 GET /v1/models (OpenAI, or Anthropic's shape when called with anthropic-version or
 x-api-key), POST /v1/messages and /v1/messages/count_tokens (Anthropic). Structured
 output is honoured: an OpenAI ``response_format`` or Responses ``text.format`` json_schema
@@ -31,7 +33,7 @@ import time
 
 from flask import Flask, Response, request
 
-from . import anthropic_api, openai_api, responses_api
+from . import anthropic_api, media_api, openai_api, responses_api
 from .knobs import ENDPOINTS, KNOBS, KnobError, MockState, dumps, header_name, loads
 
 __all__ = ["create_mock_app", "run", "MockState", "KNOBS", "ENDPOINTS", "header_name"]
@@ -78,7 +80,9 @@ def create_mock_app(defaults: dict | None = None, *, env=None) -> Flask:
         except KnobError as exc:
             return api.error_response(400, "invalid", str(exc))
         body = None
-        if has_body:
+        if has_body == "form":
+            body = request.form.to_dict()  # multipart: the file stays in request.files
+        elif has_body:
             try:
                 body = loads(request.get_data(cache=False))
             except ValueError:
@@ -106,6 +110,22 @@ def create_mock_app(defaults: dict | None = None, *, env=None) -> Flask:
     @app.post("/v1/embeddings")
     def embeddings():
         return serve(openai_api, "embeddings", openai_api.embeddings)
+
+    @app.post("/v1/images/generations")
+    def images():
+        return serve(openai_api, "images", media_api.images)
+
+    @app.get("/_files/image.png")
+    def image_file():
+        return media_api.image_file()
+
+    @app.post("/v1/audio/speech")
+    def speech():
+        return serve(openai_api, "speech", media_api.speech)
+
+    @app.post("/v1/audio/transcriptions")
+    def transcriptions():
+        return serve(openai_api, "transcriptions", media_api.transcriptions, has_body="form")
 
     @app.get("/v1/models")
     def models():

@@ -126,7 +126,8 @@ def base_defaults(env, overrides=None) -> dict:
     return knobs
 
 
-ENDPOINTS = ("chat_completions", "embeddings", "models", "messages", "responses", "count_tokens")
+ENDPOINTS = ("chat_completions", "embeddings", "models", "messages", "responses", "count_tokens", "images", "speech",
+             "transcriptions")
 _ONCE_KEYS_MAX = 100_000
 
 
