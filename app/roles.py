@@ -19,6 +19,7 @@ MODELS = "LlmModelView"
 PROVIDERS = "ProviderView"
 DISCOUNTS = "DiscountView"
 BONUS_LADDER = "BonusTierView"
+PLANS = "PlanView"
 STRIPE_EVENTS = "StripeEventView"
 TRANSACTIONS = "TransactionView"
 SETTINGS = "SettingsView"
@@ -29,7 +30,7 @@ UNSETTLED = "UnsettledUsageView"
 MENU = {
     OVERVIEW: "Overview", PLATFORM: "Platform metrics", USAGE: "Usage", ORGS: "Organizations",
     USERS: "Users", GROUPS: "Model groups", MODELS: "Available models", PROVIDERS: "Providers",
-    DISCOUNTS: "Discounts", BONUS_LADDER: "Bonus ladder", STRIPE_EVENTS: "Stripe events",
+    DISCOUNTS: "Discounts", BONUS_LADDER: "Bonus ladder", PLANS: "Plans", STRIPE_EVENTS: "Stripe events",
     TRANSACTIONS: "Transactions", SETTINGS: "Settings", AUDIT: "Audit log",
     UNSETTLED: "Unsettled usage",
 }
@@ -45,7 +46,7 @@ _SUPPORT = {
 _FINANCE = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),
     ORGS: READ + ("can_detail", "can_adjust"), TRANSACTIONS: READ + ("can_export", "can_refund"),
-    DISCOUNTS: READ, BONUS_LADDER: READ, STRIPE_EVENTS: READ, UNSETTLED: ("can_index",),
+    DISCOUNTS: READ, BONUS_LADDER: READ, PLANS: READ, STRIPE_EVENTS: READ, UNSETTLED: ("can_index",),
 }
 _AUDITOR = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),

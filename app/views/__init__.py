@@ -11,7 +11,7 @@ CATEGORY_LABELS = {"Dashboards": _l("Dashboards"), "Customers": _l("Customers"),
 MENU_LABELS = {"Overview": _l("Overview"), "Platform metrics": _l("Platform metrics"), "Usage": _l("Usage"),
                "Organizations": _l("Organizations"), "Users": _l("Users"), "Model groups": _l("Model groups"),
                "Available models": _l("Available models"), "Providers": _l("Providers"),
-               "Discounts": _l("Discounts"), "Bonus ladder": _l("Bonus ladder"),
+               "Discounts": _l("Discounts"), "Bonus ladder": _l("Bonus ladder"), "Plans": _l("Plans"),
                "Stripe events": _l("Stripe events"), "Transactions": _l("Transactions"), "Settings": _l("Settings"),
                "Audit log": _l("Audit log"),
                "Unsettled usage": _l("Unsettled usage"), "Background jobs": _l("Background jobs")}
@@ -26,6 +26,7 @@ def register_admin_views(appbuilder) -> None:
     from .llm_models import LlmModelView
     from .orgs import OrgRecordView, OrgView
     from .overview import OverviewView, PlatformMetricsView
+    from .plans import PlanView
     from .providers import ProviderView
     from .settings import SettingsView
     from .stripe_events import StripeEventView
@@ -44,7 +45,8 @@ def register_admin_views(appbuilder) -> None:
         (ModelGroupView, "Catalog", "fa-object-group"), (LlmModelView, "Catalog", "fa-cubes"),
         (ProviderView, "Catalog", "fa-plug"),
         (TransactionView, "Billing", "fa-exchange"), (DiscountView, "Billing", "fa-tags"),
-        (BonusTierView, "Billing", "fa-gift"), (StripeEventView, "Billing", "fa-cc-stripe"),
+        (BonusTierView, "Billing", "fa-gift"), (PlanView, "Billing", "fa-list"),
+        (StripeEventView, "Billing", "fa-cc-stripe"),
         (UnsettledUsageView, "Billing", "fa-exclamation-triangle"),
         (SettingsView, "Platform", "fa-cog"), (AuditLogView, "Platform", "fa-history"),
     ]
