@@ -51,7 +51,7 @@ _FINANCE = {
 _AUDITOR = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),
     ORGS: READ + ("can_detail",), USERS: READ, GROUPS: READ, MODELS: READ, PROVIDERS: READ,
-    DISCOUNTS: READ, BONUS_LADDER: READ, STRIPE_EVENTS: READ, TRANSACTIONS: READ + ("can_export",),
+    DISCOUNTS: READ, BONUS_LADDER: READ, PLANS: READ, STRIPE_EVENTS: READ, TRANSACTIONS: READ + ("can_export",),
     SETTINGS: ("can_index",),
     AUDIT: READ + ("can_export",), UNSETTLED: ("can_index",),
 }

@@ -64,3 +64,19 @@ def buyer(db):
     key, secret = make_key(owner, org)
     return SimpleNamespace(owner=owner, org=org, wallet_id=org.wallet.id, key=key,
                            headers={"Authorization": f"Bearer {secret}"})
+
+
+@pytest.fixture
+def priced_plans(db):
+    """Pro and Max on sale at Stripe prices price_pro and price_max (plans are kept between tests: reset after)."""
+    from sqlalchemy import update
+
+    from app.extensions import db as sqla
+    from app.models import Plan
+
+    sqla.session.execute(update(Plan).where(Plan.code.in_(["pro", "max"])).values(stripe_price_id="price_" + Plan.code))
+    sqla.session.commit()
+    yield
+    sqla.session.rollback()
+    sqla.session.execute(update(Plan).values(stripe_price_id=None))
+    sqla.session.commit()

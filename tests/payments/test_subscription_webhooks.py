@@ -4,12 +4,11 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.billing import subscriptions
 from app.extensions import db
-from app.models import (LedgerEntry, Notification, Organization, Plan, StripeEvent, Subscription, Wallet,
-                        utcnow)
+from app.models import LedgerEntry, Notification, Organization, StripeEvent, Subscription, Wallet, utcnow
 from tests.factories import make_key, make_org, make_user
 
 SUBSCRIPTION = "/api/v1/me/billing/subscription"
@@ -17,10 +16,8 @@ PRO, MAX = 20_000_000, 200_000_000
 
 
 @pytest.fixture
-def subscriber(db):
-    db.session.execute(update(Plan).where(Plan.code == "pro").values(stripe_price_id="price_pro"))
-    db.session.execute(update(Plan).where(Plan.code == "max").values(stripe_price_id="price_max"))
-    owner, viewer = make_user(), make_user()
+def subscriber(db, priced_plans):
+    owner = make_user()
     org = make_org(plan="free", owner=owner, billing_email="billing@subscriber.test")
     _, secret = make_key(owner, org)
     return SimpleNamespace(org=org, owner=owner, headers={"Authorization": f"Bearer {secret}"})
