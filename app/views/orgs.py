@@ -15,12 +15,14 @@ from ..roles import ORG_RECORDS, ORGS
 from .base import AuditedModelView, enum_value, usd
 from .org_credits import CreditFormsMixin
 from .org_detail import detail_context
+from .org_subscription import SubscriptionRoutesMixin
 
-class OrgView(CreditFormsMixin, ModelView):
+class OrgView(CreditFormsMixin, SubscriptionRoutesMixin, ModelView):
     datamodel = SQLAInterface(OrgListing)
     route_base = "/admin/orgs"
     class_permission_name = ORGS
-    base_permissions = ["can_list", "can_detail", "can_gift", "can_adjust", "can_revoke_key", "can_delete_org"]
+    base_permissions = ["can_list", "can_detail", "can_gift", "can_adjust", "can_revoke_key", "can_delete_org",
+                        "can_cancel_subscription"]
 
     list_title = _l("Organizations")
     list_columns = ["name_and_id", "billing_email", "plan", "dev_plan", "credits", "all_time_credits",

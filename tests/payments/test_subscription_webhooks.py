@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.billing import subscriptions
 from app.extensions import db
 from app.models import LedgerEntry, Notification, Organization, StripeEvent, Subscription, Wallet, utcnow
+from tests.console.conftest import _fresh_login_per_request  # noqa: F401 - two signed-in clients in one test
 from tests.factories import make_key, make_org, make_user
 
 SUBSCRIPTION = "/api/v1/me/billing/subscription"
@@ -130,3 +131,22 @@ def test_bad_requests_name_the_field_and_reach_no_stripe(client, subscriber, sta
     assert answer.status_code == 400 and answer.json["error"]["param"] == "cancel_at_period_end"
     assert client.delete(SUBSCRIPTION, headers=subscriber.headers).status_code == 409
     assert standin.requests() == []
+
+
+def test_an_admin_cancels_an_orgs_subscription_from_its_page(app, client, subscriber, standin):
+    from app.models import AuditLog
+    from tests.admin.conftest import _role_client
+
+    subscribe(client, subscriber, standin)
+    finance = _role_client(app, "Finance")  # sees the org page, cannot cancel
+    assert 'id="cancel-subscription"' not in finance.get(f"/admin/orgs/{subscriber.org.id}/").get_data(as_text=True)
+    finance.post(f"/admin/orgs/{subscriber.org.id}/subscription/cancel")
+    admin = _role_client(app, "Admin")
+    page = admin.get(f"/admin/orgs/{subscriber.org.id}/").get_data(as_text=True)
+    assert 'id="cancel-subscription"' in page
+    assert admin.post(f"/admin/orgs/{subscriber.org.id}/subscription/cancel").status_code == 302
+    wait(standin)
+    assert state(subscriber) == ("pro", PRO, ["subscription_start", "subscription_cancel"])
+    assert len([c for c in standin.requests() if c["method"] == "POST" and "/subscriptions/" in c["path"]]) == 1
+    assert db.session.scalar(select(AuditLog.action).where(AuditLog.action == "org.subscription_cancel"))
+    assert 'id="cancel-subscription"' not in admin.get(f"/admin/orgs/{subscriber.org.id}/").get_data(as_text=True)
