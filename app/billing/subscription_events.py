@@ -34,12 +34,15 @@ def retrieve(sub_id: str) -> dict:
 def sync(session: Session, obj: dict, external_id: str) -> Outcome:
     """Apply Stripe's subscription ``obj`` to its org: start, plan, cancellation, past due, end."""
     sub_id, status = obj["id"], obj.get("status")
+    org_id = org_for(session, obj)
+    if org_id is not None:
+        # Two events of a new subscription processed at once: the second waits here, then finds it.
+        session.execute(select(Organization.id).where(Organization.id == org_id).with_for_update())
     sub = subscriptions.find(session, sub_id)
     plan = plan_for(session, obj)
     if sub is None:
         if status not in LIVE and status != "canceled":
             return Outcome("ignored", f"subscription {sub_id} is {status}: nothing to start")
-        org_id = org_for(session, obj)
         if org_id is None or plan is None:
             return Outcome("rejected", f"subscription {sub_id}: no org (metadata.org_id or customer) "
                                        f"or no plan for its price")

@@ -150,3 +150,29 @@ def test_an_admin_cancels_an_orgs_subscription_from_its_page(app, client, subscr
     assert len([c for c in standin.requests() if c["method"] == "POST" and "/subscriptions/" in c["path"]]) == 1
     assert db.session.scalar(select(AuditLog.action).where(AuditLog.action == "org.subscription_cancel"))
     assert 'id="cancel-subscription"' not in admin.get(f"/admin/orgs/{subscriber.org.id}/").get_data(as_text=True)
+
+
+def test_concurrent_deliveries_of_a_new_subscriptions_events_start_it_once(client, subscriber, standin, live_app):
+    import threading
+
+    import requests
+
+    _, events = subscribe(client, subscriber, standin, deliver=False)
+    signed = [standin.signed(e["id"]) for e in events for _ in range(3)]
+    barrier, answers = threading.Barrier(len(signed)), []
+
+    def post(body, signature):
+        barrier.wait()
+        answers.append(requests.post(f"{live_app.url}/webhooks/stripe", data=body, timeout=30,
+                                     headers={"Stripe-Signature": signature}).status_code)
+
+    threads = [threading.Thread(target=post, args=pair) for pair in signed]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [200] * len(signed)
+    assert state(subscriber) == ("pro", PRO, ["subscription_start"])
+    db.session.expire_all()
+    processed = db.session.scalars(select(StripeEvent.processed_at)).all()
+    assert len(processed) == 3 and all(processed)  # none failed on the other's insert and waits for the sweep
