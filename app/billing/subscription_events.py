@@ -9,7 +9,6 @@ Stripe has it. A subscription first seen in any event is started from Stripe's o
 subscription id, each renewal's on the invoice id, so nothing is granted twice.
 """
 import datetime as dt
-import logging
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,8 +17,6 @@ from ..models import Organization, Plan
 from . import subscriptions
 from .outcome import Outcome
 from .stripe_api import client
-
-log = logging.getLogger(__name__)
 
 # Stripe's statuses: a subscription not yet paid for (incomplete) is not started here.
 LIVE = {"active", "trialing", "past_due"}

@@ -80,3 +80,22 @@ def priced_plans(db):
     sqla.session.rollback()
     sqla.session.execute(update(Plan).values(stripe_price_id=None))
     sqla.session.commit()
+
+
+def deliver_at_once(url: str, signed: list[tuple[bytes, str]]) -> list[int]:
+    """POST every (body, signature) to Tollgate's webhook at the same moment, one thread each; the statuses."""
+    import threading
+
+    barrier, answers = threading.Barrier(len(signed)), []
+
+    def post(body, signature):
+        barrier.wait()
+        answers.append(requests.post(f"{url}/webhooks/stripe", data=body, timeout=30,
+                                     headers={"Stripe-Signature": signature}).status_code)
+
+    threads = [threading.Thread(target=post, args=pair) for pair in signed]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import LedgerEntry, Notification, Organization, StripeEvent, Subscription, Wallet, utcnow
 from tests.console.conftest import _fresh_login_per_request  # noqa: F401 - two signed-in clients in one test
 from tests.factories import make_key, make_org, make_user
+from tests.payments.conftest import deliver_at_once
 
 SUBSCRIPTION = "/api/v1/me/billing/subscription"
 PRO, MAX = 20_000_000, 200_000_000
@@ -153,25 +154,9 @@ def test_an_admin_cancels_an_orgs_subscription_from_its_page(app, client, subscr
 
 
 def test_concurrent_deliveries_of_a_new_subscriptions_events_start_it_once(client, subscriber, standin, live_app):
-    import threading
-
-    import requests
-
     _, events = subscribe(client, subscriber, standin, deliver=False)
     signed = [standin.signed(e["id"]) for e in events for _ in range(3)]
-    barrier, answers = threading.Barrier(len(signed)), []
-
-    def post(body, signature):
-        barrier.wait()
-        answers.append(requests.post(f"{live_app.url}/webhooks/stripe", data=body, timeout=30,
-                                     headers={"Stripe-Signature": signature}).status_code)
-
-    threads = [threading.Thread(target=post, args=pair) for pair in signed]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert answers == [200] * len(signed)
+    assert deliver_at_once(live_app.url, signed) == [200] * len(signed)
     assert state(subscriber) == ("pro", PRO, ["subscription_start"])
     db.session.expire_all()
     processed = db.session.scalars(select(StripeEvent.processed_at)).all()
