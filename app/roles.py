@@ -19,6 +19,7 @@ MODELS = "LlmModelView"
 PROVIDERS = "ProviderView"
 DISCOUNTS = "DiscountView"
 BONUS_LADDER = "BonusTierView"
+PLANS = "PlanView"
 STRIPE_EVENTS = "StripeEventView"
 TRANSACTIONS = "TransactionView"
 SETTINGS = "SettingsView"
@@ -39,7 +40,7 @@ OPENAPI = "OpenApi"  # FAB's own view serving /api/v1/_openapi
 MENU = {
     OVERVIEW: "Overview", PLATFORM: "Platform metrics", USAGE: "Usage", ORGS: "Organizations",
     USERS: "Users", GROUPS: "Model groups", MODELS: "Available models", PROVIDERS: "Providers",
-    DISCOUNTS: "Discounts", BONUS_LADDER: "Bonus ladder", STRIPE_EVENTS: "Stripe events",
+    DISCOUNTS: "Discounts", BONUS_LADDER: "Bonus ladder", PLANS: "Plans", STRIPE_EVENTS: "Stripe events",
     TRANSACTIONS: "Transactions", SETTINGS: "Settings", AUDIT: "Audit log",
     UNSETTLED: "Unsettled usage", GIFT_REQUESTS: "Gift requests", REQUEST_LOGS: "Request logs",
 }
@@ -48,7 +49,7 @@ CATEGORY_MENUS = ["Dashboards", "Customers", "Catalog", "Billing", "Platform"]
 CATEGORY = {
     OVERVIEW: "Dashboards", PLATFORM: "Dashboards", USAGE: "Dashboards", REQUEST_LOGS: "Dashboards", ORGS: "Customers", USERS: "Customers",
     GROUPS: "Catalog", MODELS: "Catalog", PROVIDERS: "Catalog", TRANSACTIONS: "Billing", GIFT_REQUESTS: "Billing",
-    DISCOUNTS: "Billing", BONUS_LADDER: "Billing", STRIPE_EVENTS: "Billing", UNSETTLED: "Billing", SETTINGS: "Platform", AUDIT: "Platform",
+    DISCOUNTS: "Billing", BONUS_LADDER: "Billing", PLANS: "Billing", STRIPE_EVENTS: "Billing", UNSETTLED: "Billing", SETTINGS: "Platform", AUDIT: "Platform",
 }
 
 READ = ("can_list", "can_show")
@@ -61,13 +62,13 @@ _SUPPORT = {
 _FINANCE = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),
     ORGS: READ + ("can_detail", "can_adjust", "can_export"), TRANSACTIONS: READ + ("can_export", "can_refund"),
-    DISCOUNTS: READ, BONUS_LADDER: READ, STRIPE_EVENTS: READ, UNSETTLED: ("can_index",),
+    DISCOUNTS: READ, BONUS_LADDER: READ, PLANS: READ, STRIPE_EVENTS: READ, UNSETTLED: ("can_index",),
     GIFT_REQUESTS: READ + ("can_approve", "can_reject"),
 }
 _AUDITOR = {
     OVERVIEW: ("can_index",), PLATFORM: ("can_index",), USAGE: ("can_index", "can_export"),
     ORGS: READ + ("can_detail", "can_export"), USERS: READ, GROUPS: READ, MODELS: READ, PROVIDERS: READ,
-    DISCOUNTS: READ, BONUS_LADDER: READ, STRIPE_EVENTS: READ, TRANSACTIONS: READ + ("can_export",),
+    DISCOUNTS: READ, BONUS_LADDER: READ, PLANS: READ, STRIPE_EVENTS: READ, TRANSACTIONS: READ + ("can_export",),
     SETTINGS: ("can_index",),
     AUDIT: READ + ("can_export",), UNSETTLED: ("can_index",), GIFT_REQUESTS: READ,
     REQUEST_LOGS: READ + ("can_export",),

@@ -76,6 +76,9 @@ def _create_demo_org(upstream_root: str) -> Organization:
     add_member(org, member, OrgRole.member)
     money.post(db.session, money.Posting(wallet_id=org.wallet.id, amount=usd_to_credits("100"),
                                          type=TxType.credit_gift, comment="demo credits"))
+    # Pro and Max on sale at prices the Stripe stand-in accepts, so the demo can subscribe offline.
+    for plan in db.session.scalars(select(Plan).where(Plan.code.in_(["pro", "max"]), Plan.stripe_price_id.is_(None))):
+        plan.stripe_price_id = f"price_demo_{plan.code}"
     openai_p = Provider(name="mock-openai", kind=ProviderKind.openai, base_url=f"{upstream_root}/v1",
                         api_key_encrypted=encrypt("mock-key"), priority=0)
     anthropic_p = Provider(name="mock-anthropic", kind=ProviderKind.anthropic, base_url=upstream_root,

@@ -30,7 +30,8 @@ def _json(schema: dict, description: str = "OK") -> dict:
 def _errors(*statuses: int) -> dict:
     text = {400: "Bad input; error.param names the field", 401: "Missing, unknown, revoked or expired key",
             402: "The wallet cannot cover the request", 403: "Paused org, model not allowed, or a read-only role",
-            404: "Not found (also another user's object)", 409: "The task has not finished",
+            404: "Not found (also another user's object)",
+            409: "The state does not allow it: a task not finished, already subscribed, or no subscription to change",
             429: "A rate limit or cap is reached",
             502: "Stripe refused or did not answer: nothing was charged", 503: "Database or Redis unreachable"}
     return {str(s): _json(_ref("Error"), text[s]) for s in statuses}
@@ -103,6 +104,17 @@ SCHEMAS = {
         "price_usd": _null("number"), "stripe_payment_intent_id": _null("string"),
         "stripe_invoice_id": _null("string"), "receipt_url": _null("string")}),
     "TransactionList": _obj({"data": {"type": "array", "items": _ref("Transaction")}, "next_after": _null("integer")}),
+    "Subscription": _obj({
+        "plan": STR, "plan_name": STR,
+        "subscription": {"oneOf": [{"type": "null"}, _obj({
+            "id": STR, "plan": STR, "status": {"enum": ["active", "past_due"]}, "cycle": STR,
+            "cancel_at_period_end": BOOL, "current_period_end": TIME, "renews_at": TIME, "grace_until": TIME})]},
+        "plans": {"type": "array", "items": _obj({"plan": STR, "name": STR, "bundled_credits": INT})}}),
+    "SubscriptionInput": _obj({"plan": STR}, extra=False),
+    "SubscriptionPatch": _obj({}, {"plan": STR, "cancel_at_period_end": BOOL}, extra=False),
+    "SubscriptionCheckout": _obj({"status": {"const": "checkout"}, "plan": STR, "checkout_url": STR}),
+    "SubscriptionRequested": {"allOf": [_ref("Subscription"), _obj({"status": {"const": "requested"},
+                                                                    "requested": {"type": "object"}})]},
     "ChatRequest": _obj({"model": STR, "messages": {"type": "array", "items": {"type": "object"}}},
                         {"stream": BOOL, "max_tokens": INT}),
     "ChatCompletion": _obj({"id": STR, "object": {"const": "chat.completion"}, "model": STR,
@@ -272,6 +284,17 @@ PATHS = {
         "summary": "The same transactions as a streamed CSV file", "parameters": TX_FILTERS[:4],
         "responses": {"200": {"description": "CSV, one row per transaction, columns as the JSON fields",
                               "content": {"text/csv": {"schema": STR}}}, **_errors(400, 401, 403, 503)}}},
+    "/api/v1/me/billing/subscription": {
+        "get": _op("The org's plan, its subscription (next renewal, cancellation, grace) and the plans on sale",
+                   _json(_ref("Subscription")), 403),
+        "post": _op("Subscribe the org (owner): a Stripe Checkout Session in subscription mode; the plan applies "
+                    "when Stripe confirms the payment", _json(_ref("SubscriptionCheckout"), "Created"),
+                    400, 403, 409, 502, body="SubscriptionInput", status=201),
+        "patch": _op("Change plan or the cancellation (owner); applied when Stripe's webhook arrives",
+                     _json(_ref("SubscriptionRequested"), "Requested"), 400, 403, 409, 502,
+                     body="SubscriptionPatch", status=202),
+        "delete": _op("Cancel at the end of the paid period (owner)", _json(_ref("SubscriptionRequested"), "Requested"),
+                      403, 409, 502, status=202)},
     "/api/v1/me/notifications": {"get": _op("The notification center, newest first",
                                             _json(_ref("NotificationList")), 400, params=[
         _query("unread", "true: unread only", {"enum": ["true", "false"]}),

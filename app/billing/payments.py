@@ -5,8 +5,8 @@ event delivered twice, or two events of one payment processed at once, change it
 Success wins over failure whatever their order: a failed top-up that Stripe later reports
 paid is credited; a failure reported after the credit changes nothing.
 
-``HANDLERS`` maps an event type to its handler: subscriptions (``invoice.*``,
-``customer.subscription.*``) add theirs there.
+``HANDLERS`` maps an event type to its handler; subscriptions' (``invoice.*``,
+``customer.subscription.*``) come from app/billing/subscription_events.py.
 """
 import logging
 from dataclasses import dataclass
@@ -17,16 +17,11 @@ from sqlalchemy.orm import Session
 
 from ..events import emitters
 from ..models import LedgerEntry, Organization, Topup, TxStatus, Wallet
-from . import discounts, money, refunds
+from . import discounts, money, refunds, subscription_events
+from .outcome import Outcome
 from .stripe_api import client
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    result: str  # applied / ignored / rejected
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -146,6 +141,8 @@ def store_receipt(topup: Topup, receipt: Receipt | None) -> None:
 # -- Handlers ---------------------------------------------------------------------------------
 
 def session_completed(session: Session, obj: dict) -> Outcome:
+    if obj.get("mode") == "subscription":
+        return subscription_events.checkout_completed(session, obj)
     topup = topup_for_session(session, obj)
     if topup is None:
         return _unknown("checkout session", obj)
@@ -223,6 +220,7 @@ HANDLERS = {
     "payment_intent.payment_failed": intent_failed,
     "charge.refunded": charge_refunded,
     "charge.refund.updated": refund_updated,
+    **subscription_events.HANDLERS,
 }
 # Success events whose PaymentIntent's receipt is fetched before the credit (outside any lock).
 RECEIPT_EVENTS = {

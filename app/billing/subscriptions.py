@@ -6,6 +6,8 @@ never commits, like ``money``. Steps that move or record credits are ledger rows
 seed's types (``subscription_start/renew/cancel/end``) keyed on the caller's
 ``external_id`` (an event or invoice id), so a step delivered twice is applied once.
 Steps that arrive after the subscription ended change nothing (events can come out of order).
+Every step that changes something raises one ``subscription.updated`` event (its ``reason``
+names the step), in the step's transaction.
 
 Life of a subscription:
 - ``start``: the org moves to the plan; the first period's bundled credits are granted.
@@ -49,13 +51,15 @@ def start(session: Session, org_id: int, plan_code: str, *, stripe_subscription_
         return sub
     org = _org(session, org_id)
     plan = _plan(session, plan_code)
+    previous = org.plan.code if org.plan else None
     sub = Subscription(org_id=org.id, plan_id=plan.id, stripe_subscription_id=stripe_subscription_id,
                        cycle=cycle, status=ACTIVE, cancel_at_period_end=False, current_period_end=period_end)
     session.add(sub)
     session.flush()
     _post(session, org, TxType.subscription_start, plan.bundled_credits, external_id, sub,
           f"{plan.name} subscription started")
-    _move(session, org, plan, "subscription_started")
+    _move(session, org, plan)
+    _tell(session, sub, "subscription_started", previous)
     return sub
 
 
@@ -69,8 +73,9 @@ def renew(session: Session, stripe_subscription_id: str, *, period_end: dt.datet
     sub.status, sub.past_due_since = ACTIVE, None
     if sub.current_period_end is None or period_end > sub.current_period_end:
         sub.current_period_end = period_end
-    _post(session, sub.org, TxType.subscription_renew, sub.plan.bundled_credits, external_id, sub,
-          f"{sub.plan.name} subscription renewed")
+    if _post(session, sub.org, TxType.subscription_renew, sub.plan.bundled_credits, external_id, sub,
+             f"{sub.plan.name} subscription renewed"):
+        _tell(session, sub, "renewed")
     session.flush()
     return sub
 
@@ -80,10 +85,12 @@ def change_plan(session: Session, stripe_subscription_id: str, plan_code: str) -
     plan = _plan(session, plan_code)
     if sub.status == ENDED or sub.plan_id == plan.id:
         return sub
+    previous = sub.org.plan.code
     sub.plan_id = plan.id
     session.flush()
     session.refresh(sub, ["plan"])
-    _move(session, sub.org, plan, "plan_changed")
+    _move(session, sub.org, plan)
+    _tell(session, sub, "plan_changed", previous)
     return sub
 
 
@@ -98,6 +105,7 @@ def cancel_at_period_end(session: Session, stripe_subscription_id: str, *, exter
         _post(session, sub.org, TxType.subscription_cancel, 0, external_id, sub,
               f"{sub.plan.name} subscription cancelled at the end of its period")
     session.flush()
+    _tell(session, sub, "cancel_at_period_end" if cancel else "cancel_undone")
     return sub
 
 
@@ -110,8 +118,7 @@ def renewal_failed(session: Session, stripe_subscription_id: str, now: dt.dateti
     sub.status = PAST_DUE
     if first:
         sub.past_due_since = now or utcnow()
-        emitters.subscription_updated(session, sub.org_id, sub.plan.code, sub.plan.code, reason="renewal_failed",
-                                      grace_until=_iso(grace_ends(sub)))
+        _tell(session, sub, "renewal_failed", grace_until=iso(grace_ends(sub)))
     session.flush()
     return sub
 
@@ -123,8 +130,10 @@ def end(session: Session, stripe_subscription_id: str, *, external_id: str,
     if sub.status == ENDED:
         return sub
     sub.status = ENDED
+    previous = sub.org.plan.code
     _post(session, sub.org, TxType.subscription_end, 0, external_id, sub, f"{sub.plan.name} subscription ended")
-    _move(session, sub.org, _plan(session, FREE), reason)
+    _move(session, sub.org, _plan(session, FREE))
+    _tell(session, sub, reason, previous)
     return sub
 
 
@@ -186,6 +195,17 @@ def grace_ends(sub: Subscription) -> dt.datetime | None:
     return None if sub.past_due_since is None else sub.past_due_since + dt.timedelta(days=grace_days())
 
 
+def find(session: Session, stripe_subscription_id: str) -> Subscription | None:
+    """The subscription, locked for this transaction; None if no step of it was applied yet."""
+    return _find(session, stripe_subscription_id, missing_ok=True)
+
+
+def current(session: Session, org_id: int) -> Subscription | None:
+    """The org's subscription that has not ended (the newest, should Stripe hold two)."""
+    return session.scalar(select(Subscription).where(Subscription.org_id == org_id, Subscription.status != ENDED)
+                          .order_by(Subscription.id.desc()).limit(1))
+
+
 def _find(session: Session, stripe_subscription_id: str, missing_ok: bool = False) -> Subscription | None:
     # Locked: two deliveries of steps of one subscription apply one after the other.
     sub = session.scalar(select(Subscription).where(Subscription.stripe_subscription_id == stripe_subscription_id)
@@ -203,12 +223,13 @@ def _org(session: Session, org_id: int) -> Organization:
 
 
 def _note(session: Session, org: Organization, tx_type: TxType, external_id: str, details: dict,
-          credits: int = 0, comment: str | None = None) -> None:
+          credits: int = 0, comment: str | None = None) -> bool:
     """The step's ledger row, once per ``external_id`` (a redelivered step finds it and adds nothing)."""
-    money.post_once(session, money.Posting(wallet_id=org.wallet.id, amount=int(credits), type=tx_type,
+    posted = money.post_once(session, money.Posting(wallet_id=org.wallet.id, amount=int(credits), type=tx_type,
                                            comment=comment, external_id=f"{tx_type.value}:{external_id}",
                                            details=details))
     session.flush()
+    return posted is not None
 
 
 def _plan(session: Session, code: str) -> Plan:
@@ -219,21 +240,27 @@ def _plan(session: Session, code: str) -> Plan:
 
 
 def _post(session: Session, org: Organization, tx_type: TxType, credits: int, external_id: str,
-          sub: Subscription, comment: str) -> None:
-    _note(session, org, tx_type, external_id, {"subscription": sub.stripe_subscription_id,
+          sub: Subscription, comment: str) -> bool:
+    return _note(session, org, tx_type, external_id, {"subscription": sub.stripe_subscription_id,
                                                 "plan": sub.plan.code if sub.plan else None}, credits, comment)
 
 
-def _move(session: Session, org: Organization, plan: Plan, reason: str) -> None:
-    previous = org.plan.code if org.plan else None
-    if previous == plan.code:
+def _move(session: Session, org: Organization, plan: Plan) -> None:
+    if org.plan is not None and org.plan.code == plan.code:
         return
     org.plan = plan
     session.flush()
     # Concurrency, priority and the message window come with the key cache: reload it everywhere.
     keycache.announce_revocation(session)
-    emitters.subscription_updated(session, org.id, plan.code, previous, reason=reason)
 
 
-def _iso(value: dt.datetime | None) -> str | None:
+def _tell(session: Session, sub: Subscription, reason: str, previous: str | None = None, **details) -> None:
+    plan = sub.org.plan.code
+    emitters.subscription_updated(session, sub.org_id, plan, previous or plan, reason=reason,
+                                  subscription=sub.stripe_subscription_id, status=sub.status,
+                                  cancel_at_period_end=bool(sub.cancel_at_period_end),
+                                  current_period_end=iso(sub.current_period_end), **details)
+
+
+def iso(value: dt.datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None

@@ -10,6 +10,7 @@ from .. import memberships
 from ..accounts import add_member, create_org
 from ..billing import topups, trial
 from ..billing.units import credits_to_usd
+from ..events import emitters
 from ..extensions import db
 from ..inputs import InputError
 from ..models import Membership, OrgInvite, OrgRole, TollgateUser, utcnow
@@ -75,6 +76,7 @@ def invite(org_id: int):
         return redirect(url_for("console.members", org_id=org_id))
     audit.record("console.member_invited", target=scope.org,
                  details={"email": email, "role": form.role.data, "invite_id": invitation.id})
+    emitters.member_invited(db.session, org_id, email, form.role.data, invited_by=current_user.id)
     db.session.commit()
     try:
         links.send_invite(invitation, scope.org.name, current_user.email)

@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit
+from ..billing import subscribe
 from ..billing.stripe_api import checkout_origin
 from ..billing.units import credits_to_usd
 from ..extensions import db, limiter
@@ -82,6 +83,10 @@ def _wallet_page(scope, wallet):
                  "csv_url": url_for("console.org_transactions_csv", org_id=org_id),
                  "receipt_base": url_for("console.org_wallet_page", org_id=org_id) + "/receipts"}
         can_topup, plan_bps = scope.can(OrgRole.owner), scope.org.plan.topup_bonus_bps
+        links["plan_box"] = subscribe.describe(db.session, scope.org)
+        links.update(subscribe_url=url_for("console.org_subscribe", org_id=org_id),
+                     change_url=url_for("console.org_change_plan", org_id=org_id),
+                     cancel_url=url_for("console.org_cancel_subscription", org_id=org_id))
     ladder = db.session.scalars(select(BonusTier).order_by(BonusTier.min_amount)).all()
     response = make_response(render_template("console/wallet.html", scope=scope, wallet=wallet, entries=entries,
                                              page=int(page), more=more, can_topup=can_topup, plan_bps=plan_bps,

@@ -18,6 +18,7 @@ import orjson
 from flask import current_app, request
 
 from ..billing import holds
+from ..jobs import cap_alerts
 from ..keys import hash_key
 from ..models.base import utcnow
 from . import catalog, keycache, pricing, validate
@@ -185,6 +186,7 @@ def reserve(call: Call, routes: list) -> None:
         tokens = call.prompt_bound + (0 if call.op == "embeddings" else call.max_output)
         result = holds.reserve(_hold_request(call, tokens))
     if not result.ok:
+        cap_alerts.note_refusal(call.key.key_id, result.error, call.model_name)  # refusals only
         raise refusal(result, tokens)
     call.held = True
     call.wallet_available, call.key_remaining = result.wallet_available, result.key_remaining

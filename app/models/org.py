@@ -21,6 +21,8 @@ class Plan(Model):
     # Credits granted at each paid period of a subscription (app/billing/subscriptions.py).
     bundled_credits: Mapped[int] = mapped_column(Credits, default=0, server_default="0", nullable=False)
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The recurring Stripe price a subscription to this plan is billed at; None = not for sale.
+    stripe_price_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
     def __repr__(self) -> str:

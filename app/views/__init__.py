@@ -11,7 +11,7 @@ CATEGORY_LABELS = {"Dashboards": _l("Dashboards"), "Customers": _l("Customers"),
 MENU_LABELS = {"Overview": _l("Overview"), "Platform metrics": _l("Platform metrics"), "Usage": _l("Usage"),
                "Organizations": _l("Organizations"), "Users": _l("Users"), "Model groups": _l("Model groups"),
                "Available models": _l("Available models"), "Providers": _l("Providers"),
-               "Discounts": _l("Discounts"), "Bonus ladder": _l("Bonus ladder"),
+               "Discounts": _l("Discounts"), "Bonus ladder": _l("Bonus ladder"), "Plans": _l("Plans"),
                "Stripe events": _l("Stripe events"), "Transactions": _l("Transactions"), "Settings": _l("Settings"),
                "Audit log": _l("Audit log"),
                "Unsettled usage": _l("Unsettled usage"), "Gift requests": _l("Gift requests"),
@@ -29,6 +29,7 @@ def register_admin_views(appbuilder) -> None:
     from .llm_models import LlmModelView
     from .orgs import OrgRecordView, OrgView
     from .overview import OverviewView, PlatformMetricsView
+    from .plans import PlanView
     from .providers import ProviderView
     from .request_logs import RequestLogView
     from .settings import SettingsView
@@ -51,7 +52,7 @@ def register_admin_views(appbuilder) -> None:
         (OrgView, "fa-building"), (UserView, "fa-users"),
         (ModelGroupView, "fa-object-group"), (LlmModelView, "fa-cubes"), (ProviderView, "fa-plug"),
         (TransactionView, "fa-exchange"), (GiftRequestView, "fa-gift"), (DiscountView, "fa-tags"),
-        (BonusTierView, "fa-gift"), (StripeEventView, "fa-cc-stripe"),
+        (BonusTierView, "fa-gift"), (PlanView, "fa-list"), (StripeEventView, "fa-cc-stripe"),
         (UnsettledUsageView, "fa-exclamation-triangle"),
         (SettingsView, "fa-cog"), (AuditLogView, "fa-history"),
     ]

@@ -19,13 +19,14 @@ from .org_customers import MEMBER_ROLES, OrgCustomersMixin
 from .csv_export import ExportButtonMixin
 from .org_export import OrgExportMixin
 from .org_detail import detail_context
+from .org_subscription import SubscriptionRoutesMixin
 
-class OrgView(CreditFormsMixin, OrgCustomersMixin, OrgExportMixin, ExportButtonMixin, ModelView):
+class OrgView(CreditFormsMixin, SubscriptionRoutesMixin, OrgCustomersMixin, OrgExportMixin, ExportButtonMixin, ModelView):
     datamodel = MoneyInterface(OrgListing, ("credits", "all_time_credits", "total_spent"))
     route_base = "/admin/orgs"
     class_permission_name = ORGS
     base_permissions = ["can_list", "can_detail", "can_gift", "can_adjust", "can_revoke_key", "can_delete_org",
-                        "can_create_org", "can_members", "can_keys", "can_export"]
+                        "can_create_org", "can_members", "can_keys", "can_export", "can_cancel_subscription"]
     list_template = "admin/orgs_list.html"
     export_params = {"plan": "plan", "status": "status"}
 

@@ -1,9 +1,10 @@
 """Every back-office URL, walked as each platform role: allowed is 200, denied never is."""
 import pytest
+from sqlalchemy import select
 
 from app.billing import money
 from app.extensions import db
-from app.models import TxType
+from app.models import Plan, TxType
 from tests.factories import make_group, make_org, make_user
 
 S, F, AU = "support", "finance", "auditor"
@@ -34,6 +35,8 @@ MATRIX = {
     "/admin/discounts/add": set(),
     "/admin/bonus-ladder/list/": {F, AU},
     "/admin/bonus-ladder/add": set(),
+    "/admin/plans/list/": {F, AU},
+    "/admin/plans/edit/{plan}": set(),
     "/admin/stripe-events/list/": {F, AU},
     "/admin/transactions/list/": {F, AU},
     "/admin/transactions/show/{topup}": {F, AU},
@@ -55,7 +58,8 @@ def targets(db):
     group = make_group()
     topup = money.post(db.session, money.Posting(wallet_id=org.wallet.id, amount=5_000_000, type=TxType.credit_topup))
     db.session.commit()
-    return {"org": org.id, "user": user.id, "group": group.id, "topup": topup.id}
+    plan = db.session.scalar(select(Plan.id).where(Plan.code == "pro"))
+    return {"org": org.id, "user": user.id, "group": group.id, "topup": topup.id, "plan": plan}
 
 
 @pytest.mark.parametrize("role", ["admin", S, F, AU, "anonymous"])

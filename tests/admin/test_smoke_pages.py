@@ -7,7 +7,8 @@ PAGES = ["/admin/", "/admin/platform/", "/admin/usage/", "/admin/usage/?group_by
          "/admin/orgs/list/", "/admin/users/list/", "/admin/groups/list/", "/admin/models/list/",
          "/admin/providers/list/", "/admin/discounts/list/", "/admin/transactions/list/", "/admin/settings/",
          "/admin/audit/list/", "/admin/models/add", "/admin/providers/add", "/admin/groups/add",
-         "/admin/discounts/add", "/admin/bonus-ladder/list/", "/admin/bonus-ladder/add", "/admin/stripe-events/list/"]
+         "/admin/discounts/add", "/admin/bonus-ladder/list/", "/admin/bonus-ladder/add", "/admin/stripe-events/list/",
+         "/admin/plans/list/"]
 
 
 @pytest.mark.embedded

@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Notification, OrgRole, UsageLog
-from tests.payments.conftest import live_app, standin  # noqa: F401 - the Stripe stand-in
+from tests.payments.conftest import live_app, priced_plans, standin  # noqa: F401 - the Stripe stand-in
 from tests.factories import make_key, make_model, make_user
 
 CALLED: set[tuple[str, str]] = set()
@@ -46,7 +46,8 @@ def test_document_is_openapi_3_1_and_its_schemas_are_valid(document):
         jsonschema.Draft202012Validator.check_schema(schema)
 
 
-def test_every_documented_operation_answers_as_documented(client, world, join, document, standin):
+def test_every_documented_operation_answers_as_documented(client, world, join, document, standin,
+                                                          priced_plans):
     CALLED.clear()
     h = world.headers
     chat_body = {"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
@@ -126,6 +127,20 @@ def test_every_documented_operation_answers_as_documented(client, world, join, d
     export = client.get(f"{billing}/transactions.csv", headers=h)
     assert export.status_code == 200 and export.mimetype == "text/csv"
     CALLED.add(("get", f"{billing}/transactions.csv"))
+
+    plan = f"{billing}/subscription"
+    check(document, client.delete(plan, headers=h), "delete", plan)  # 409: nothing to cancel
+    check(document, client.patch(plan, json={"plan": "gold"}, headers=h), "patch", plan)
+    check(document, client.post(plan, json={"plan": "gold"}, headers=h), "post", plan)
+    check(document, client.post(plan, json={"plan": "max"}, headers=viewer), "post", plan)
+    checkout = check(document, client.post(plan, json={"plan": "max"}, headers=h), "post", plan).json
+    standin.pay(checkout["checkout_url"].rsplit("/", 1)[1])
+    check(document, client.post(plan, json={"plan": "max"}, headers=h), "post", plan)  # 409: subscribed
+    check(document, client.get(plan, headers=h), "get", plan)
+    check(document, client.get(plan, headers=viewer), "get", plan)
+    check(document, client.patch(plan, json={"plan": "pro"}, headers=h), "patch", plan)
+    check(document, client.delete(plan, headers=h), "delete", plan)
+    standin.app.extensions["stripe_standin"]["sender"].wait()
 
     documented = {(m, p) for p, ops in document["paths"].items() for m in ops}
     assert documented == CALLED

@@ -57,7 +57,9 @@ def test_start_moves_the_org_to_the_plan_and_grants_its_bundle_once(org):
     assert _ledger(org) == [("subscription_start", PRO_BUNDLE)]
     assert int(redis_conn.client.get(keycache.GENERATION_KEY)) > generation  # gateways reload the plan
     event = db.session.scalar(select(Event).where(Event.type == "subscription.updated"))
-    assert event.data == {"org_id": org.id, "plan": "pro", "previous_plan": "free", "reason": "subscription_started"}
+    assert event.data == {"org_id": org.id, "plan": "pro", "previous_plan": "free", "reason": "subscription_started",
+                          "subscription": "sub_1", "status": "active", "cancel_at_period_end": False,
+                          "current_period_end": "2027-01-01T00:00:00Z"}
 
 
 def test_renewal_grants_the_bundle_once_per_invoice(org):
@@ -175,3 +177,21 @@ def test_dev_plan_moves_are_recorded_with_their_own_types(org):
     assert db.session.get(Organization, org.id).dev_plan.value == "lite"
     with pytest.raises(SubscriptionError, match="dev plan 'ultra'"):
         subscriptions.set_dev_plan(db.session, org.id, "ultra", external_id="e9")
+
+
+def test_every_step_raises_one_subscription_updated_event_naming_it(org):
+    _started(org)
+    subscriptions.renew(db.session, "sub_1", period_end=PERIOD + dt.timedelta(days=31), external_id="in_2")
+    subscriptions.renew(db.session, "sub_1", period_end=PERIOD + dt.timedelta(days=31), external_id="in_2")
+    subscriptions.change_plan(db.session, "sub_1", "max")
+    subscriptions.cancel_at_period_end(db.session, "sub_1", external_id="evt_c")
+    subscriptions.cancel_at_period_end(db.session, "sub_1", external_id="evt_c2")  # already set: no step
+    subscriptions.end(db.session, "sub_1", external_id="evt_end")
+    db.session.commit()
+    rows = db.session.scalars(select(Event).where(Event.type == "subscription.updated")).all()
+    events = {e.data["reason"]: e.data for e in rows}
+    assert len(rows) == 5 and {reason: (data["previous_plan"], data["plan"]) for reason, data in events.items()} == {
+        "subscription_started": ("free", "pro"), "renewed": ("pro", "pro"), "plan_changed": ("pro", "max"),
+        "cancel_at_period_end": ("max", "max"), "subscription_ended": ("max", "free")}
+    assert events["cancel_at_period_end"]["cancel_at_period_end"] is True
+    assert events["subscription_ended"]["status"] == "ended"

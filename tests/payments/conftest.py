@@ -64,3 +64,38 @@ def buyer(db):
     key, secret = make_key(owner, org)
     return SimpleNamespace(owner=owner, org=org, wallet_id=org.wallet.id, key=key,
                            headers={"Authorization": f"Bearer {secret}"})
+
+
+@pytest.fixture
+def priced_plans(db):
+    """Pro and Max on sale at Stripe prices price_pro and price_max (plans are kept between tests: reset after)."""
+    from sqlalchemy import update
+
+    from app.extensions import db as sqla
+    from app.models import Plan
+
+    sqla.session.execute(update(Plan).where(Plan.code.in_(["pro", "max"])).values(stripe_price_id="price_" + Plan.code))
+    sqla.session.commit()
+    yield
+    sqla.session.rollback()
+    sqla.session.execute(update(Plan).values(stripe_price_id=None))
+    sqla.session.commit()
+
+
+def deliver_at_once(url: str, signed: list[tuple[bytes, str]]) -> list[int]:
+    """POST every (body, signature) to Tollgate's webhook at the same moment, one thread each; the statuses."""
+    import threading
+
+    barrier, answers = threading.Barrier(len(signed)), []
+
+    def post(body, signature):
+        barrier.wait()
+        answers.append(requests.post(f"{url}/webhooks/stripe", data=body, timeout=30,
+                                     headers={"Stripe-Signature": signature}).status_code)
+
+    threads = [threading.Thread(target=post, args=pair) for pair in signed]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers

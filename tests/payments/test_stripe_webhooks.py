@@ -1,13 +1,12 @@
 """POST /webhooks/stripe: verified, stored, processed once, in any order, through money.py."""
-import threading
 import time
 
 import pytest
-import requests
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import DiscountCode, Event, LedgerEntry, Notification, StripeEvent, Topup, TxStatus, Wallet
+from tests.payments.conftest import deliver_at_once
 
 TOPUPS = "/api/v1/me/billing/topups"
 WEBHOOK = "/webhooks/stripe"
@@ -77,19 +76,7 @@ def test_concurrent_deliveries_of_both_success_events_credit_once(client, buyer,
     topup = start(client, buyer, "20")
     events = standin.pay(topup["stripe_session_id"], deliver=False)
     signed = [standin.signed(e["id"]) for e in events for _ in range(4)]
-    barrier, answers = threading.Barrier(len(signed)), []
-
-    def deliver(body, signature):
-        barrier.wait()
-        answers.append(requests.post(f"{live_app.url}{WEBHOOK}", data=body, timeout=30,
-                                     headers={"Stripe-Signature": signature}).status_code)
-
-    threads = [threading.Thread(target=deliver, args=pair) for pair in signed]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert answers == [200] * len(signed)
+    assert deliver_at_once(live_app.url, signed) == [200] * len(signed)
     assert balance(buyer) == 21_000_000
     assert db.session.scalar(select(func.count(Event.id)).where(Event.type == "system.payment.received")) == 1
 

@@ -10,11 +10,13 @@ default does) or run it alone::
 API (``Authorization: Bearer sk_...``): POST /v1/checkout/sessions, GET /v1/checkout/sessions/<id>,
 GET /v1/payment_intents/<id>, GET /v1/charges/<id>, POST|GET /v1/refunds, POST /v1/customers, GET /v1/customers/<id>,
 POST /v1/payment_intents (off-session charges of a saved card: Checkout saves one when asked
-with ``payment_intent_data[setup_future_usage]=off_session`` and a customer).
+with ``payment_intent_data[setup_future_usage]=off_session`` and a customer). Checkout in
+subscription mode and GET|POST|DELETE /v1/subscriptions/<id>: see ``subscriptions.py``.
 
 People: GET /pay/<session id> is the hosted payment page (Pay / Decline buttons); paying
 sends ``payment_intent.succeeded`` and ``checkout.session.completed``, declining
-``payment_intent.payment_failed`` and ``checkout.session.expired``, then returns to the
+``payment_intent.payment_failed`` and ``checkout.session.expired`` (a subscription-mode session:
+``checkout.session.completed``, ``customer.subscription.created``, ``invoice.paid``), then returns to the
 session's success or cancel URL. GET /receipts/<charge id> is the charge's receipt.
 
 Control (tests): POST /_control/sessions/<id>/{pay,pay_async,async_succeeded,async_failed,decline}
@@ -30,6 +32,7 @@ import time
 from flask import Flask, Response, jsonify, redirect, render_template_string, request
 
 from .ledger import Ledger, StripeError, public
+from .subscriptions import Subscriptions, add_routes as add_subscription_routes
 from .wire import Sender, decode_form, encode_event, sign
 
 __all__ = ["create_standin_app", "sign", "encode_event"]
@@ -39,6 +42,8 @@ def create_standin_app(*, public_url: str, webhook_url: str | None, webhook_secr
                        api_key_prefix: str = "sk_") -> Flask:
     app = Flask(__name__)
     ledger = Ledger(public_url)
+    subs = Subscriptions(ledger)
+    ledger.subscription_total, ledger.subscription_pay = subs.session_total, subs.pay
     sender = Sender(webhook_url, webhook_secret)
     app.extensions["stripe_standin"] = {"ledger": ledger, "sender": sender}
     api_log: list[dict] = []
@@ -157,6 +162,8 @@ def create_standin_app(*, public_url: str, webhook_url: str | None, webhook_secr
     actions = {"pay": lambda s: ledger.pay(s), "pay_async": lambda s: ledger.pay(s, asynchronous=True),
                "async_succeeded": lambda s: ledger.settle_async(s, True),
                "async_failed": lambda s: ledger.settle_async(s, False), "decline": ledger.decline}
+
+    add_subscription_routes(app, subs, sender, stripe_json, deliver, params)
 
     @app.post("/_control/sessions/<session_id>/<action>")
     def control_session(session_id, action):

@@ -44,10 +44,42 @@ class Ledger:
         self.customers: dict[str, dict] = {}
         self.events: list[dict] = []
         self.decline_off_session = False  # the saved card is declined (expired, blocked...)
+        # Set by the subscriptions module: the total of a subscription-mode session, and paying one.
+        self.subscription_total = None
+        self.subscription_pay = None
 
     # -- Checkout Sessions -------------------------------------------------------------------
 
     def create_session(self, params: dict) -> dict:
+        mode = params.get("mode", "payment")
+        if mode == "subscription":
+            total, currency = self.subscription_total(params), "usd"
+        else:
+            total, currency = self._payment_total(params)
+        for name in ("success_url", "cancel_url"):
+            if not params.get(name):
+                raise StripeError(400, f"Missing required param: {name}.", param=name)
+        session_id = new_id("cs")
+        session = {
+            "id": session_id, "object": "checkout.session", "livemode": False, "created": int(time.time()),
+            "expires_at": int(time.time()) + 86400, "mode": mode,
+            "amount_subtotal": total, "amount_total": total, "currency": currency,
+            "client_reference_id": params.get("client_reference_id"), "customer": params.get("customer"),
+            "customer_email": params.get("customer_email"), "metadata": params.get("metadata") or {},
+            "payment_intent": None, "payment_method_types": params.get("payment_method_types") or ["card"],
+            "payment_status": "unpaid", "status": "open", "subscription": None,
+            "success_url": params["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id),
+            "cancel_url": params["cancel_url"], "url": f"{self.public_url}/pay/{session_id}",
+            "_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata") or {},
+            "_save_card": (params.get("payment_intent_data") or {}).get("setup_future_usage") == "off_session",
+            "_line_items": params.get("line_items") or [],
+            "_subscription_metadata": (params.get("subscription_data") or {}).get("metadata") or {},
+        }
+        with self.lock:
+            self.sessions[session_id] = session
+        return session
+
+    def _payment_total(self, params: dict) -> tuple[int, str]:
         items = params.get("line_items") or []
         if not items:
             raise StripeError(400, "line_items is required in payment mode.", param="line_items")
@@ -63,26 +95,7 @@ class Ledger:
                                   param=f"line_items[{n}][price_data][unit_amount]")
             total += unit * quantity
             currency = data.get("currency", "usd")
-        for name in ("success_url", "cancel_url"):
-            if not params.get(name):
-                raise StripeError(400, f"Missing required param: {name}.", param=name)
-        session_id = new_id("cs")
-        session = {
-            "id": session_id, "object": "checkout.session", "livemode": False, "created": int(time.time()),
-            "expires_at": int(time.time()) + 86400, "mode": params.get("mode", "payment"),
-            "amount_subtotal": total, "amount_total": total, "currency": currency,
-            "client_reference_id": params.get("client_reference_id"), "customer": params.get("customer"),
-            "customer_email": params.get("customer_email"), "metadata": params.get("metadata") or {},
-            "payment_intent": None, "payment_method_types": params.get("payment_method_types") or ["card"],
-            "payment_status": "unpaid", "status": "open",
-            "success_url": params["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id),
-            "cancel_url": params["cancel_url"], "url": f"{self.public_url}/pay/{session_id}",
-            "_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata") or {},
-            "_save_card": (params.get("payment_intent_data") or {}).get("setup_future_usage") == "off_session",
-        }
-        with self.lock:
-            self.sessions[session_id] = session
-        return session
+        return total, currency
 
     def session(self, session_id: str) -> dict:
         with self.lock:
@@ -96,6 +109,8 @@ class Ledger:
             session = self.session(session_id)
             if session["status"] != "open":
                 raise StripeError(400, f"Checkout Session {session_id} is {session['status']}", code="session_not_open")
+            if session["mode"] == "subscription":
+                return self.subscription_pay(session)
             intent = self._intent(session, "processing" if asynchronous else "succeeded")
             if session["_save_card"] and session["customer"] in self.customers:
                 method = new_id("pm")
