@@ -4,7 +4,7 @@ from sqlalchemy import select
 from app.accounts import add_member
 from app.extensions import db
 from app.models import OrgRole
-from tests.console.conftest import _fresh_login_per_request, login, verified_user  # noqa: F401 - shared fixture
+from tests.console.conftest import _fresh_login, login, verified_user  # noqa: F401 - shared fixture
 from tests.factories import make_org
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.billing import subscriptions
 from app.extensions import db
 from app.models import LedgerEntry, Notification, Organization, StripeEvent, Subscription, Wallet, utcnow
-from tests.console.conftest import _fresh_login_per_request  # noqa: F401 - two signed-in clients in one test
+from tests.console.conftest import _fresh_login  # noqa: F401 - two signed-in clients in one test
 from tests.factories import make_key, make_org, make_user
 from tests.payments.conftest import deliver_at_once
 

@@ -5,7 +5,7 @@ import datetime as dt
 from app.billing import subscriptions
 from app.extensions import db, redis_conn
 from app.models import Event
-from tests.console.conftest import _fresh_login_per_request, inbox, login, verified_user  # noqa: F401
+from tests.console.conftest import _fresh_login, inbox, login, verified_user  # noqa: F401
 from tests.factories import make_key, make_org
 from tests.gateway.conftest import _fresh_gateway_caches, mock_upstream, world  # noqa: F401
 from tests.webhooks.conftest import run_worker
