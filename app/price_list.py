@@ -38,7 +38,8 @@ class Offer:
 def offers(actor: Actor) -> list[Offer]:
     """Every model ``actor`` may call, by id, priced for them."""
     cat = catalog.current()
-    caller = SimpleNamespace(granted_groups=actor.granted_groups, plan_id=actor.plan_id, allowed_models=frozenset())
+    caller = SimpleNamespace(granted_groups=actor.granted_groups, public_groups=actor.public_groups,
+                             plan_id=actor.plan_id, allowed_models=frozenset())
     models = cat.callable_models(caller)
     ids = [m.id for m in models]
     shown = {row.id: row for row in db.session.execute(

@@ -4,7 +4,7 @@ rq-dashboard has no authentication of its own: every request to it passes ``_adm
 first. Its buttons (retry, delete, empty) post with jQuery, which sends X-Requested-With;
 a cross-site form cannot, so that header stands in for the CSRF token it does not send.
 """
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, redirect, request
 
 URL_PREFIX = "/admin/rq"
 
@@ -29,7 +29,7 @@ def _admins_only():
     from flask_login import current_user
 
     if not current_user.is_authenticated:
-        return redirect(url_for("AuthDBView.login", next=request.full_path))
+        return redirect(current_app.appbuilder.get_url_for_login_with(request.full_path))
     admin = current_app.config["AUTH_ROLE_ADMIN"]
     if not any(role.name == admin for role in current_user.roles):
         abort(403)

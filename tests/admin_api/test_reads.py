@@ -62,10 +62,11 @@ def _usage(org_id, hours_ago, requests, errors, prompt, completion, cost, model=
 
 def test_org_metrics_sum_the_rollup_inside_the_window_only(client, token_for):
     org, other = make_org(), make_org()
-    _usage(org.id, 0, 10, 1, 100, 50, 3_000)
+    # Hours 0 and 1 are read from the raw request log (the live tail), so rollup rows start at 2.
+    _usage(org.id, 2, 10, 1, 100, 50, 3_000)
     _usage(org.id, 5, 30, 3, 300, 150, 9_000, model="m-2")
     _usage(org.id, 24 * 10, 1000, 0, 1, 1, 1)  # outside 7d
-    _usage(other.id, 0, 7, 7, 7, 7, 7)
+    _usage(other.id, 2, 7, 7, 7, 7, 7)
     db.session.commit()
 
     response = client.get(f"/api/v1/admin/metrics/orgs/{org.id}?window=7d", headers=token_for("Support"))
@@ -80,8 +81,8 @@ def test_org_metrics_sum_the_rollup_inside_the_window_only(client, token_for):
 
 def test_platform_metrics_count_every_org(client, token_for):
     first, second = make_org(), make_org()
-    _usage(first.id, 1, 10, 0, 10, 10, 100)
-    _usage(second.id, 2, 10, 5, 10, 10, 100)
+    _usage(first.id, 2, 10, 0, 10, 10, 100)
+    _usage(second.id, 3, 10, 5, 10, 10, 100)
     db.session.commit()
 
     body = client.get("/api/v1/admin/metrics/platform?window=1d", headers=token_for("Finance")).get_json()

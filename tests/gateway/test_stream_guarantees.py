@@ -13,7 +13,6 @@ from app.billing import mirror, settlement
 from app.extensions import db
 from app.gateway import catalog, pricing
 from app.models import ApiKey, Wallet
-from app.views.base import usd
 from tests.admin.conftest import admin_client, admin_user  # noqa: F401 - fixtures
 from tests.factories import make_key
 
@@ -112,4 +111,5 @@ def test_lifetime_spent_grows_by_each_flushed_charge(client, world, mock_upstrea
     account = client.get("/api/v1/me/account", headers=world.headers).json
     assert account["balance"]["lifetime_spent_usd"] == 0.000084
     page = admin_client.get(f"/admin/orgs/{world.org.id}/").get_data(as_text=True)
-    assert f"Total spent: {usd(84)}" in " ".join(page.split())
+    # Shown to the cent, with the exact credits on hover.
+    assert "Total spent: <span title='84 credits'>$0.00</span>" in " ".join(page.split())

@@ -57,5 +57,5 @@ def test_back_office_export_carries_the_price_and_stripe_payment(client, buyer, 
     standin.pay(paid["stripe_session_id"])
     export = _role_client(app, "Finance").get(f"/admin/transactions/export.csv?wallet_id={buyer.wallet_id}")
     [row] = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
-    assert row["price_usd"] == "$20.00" and row["amount_usd"] == "$21.00"
+    assert row["price_usd"] == "20.00" and row["amount_usd"] == "21.00" and row["amount_credits"] == "21000000"
     assert row["stripe_payment_intent_id"].startswith("pi_test_")
