@@ -115,3 +115,16 @@ def soft_delete_org(org: Organization) -> list[int]:
 def org_status_changed() -> None:
     """A paused or reactivated org: gateways re-read its keys' status at commit."""
     keycache.announce_revocation(db.session)
+
+
+def apply_status(org: Organization, before: str | None) -> None:
+    """An org's status edited (screens or admin API): "deleted" is the soft delete, any other
+    change reaches the gateways' key caches at once; nothing happens when it did not change."""
+    status = OrgStatus(getattr(org.status, "value", org.status))
+    if before == status.value:
+        return
+    if status == OrgStatus.deleted:
+        soft_delete_org(org)
+    else:
+        org.deleted_at = None
+        org_status_changed()

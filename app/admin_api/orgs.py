@@ -85,11 +85,4 @@ class OrgRecordApi(AuditedRestApi):
     def pre_update(self, item):
         before = g.get("audit_before", {})
         super().pre_update(item)
-        if before.get("status") != item.status.value:
-            # The same consequences as the screens' status change: keys revoked on delete,
-            # and the gateways' key caches told at once either way.
-            if item.status == OrgStatus.deleted:
-                accounts.soft_delete_org(item)
-            else:
-                item.deleted_at = None
-                accounts.org_status_changed()
+        accounts.apply_status(item, before.get("status"))  # the screens' consequences too

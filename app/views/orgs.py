@@ -119,15 +119,7 @@ class OrgRecordView(AuditedModelView):
         before_plan = g.get("audit_before", {}).get("plan")
         before_status = g.get("audit_before", {}).get("status")
         super().pre_update(item)
-        status = OrgStatus(getattr(item.status, "value", item.status))
-        if before_status != status.value:
-            # Setting "deleted" here is the same soft delete as the delete page; any other
-            # status change must reach the gateways' key caches at once too.
-            if status == OrgStatus.deleted:
-                accounts.soft_delete_org(item)
-            else:
-                item.deleted_at = None
-                accounts.org_status_changed()
+        accounts.apply_status(item, before_status)  # "deleted" is the delete page's soft delete
         if before_plan != item.plan.code:
             audit.record("org.plan_change", item, {"before": {"plan": before_plan}, "after": {"plan": item.plan.code}})
 
