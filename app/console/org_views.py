@@ -164,13 +164,14 @@ def transfer_ownership(org_id: int, membership_id: int):
 def org_settings(org_id: int):
     scope = org_scope(org_id, *MANAGERS)
     org = scope.org
-    form = OrgSettingsForm()
+    form = OrgSettingsForm(retention_days=org.retention_days)
     if form.validate_on_submit() and _auto_recharge_valid(form, scope):
         before = audit.snapshot(org, SETTINGS_AUDITED)
         org.low_balance_threshold = getattr(form.low_balance_usd, "credits", None)
         org.low_balance_email = (form.low_balance_email.data or "").strip().lower() or None
         org.auto_recharge_threshold = getattr(form.auto_recharge_threshold_usd, "credits", None)
         org.auto_recharge_amount = getattr(form.auto_recharge_amount_usd, "credits", None)
+        org.retention_days = form.retention_days.data
         audit.record("console.org_settings_changed", target=org,
                      details=audit.changes(before, audit.snapshot(org, SETTINGS_AUDITED)))
         db.session.commit()
@@ -184,7 +185,8 @@ def org_settings(org_id: int):
     return render_template("console/org_settings.html", scope=scope, form=form), 400 if form.errors else 200
 
 
-SETTINGS_AUDITED = ["low_balance_threshold", "low_balance_email", "auto_recharge_threshold", "auto_recharge_amount"]
+SETTINGS_AUDITED = ["low_balance_threshold", "low_balance_email", "auto_recharge_threshold", "auto_recharge_amount",
+                    "retention_days"]
 
 
 def _auto_recharge_valid(form: OrgSettingsForm, scope) -> bool:
