@@ -88,11 +88,15 @@ def create(actor: Actor, fields: dict) -> tuple[ApiKey, str]:
     Returns (key, secret); the secret is shown this once and never stored.
     """
     _may_change(actor)
+    if not isinstance(fields, dict):
+        raise KeyInputError("body", "the body must be a JSON object")
     fields = dict(fields)
     owner_id = fields.pop("user_id", None)
-    values = key_fields.parse(actor, fields, creating=True)
-    owner = db.session.get(TollgateUser, _owner_for(actor, owner_id))
     org = db.session.get(Organization, actor.org_id) if actor.org_id is not None else None
+    # The org's default caps fill what the creator left out; a value sent, null included, wins.
+    defaults = {k: v for k, v in ((org.key_defaults or {}) if org else {}).items() if k in key_fields.DEFAULTABLE}
+    values = key_fields.parse(actor, {**defaults, **fields}, creating=True)
+    owner = db.session.get(TollgateUser, _owner_for(actor, owner_id))
     name = values.pop("name")
     key, secret = create_api_key(owner, name, org=org, **values)
     return key, secret

@@ -24,6 +24,8 @@ LIMITS = ("rpm_limit", "tpm_limit")
 FIELDS = ("name", "allowed_models", "model_caps_usd", "project_id", "expires_at", "expires_in_days",
           *USD_CAPS, *LIMITS)
 MAX_DAYS = 3650
+# Settings an org may give every new key whose creator leaves them out (Organization.key_defaults).
+DEFAULTABLE = ("per_request_cap_usd", "rpm_limit", "tpm_limit", "cap_1d_usd")
 
 
 KeyInputError = InputError

@@ -115,6 +115,29 @@ SCHEMAS = {
     "SubscriptionCheckout": _obj({"status": {"const": "checkout"}, "plan": STR, "checkout_url": STR}),
     "SubscriptionRequested": {"allOf": [_ref("Subscription"), _obj({"status": {"const": "requested"},
                                                                     "requested": {"type": "object"}})]},
+    "WebhookEndpoint": _obj({
+        "id": INT, "url": STR, "events": {"oneOf": [{"const": "*"}, {"type": "array", "items": STR}],
+                                          "description": "\"*\": every event, including types added later"},
+        "description": _null("string"), "active": BOOL,
+        "disabled_at": {**TIME, "description": "Set when persistent failures disabled the endpoint"},
+        "created_at": TIME}),
+    "NewWebhookEndpoint": {"allOf": [_ref("WebhookEndpoint"), _obj({"secret": {
+        "type": "string", "description": "The signing secret (HMAC-SHA256, see docs/webhooks.md); shown in this "
+                                         "answer only"}})]},
+    "WebhookEndpointList": _obj({"data": {"type": "array", "items": _ref("WebhookEndpoint")}}),
+    "WebhookInput": _obj({}, {"url": {"type": "string", "maxLength": 1024, "description": "http(s); required to "
+                                      "create; its host must resolve to public addresses at delivery time"},
+                              "events": {"oneOf": [{"const": "*"}, {"type": "array", "items": STR, "minItems": 1}]},
+                              "description": {"type": ["string", "null"], "maxLength": 500}, "active": BOOL},
+                         extra=False),
+    "WebhookDelivery": _obj({
+        "id": INT, "event_id": STR, "event_type": STR, "status": {"enum": ["pending", "delivered", "failed"]},
+        "attempts": INT, "response_code": _null("integer"), "last_error": _null("string"),
+        "next_attempt_at": TIME, "delivered_at": TIME, "created_at": TIME,
+        "attempt_log": {"type": "array", "items": _obj({
+            "at": TIME, "response_code": _null("integer"), "latency_ms": _null("integer"),
+            "error": _null("string"), "response_excerpt": _null("string")})}}),
+    "WebhookDeliveryList": _obj({"data": {"type": "array", "items": _ref("WebhookDelivery")}, "has_more": BOOL}),
     "ChatRequest": _obj({"model": STR, "messages": {"type": "array", "items": {"type": "object"}}},
                         {"stream": BOOL, "max_tokens": INT}),
     "ChatCompletion": _obj({"id": STR, "object": {"const": "chat.completion"}, "model": STR,
@@ -190,6 +213,9 @@ TX_FILTERS = [
     _query("after", "next_after of the previous page", INT), _query("limit", "1-200 (50)", INT)]
 
 TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": STR}
+ENDPOINT_ID = {"name": "endpoint_id", "in": "path", "required": True, "schema": INT}
+DELIVERY_ID = {"name": "delivery_id", "in": "path", "required": True, "schema": INT}
+HOOKS = "/api/v1/me/webhooks"
 
 
 def _binary(media_type: str, description: str) -> dict:
@@ -302,6 +328,30 @@ PATHS = {
     "/api/v1/me/notifications/{notification_id}/read": {"post": _op(
         "Mark a notification read", _json(_ref("Notification")), 404,
         params=[{"name": "notification_id", "in": "path", "required": True, "schema": INT}])},
+    HOOKS: {
+        "get": _op("The webhook endpoints of the key's org (owner/admin) or of the individual",
+                   _json(_ref("WebhookEndpointList")), 403),
+        "post": _op("Add an endpoint; its signing secret is in this response only",
+                    _json(_ref("NewWebhookEndpoint"), "Created"), 400, 403, body="WebhookInput", status=201)},
+    HOOKS + "/{endpoint_id}": {
+        "get": _op("One endpoint", _json(_ref("WebhookEndpoint")), 403, 404, params=[ENDPOINT_ID]),
+        "patch": _op("Change an endpoint; active: true re-enables one that failures disabled",
+                     _json(_ref("WebhookEndpoint")), 400, 403, 404, body="WebhookInput", params=[ENDPOINT_ID]),
+        "delete": _op("Delete an endpoint and its delivery log", {"description": "Deleted"}, 403, 404,
+                      params=[ENDPOINT_ID], status=204)},
+    HOOKS + "/{endpoint_id}/rotate-secret": {"post": _op(
+        "A new signing secret, in this response only; the old one stops signing at once",
+        _json(_ref("NewWebhookEndpoint")), 403, 404, params=[ENDPOINT_ID])},
+    HOOKS + "/{endpoint_id}/test": {"post": _op(
+        "Send a webhook.test event to this endpoint now", _json(_ref("WebhookDelivery"), "Queued"), 403, 404, 409,
+        params=[ENDPOINT_ID], status=202)},
+    HOOKS + "/{endpoint_id}/deliveries": {"get": _op(
+        "The endpoint's deliveries, newest first, each with its attempts", _json(_ref("WebhookDeliveryList")),
+        400, 403, 404, params=[ENDPOINT_ID, _query("before", "the last id of the previous page", INT),
+                               _query("limit", "1-100 (20)", INT)])},
+    HOOKS + "/{endpoint_id}/deliveries/{delivery_id}/replay": {"post": _op(
+        "Send the delivery's event again (same event id) as a new delivery", _json(_ref("WebhookDelivery"), "Queued"),
+        403, 404, 409, params=[ENDPOINT_ID, DELIVERY_ID], status=202)},
 }
 
 DOCUMENT = {

@@ -2,9 +2,9 @@
 from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField)
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField,
+                     StringField, TextAreaField)
+from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length, NumberRange, Optional, ValidationError
 
 from ..billing.units import usd_to_credits
 from ..events import EVENT_TYPES
@@ -14,6 +14,8 @@ from ..signin.passwords import form_rule as password_rules
 ROLE_CHOICES = [(r.value, r.value) for r in (OrgRole.admin, OrgRole.member, OrgRole.viewer)]
 MAX_THRESHOLD_CREDITS = 1_000_000 * 1_000_000
 LANGUAGES = [("en", "English"), ("zh", "简体中文")]
+# Days an org's usage logs are kept (app/jobs/retention.py): the default, and extended archiving.
+RETENTION_DAYS = (30, 90, 365)
 
 
 def _email_field():
@@ -104,6 +106,20 @@ class OrgSettingsForm(FlaskForm):
                                               description=_l("Empty: auto-recharge off. Owners only."))
     auto_recharge_amount_usd = StringField(_l("Auto-recharge amount (USD)"), validators=[Optional(), _usd],
                                            description=_l("Charged on the card saved at your last top-up."))
+    # Not posted: the view passes the org's current value, so a form without it changes nothing.
+    retention_days = SelectField(
+        _l("Keep usage logs for"), coerce=int, validate_choice=False,
+        choices=[(30, _l("30 days")), (90, _l("90 days (extended archiving)")), (365, _l("365 days (extended archiving)"))],
+        validators=[AnyOf(RETENTION_DAYS, message="log retention must be 30, 90 or 365 days")],
+        description=_l("Older logs are purged; usage charts keep their daily totals."))
+    # Default caps of the org's new keys (Organization.key_defaults); empty: no default.
+    default_per_request_cap_usd = StringField(_l("New keys: per-request cap (USD)"), validators=[Optional(), _usd],
+                                              description=_l("Applied when a key is created without its own."))
+    default_rpm_limit = IntegerField(_l("New keys: requests per minute"),
+                                     validators=[Optional(), NumberRange(min=1, max=10**9)])
+    default_tpm_limit = IntegerField(_l("New keys: tokens per minute"),
+                                     validators=[Optional(), NumberRange(min=1, max=10**12)])
+    default_cap_1d_usd = StringField(_l("New keys: spending cap per rolling day (USD)"), validators=[Optional(), _usd])
 
 
 class WebhookForm(FlaskForm):

@@ -5,7 +5,7 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, key_fields
 from .. import memberships
 from ..accounts import add_member, create_org
 from ..billing import topups, trial
@@ -164,13 +164,15 @@ def transfer_ownership(org_id: int, membership_id: int):
 def org_settings(org_id: int):
     scope = org_scope(org_id, *MANAGERS)
     org = scope.org
-    form = OrgSettingsForm()
+    form = OrgSettingsForm(retention_days=org.retention_days)
     if form.validate_on_submit() and _auto_recharge_valid(form, scope):
         before = audit.snapshot(org, SETTINGS_AUDITED)
         org.low_balance_threshold = getattr(form.low_balance_usd, "credits", None)
         org.low_balance_email = (form.low_balance_email.data or "").strip().lower() or None
         org.auto_recharge_threshold = getattr(form.auto_recharge_threshold_usd, "credits", None)
         org.auto_recharge_amount = getattr(form.auto_recharge_amount_usd, "credits", None)
+        org.retention_days = form.retention_days.data
+        org.key_defaults = _key_defaults(form)
         audit.record("console.org_settings_changed", target=org,
                      details=audit.changes(before, audit.snapshot(org, SETTINGS_AUDITED)))
         db.session.commit()
@@ -181,10 +183,21 @@ def org_settings(org_id: int):
         form.low_balance_email.data = org.low_balance_email
         form.auto_recharge_threshold_usd.data = _usd_text(org.auto_recharge_threshold)
         form.auto_recharge_amount_usd.data = _usd_text(org.auto_recharge_amount)
+        for name, value in (org.key_defaults or {}).items():
+            getattr(form, f"default_{name}").data = value
     return render_template("console/org_settings.html", scope=scope, form=form), 400 if form.errors else 200
 
 
-SETTINGS_AUDITED = ["low_balance_threshold", "low_balance_email", "auto_recharge_threshold", "auto_recharge_amount"]
+SETTINGS_AUDITED = ["low_balance_threshold", "low_balance_email", "auto_recharge_threshold", "auto_recharge_amount",
+                    "retention_days", "key_defaults"]
+
+
+def _key_defaults(form: OrgSettingsForm) -> dict | None:
+    """The filled default-cap boxes, in the shape key_fields.parse takes (USD as decimal strings)."""
+    values = {name: getattr(form, f"default_{name}").data for name in key_fields.DEFAULTABLE}
+    for name in ("per_request_cap_usd", "cap_1d_usd"):
+        values[name] = _usd_text(getattr(form[f"default_{name}"], "credits", None)) or None
+    return {name: value for name, value in values.items() if value is not None} or None
 
 
 def _auto_recharge_valid(form: OrgSettingsForm, scope) -> bool:

@@ -1,7 +1,7 @@
 """Organizations, their projects and members, and the plans they subscribe to."""
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Credits, DevPlan, Model, OrgRole, OrgStatus, TimestampMixin, str_enum
@@ -44,6 +44,9 @@ class Organization(TimestampMixin, Model):
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Days of raw usage logs kept (30, or 90 / 365 with extended archiving); rollups keep the rest.
     retention_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30", nullable=False)
+    # Settings a new key of the org gets when its creator leaves them out, as /me/keys takes them
+    # (key_fields.DEFAULTABLE), e.g. {"rpm_limit": 60, "cap_1d_usd": "10"}.
+    key_defaults: Mapped[dict | None] = mapped_column(JSON)
     # Set with status "deleted": the org leaves the lists, its wallet and ledger stay.
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 

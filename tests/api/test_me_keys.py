@@ -262,3 +262,15 @@ def test_list_pages_with_after_and_filters_by_status(client, world):
 def test_keys_endpoints_need_a_key(client, world):
     resp = client.get("/api/v1/me/keys")
     assert resp.status_code == 401 and resp.json["error"]["type"] == "authentication_error"
+
+
+def test_a_new_key_takes_the_orgs_default_caps_unless_the_caller_sends_them(client, world):
+    world.org.key_defaults = {"per_request_cap_usd": "0.5", "rpm_limit": 60, "tpm_limit": 20000, "cap_1d_usd": "10"}
+    db.session.commit()
+    plain = create(client, world.headers)
+    assert plain.status_code == 201, plain.json
+    assert (plain.json["per_request_cap_usd"], plain.json["rpm_limit"], plain.json["tpm_limit"],
+            plain.json["cap_1d_usd"]) == (0.5, 60, 20000, 10.0)
+    # An explicit value wins, null ("no cap") included.
+    own = create(client, world.headers, rpm_limit=5, cap_1d_usd=None).json
+    assert (own["per_request_cap_usd"], own["rpm_limit"], own["tpm_limit"], own["cap_1d_usd"]) == (0.5, 5, 20000, None)

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Notification, OrgRole, UsageLog
 from tests.payments.conftest import live_app, priced_plans, standin  # noqa: F401 - the Stripe stand-in
 from tests.factories import make_key, make_model, make_user
+from tests.webhooks.conftest import receiver  # noqa: F401 - a real HTTP receiver on a thread
 
 CALLED: set[tuple[str, str]] = set()
 
@@ -27,6 +28,10 @@ def check(document, resp, method: str, path: str):
     operation = document["paths"][path][method]
     documented = operation["responses"].get(str(resp.status_code))
     assert documented, f"{method.upper()} {path} answered {resp.status_code}, which is not documented"
+    if "content" not in documented:  # e.g. 204: nothing to answer
+        assert resp.data == b"", f"{method.upper()} {path} answered a body where none is documented"
+        CALLED.add((method, path))
+        return resp
     if "application/json" not in documented["content"]:  # a file: its type is what is documented
         [media_type] = documented["content"]
         assert fnmatch.fnmatch(resp.mimetype, media_type), f"{method.upper()} {path} answered {resp.mimetype}"
@@ -46,8 +51,8 @@ def test_document_is_openapi_3_1_and_its_schemas_are_valid(document):
         jsonschema.Draft202012Validator.check_schema(schema)
 
 
-def test_every_documented_operation_answers_as_documented(client, world, join, document, standin,
-                                                          priced_plans):
+def test_every_documented_operation_answers_as_documented(app, client, world, join, document, standin,
+                                                          priced_plans, receiver, monkeypatch):
     CALLED.clear()
     h = world.headers
     chat_body = {"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
@@ -142,6 +147,10 @@ def test_every_documented_operation_answers_as_documented(client, world, join, d
     check(document, client.delete(plan, headers=h), "delete", plan)
     standin.app.extensions["stripe_standin"]["sender"].wait()
 
+    # Jobs run inline here, so a test event reaches the receiver before the call answers.
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOWED_NETWORKS", ["127.0.0.1/32"])
+    _check_webhooks(client, world, document, receiver, viewer)
+
     documented = {(m, p) for p, ops in document["paths"].items() for m in ops}
     assert documented == CALLED
 
@@ -176,6 +185,35 @@ def _check_media(client, world, document):
     other = {"Authorization": f"Bearer {stranger}"}
     check(document, client.get(f"/api/v1/me/tasks/{task['id']}", headers=other), "get", one)
     check(document, client.get(f"/api/v1/me/tasks/{task['id']}/content", headers=other), "get", content)
+
+
+def _check_webhooks(client, world, document, receiver, viewer):
+    h, hooks = world.headers, "/api/v1/me/webhooks"
+    one, deliveries = f"{hooks}/{{endpoint_id}}", f"{hooks}/{{endpoint_id}}/deliveries"
+    replay = f"{deliveries}/{{delivery_id}}/replay"
+    made = check(document, client.post(hooks, json={"url": receiver.url, "events": ["key.created"],
+                                                    "description": "doc"}, headers=h), "post", hooks).json
+    check(document, client.post(hooks, json={"url": "ftp://example.test/hook"}, headers=h), "post", hooks)
+    check(document, client.post(hooks, json={"url": receiver.url}, headers=viewer), "post", hooks)
+    check(document, client.get(hooks, headers=h), "get", hooks)
+    check(document, client.get(hooks, headers=viewer), "get", hooks)
+    url = f"{hooks}/{made['id']}"
+    check(document, client.get(url, headers=h), "get", one)
+    check(document, client.get(f"{hooks}/999999", headers=h), "get", one)
+    check(document, client.patch(url, json={"events": "*", "description": None}, headers=h), "patch", one)
+    check(document, client.patch(url, json={"events": ["no.such.event"]}, headers=h), "patch", one)
+    check(document, client.post(f"{url}/rotate-secret", headers=h), "post", f"{hooks}/{{endpoint_id}}/rotate-secret")
+    sent = check(document, client.post(f"{url}/test", headers=h), "post", f"{hooks}/{{endpoint_id}}/test").json
+    assert receiver.event_ids() == [sent["event_id"]]
+    listed = check(document, client.get(f"{url}/deliveries", headers=h), "get", deliveries).json
+    assert listed["data"][0]["status"] == "delivered" and listed["data"][0]["attempt_log"]
+    check(document, client.get(f"{url}/deliveries?limit=0", headers=h), "get", deliveries)
+    check(document, client.post(f"{url}/deliveries/{sent['id']}/replay", headers=h), "post", replay)
+    check(document, client.post(f"{url}/deliveries/999999/replay", headers=h), "post", replay)
+    check(document, client.patch(url, json={"active": False}, headers=h), "patch", one)
+    check(document, client.post(f"{url}/test", headers=h), "post", f"{hooks}/{{endpoint_id}}/test")  # 409
+    check(document, client.delete(url, headers=h), "delete", one)
+    check(document, client.delete(url, headers=h), "delete", one)
 
 
 def test_reference_page_lists_every_operation_without_external_assets(client, document):
