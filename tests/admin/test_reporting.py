@@ -184,3 +184,22 @@ def test_transactions_list_filters_by_wallet_id_in_the_url(finance_client):
     first, second = make_org("First", balance_usd="1"), make_org("Second", balance_usd="2")
     html = finance_client.get(f"/admin/transactions/list/?_flt_0_wallet={second.wallet.id}").get_data(as_text=True)
     assert "$2.00" in html and "$1.00" not in html
+
+
+@pytest.mark.embedded
+def test_org_metrics_in_one_pass_agree_with_the_totals_query(db):
+    org, user, key = _setup()
+    other_key, _ = make_key(user, org=org, name="second")
+    for k, model, cost in [(key, "cheap", 10), (key, "dear", 5_000), (other_key, "dear", 2_000), (other_key, "mid", 300)]:
+        _usage(org, user, k, model=model, cost=cost)
+    _usage(org, user, key, model="cheap", status="error", cost=1, when=utcnow() - dt.timedelta(days=3))
+    db.session.commit()
+    now = utcnow()
+    rollups.rebuild_range(db.session, now - dt.timedelta(days=4), now - dt.timedelta(hours=2))
+    db.session.commit()
+    figures = metrics.org_metrics(org.id, "7d", top=2)
+    assert figures["totals"] == metrics.totals("7d", org.id)
+    assert (figures["totals"]["requests"], figures["totals"]["errors"], figures["totals"]["total_cost"]) == (5, 1, 7_311)
+    assert [(m["model"], m["total_cost"], m["requests"]) for m in figures["top_models"]] == [("dear", 7_000, 2),
+                                                                                           ("mid", 300, 1)]
+    assert sum(p["total_cost"] for p in figures["projects"].values()) == 7_311
