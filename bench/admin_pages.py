@@ -155,7 +155,7 @@ def main() -> None:
         db.session.commit()
         rolled = time.perf_counter() - t0
         counts = {t: db.session.scalar(sa.text(f"SELECT count(*) FROM {t}"))
-                  for t in ("organizations", "ab_user", "api_keys", "usage_logs", "usage_hourly", "usage_daily")}
+                  for t in ("organizations", "ab_user", "api_keys", "usage_logs", "usage_hourly", "usage_daily", "usage_daily_org_model")}
         results = time_pages(app, org_id=1)
         if args.console:
             results += console_seed.time_pages(app, lambda username: _login(app, username))

@@ -50,10 +50,11 @@ class MetricsApi(BaseApi):
             return self.response_400(message={"window": [f"one of: {_WINDOWS}"]})
         if db.session.get(Organization, pk) is None:
             return self.response_404()
-        projects = metrics.org_projects(pk, window)
-        return self.response(200, org_id=pk, window=window, totals=_figures(metrics.org_totals(pk, window)),
-                             top_models=[{"model": r["model"], **_figures(r)} for r in metrics.org_top_models(pk, window)],
-                             projects=[{"project_id": project_id, **_figures(r)} for project_id, r in projects.items()])
+        figures = metrics.org_metrics(pk, window)
+        return self.response(200, org_id=pk, window=window, totals=_figures(figures["totals"]),
+                             top_models=[{"model": r["model"], **_figures(r)} for r in figures["top_models"]],
+                             projects=[{"project_id": project_id, **_figures(r)}
+                                       for project_id, r in figures["projects"].items()])
 
     @expose("/platform", methods=["GET"])
     @protect()

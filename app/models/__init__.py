@@ -11,7 +11,7 @@ from .notify import Event, Notification, WebhookAttempt, WebhookDelivery, Webhoo
 from .payments import BonusTier, StripeEvent, Topup
 from .org import Membership, Organization, OrgInvite, Plan, Project
 from .signin import OrgSso, Passkey, RecoveryCode, UserIdentity
-from .rollup import LedgerDaily, OrgListing, PlatformSetting, UsageDaily, UsageHourly
+from .rollup import LedgerDaily, OrgListing, PlatformSetting, UsageDaily, UsageDailyOrgModel, UsageHourly
 from .response import StoredResponse
 from .task import AsyncTask
 from .unsettled import UnsettledUsage
@@ -26,7 +26,7 @@ __all__ = [
     "UserAllowedGroup", "UserPublicGroup", "model_group_members", "model_plans", "Event", "Notification", "WebhookAttempt",
     "WebhookDelivery", "WebhookEndpoint", "Membership", "Organization", "OrgInvite", "Plan", "Project",
     "AsyncTask", "StoredResponse", "UnsettledUsage", "UsageLog", "TollgateUser", "LedgerEntry", "Wallet",
-    "LedgerDaily", "OrgListing", "OrgSso", "Passkey", "RecoveryCode", "UserIdentity", "PlatformSetting", "UsageDaily",
+    "LedgerDaily", "OrgListing", "OrgSso", "Passkey", "RecoveryCode", "UserIdentity", "PlatformSetting", "UsageDaily", "UsageDailyOrgModel",
     "UsageHourly",
     "BonusTier", "StripeEvent", "Topup",
     "GiftRequest", "GiftStatus",

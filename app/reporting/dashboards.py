@@ -5,7 +5,7 @@ from sqlalchemy import Date, func, select
 
 from ..extensions import db
 from .live import usage_source
-from ..models import (ApiKey, LedgerDaily, Organization, Subscription, TollgateUser, TxType, UsageDaily,
+from ..models import (ApiKey, LedgerDaily, Organization, Subscription, TollgateUser, TxType, UsageDailyOrgModel,
                       Wallet)
 
 REVENUE_TYPES = [TxType.credit_topup.value, TxType.subscription_start.value, TxType.subscription_renew.value,
@@ -65,7 +65,7 @@ def platform_totals() -> dict:
         "subscriptions": db.session.scalar(select(func.count(Subscription.id)).where(Subscription.status == "active")),
         "active_keys": db.session.scalar(select(func.count(ApiKey.id)).where(ApiKey.status == "active")),
         # Usage the upstreams reported beyond the holds that capped the charges (usage_logs.unbilled_cost).
-        "losses": db.session.scalar(select(func.coalesce(func.sum(UsageDaily.unbilled_cost), 0))),
+        "losses": db.session.scalar(select(func.coalesce(func.sum(UsageDailyOrgModel.unbilled_cost), 0))),
     }
 
 
@@ -79,8 +79,9 @@ def daily_series(since: dt.date) -> dict[str, list]:
         select(LedgerDaily.day, func.sum(LedgerDaily.amount)).where(
             LedgerDaily.day >= since, LedgerDaily.type.in_(REVENUE_TYPES)).group_by(LedgerDaily.day)).all())
     usage = {d: (t, c) for d, t, c in db.session.execute(
-        select(UsageDaily.day, func.sum(UsageDaily.prompt_tokens + UsageDaily.completion_tokens),
-               func.sum(UsageDaily.total_cost)).where(UsageDaily.day >= since).group_by(UsageDaily.day)).all()}
+        select(UsageDailyOrgModel.day, func.sum(UsageDailyOrgModel.prompt_tokens + UsageDailyOrgModel.completion_tokens),
+               func.sum(UsageDailyOrgModel.total_cost)).where(UsageDailyOrgModel.day >= since)
+        .group_by(UsageDailyOrgModel.day)).all()}
     days = [since + dt.timedelta(days=i) for i in range((dt.date.today() - since).days + 1)]
     return {
         "labels": [d.isoformat() for d in days],

@@ -23,10 +23,34 @@ def _sums(src):
 
 
 def _with_derived(row) -> dict:
-    data = {k: (int(v) if k in SUMS else v) for k, v in row._mapping.items()}
+    return _derive({k: (int(v) if k in SUMS else v) for k, v in row._mapping.items()})
+
+
+def _derive(data: dict) -> dict:
     data["tokens"] = data["prompt_tokens"] + data["completion_tokens"]
     data["error_rate"] = (data["errors"] / data["requests"]) if data["requests"] else 0.0
     return data
+
+
+def org_metrics(org_id: int, window: str, top: int = 5) -> dict:
+    """Totals, top models and per-project figures of one org from a single pass over the rollup.
+
+    A busy org has tens of thousands of hourly rows in a year, scattered over the table: reading
+    them once and summing (project, model) groups here costs a third of three separate queries.
+    """
+    src = usage_source(window_start(window))
+    rows = db.session.execute(
+        select(src.c.project_id, src.c.model, *_sums(src)).where(src.c.org_id == org_id)
+        .group_by(src.c.project_id, src.c.model)).all()
+    totals, models, projects = dict.fromkeys(SUMS, 0), {}, {}
+    for row in rows:
+        for bucket in (totals, models.setdefault(row.model, {"model": row.model, **dict.fromkeys(SUMS, 0)}),
+                       projects.setdefault(row.project_id, {"project_id": row.project_id, **dict.fromkeys(SUMS, 0)})):
+            for name in SUMS:
+                bucket[name] += int(getattr(row, name))
+    top_models = sorted(models.values(), key=lambda m: m["total_cost"], reverse=True)[:top]
+    return {"totals": _derive(totals), "top_models": [_derive(m) for m in top_models],
+            "projects": {pid: _derive(p) for pid, p in projects.items()}}
 
 
 def org_totals(org_id: int, window: str) -> dict:
@@ -34,21 +58,12 @@ def org_totals(org_id: int, window: str) -> dict:
 
 
 def org_top_models(org_id: int, window: str, limit: int = 5) -> list[dict]:
-    src = usage_source(window_start(window))
-    rows = db.session.execute(
-        select(src.c.model, *_sums(src)).where(src.c.org_id == org_id)
-        .group_by(src.c.model).order_by(func.sum(src.c.total_cost).desc()).limit(limit)
-    ).all()
-    return [_with_derived(r) for r in rows]
+    return org_metrics(org_id, window, top=limit)["top_models"]
 
 
 def org_projects(org_id: int, window: str) -> dict[int | None, dict]:
     """Per-project totals, keyed by project id (None = keys outside any project)."""
-    src = usage_source(window_start(window))
-    rows = db.session.execute(
-        select(src.c.project_id, *_sums(src)).where(src.c.org_id == org_id).group_by(src.c.project_id)
-    ).all()
-    return {r.project_id: _with_derived(r) for r in rows}
+    return org_metrics(org_id, window)["projects"]
 
 
 def totals(window: str, org_id: int | None = None) -> dict:

@@ -47,7 +47,7 @@ def rebuild_hour(session: Session, hour: dt.datetime) -> int:
 
 
 def rebuild_day(session: Session, day: dt.date) -> int:
-    """Replace usage_daily and ledger_daily rows of ``day`` from the hourly rollup and the ledger."""
+    """Replace the usage_daily, usage_daily_org_model and ledger_daily rows of ``day``."""
     start = dt.datetime.combine(day, dt.time())
     params = {"day": day, "start": start, "end": start + dt.timedelta(days=1)}
     session.execute(_sql("DELETE FROM usage_daily WHERE day = :day"), params)
@@ -56,6 +56,12 @@ def rebuild_day(session: Session, day: dt.date) -> int:
         SELECT :day, {_DIMS}, {_ROLLUP_SUMS}
         FROM usage_hourly WHERE hour >= :start AND hour < :end
         GROUP BY {_DIMS}"""), params)
+    session.execute(_sql("DELETE FROM usage_daily_org_model WHERE day = :day"), params)
+    session.execute(_sql(f"""
+        INSERT INTO usage_daily_org_model (day, org_id, model, {_SUMS})
+        SELECT :day, org_id, model, {_ROLLUP_SUMS}
+        FROM usage_daily WHERE day = :day
+        GROUP BY org_id, model"""), params)
     session.execute(_sql("DELETE FROM ledger_daily WHERE day = :day"), params)
     session.execute(_sql("""
         INSERT INTO ledger_daily (day, type, entries, amount)

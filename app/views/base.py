@@ -112,6 +112,11 @@ class AuditedModelView(ModelView):
         audit.record(f"{self.audit_type}.delete", item, {"before": self.snapshot(item)})
 
 
+def or_dash(value):
+    """An empty optional field reads as a dash, not Python's None."""
+    return "—" if value is None or value == "" else value
+
+
 def enum_value(value) -> str:
     return "" if value is None else getattr(value, "value", value)
 

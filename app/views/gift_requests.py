@@ -11,7 +11,7 @@ from ..billing.units import usd_text
 from ..extensions import db
 from ..models import GiftRequest
 from ..roles import GIFT_REQUESTS
-from .base import enum_value, money_cell, when
+from .base import enum_value, money_cell, or_dash, when
 
 
 class GiftRequestView(ModelView):
@@ -34,7 +34,8 @@ class GiftRequestView(ModelView):
                      "ledger_entry_id": _l("Ledger entry")}
     formatters_columns = {"amount": money_cell, "status": enum_value, "created_at": when, "decided_at": when,
                           "requested_by": lambda u: u.username if u else "—",
-                          "decided_by": lambda u: u.username if u else "—"}
+                          "decided_by": lambda u: u.username if u else "—",
+                          "comment": or_dash, "decision_comment": or_dash, "ledger_entry_id": or_dash}
 
     @expose("/<int:pk>/approve", methods=["POST"])
     @has_access

@@ -46,10 +46,11 @@ def detail_context(org: Organization) -> dict:
     subscription = db.session.scalars(
         select(Subscription).where(Subscription.org_id == org.id).order_by(Subscription.created_at.desc()).limit(1)
     ).first()
+    figures = metrics.org_metrics(org.id, window)
     return {
         "org": org, "window": window, "windows": list(metrics.WINDOWS),
-        "totals": metrics.org_totals(org.id, window), "top_models": metrics.org_top_models(org.id, window),
-        "project_metrics": metrics.org_projects(org.id, window), "projects": projects,
+        "totals": figures["totals"], "top_models": figures["top_models"],
+        "project_metrics": figures["projects"], "projects": projects,
         "keys_by_project": _group(keys), "transactions": transactions, "tx_type": tx_type, "tx_page": tx_page,
         "tx_types": [t.value for t in TxType], "logs": logs, "log_page": log_page, "page_size": PAGE,
         "members": members, "subscription": subscription, "fresh": live.freshness(), "every_row": every_row,

@@ -1,9 +1,15 @@
 """One logged-in client per platform role, through FAB's real /login/ form."""
+import threading
+
 import pytest
+from werkzeug.serving import make_server
 
 from tests.factories import make_user
 
 PASSWORD = "role-password-123"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
 
 
 def _login(app, username):
@@ -51,3 +57,14 @@ def auditor_client(app, db):
 @pytest.fixture
 def anonymous_client(app, db):
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def live_server(app):
+    """The app on a real socket for the headless-Chromium tests; one per module."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)

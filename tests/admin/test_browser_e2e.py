@@ -1,31 +1,16 @@
 """End to end in real headless Chromium: log in, bulk-assign groups, gift credits, open the usage chart."""
 import os
-import threading
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import LedgerEntry, TxType, UserAllowedGroup
-from tests.admin.conftest import PASSWORD
+from tests.admin.conftest import ARGS, CHROMIUM, PASSWORD, live_server  # noqa: F401 (shared with other browser tests)
 from tests.factories import make_group, make_org, make_user
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
                                 reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 @pytest.fixture

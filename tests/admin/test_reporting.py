@@ -12,7 +12,7 @@ from app.billing import money
 from app.extensions import db
 from app.jobs import rollups as rollup_jobs
 from app.models import AuditLog, LedgerEntry, TollgateUser, TxType, UsageDaily, UsageHourly, UsageLog, utcnow
-from app.reporting import dashboards, metrics, rollups
+from app.reporting import dashboards, metrics, rollups, usage
 from tests.factories import make_key, make_org, make_user
 
 _ids = itertools.count(1)
@@ -93,6 +93,32 @@ def test_usage_page_groups_by_org_then_model_and_charts_it(admin_client):
     assert "/static/js/chart.umd.min.js" in html
 
 
+@pytest.mark.embedded
+@pytest.mark.parametrize("group_by", [("org", "model"), ("model", "day"), ("day", "org"), ("day", "")])
+def test_the_org_and_model_rollup_gives_the_same_figures_as_the_full_daily_one(db, group_by):
+    """Org/model/day groupings read usage_daily_org_model; they must equal usage_daily summed."""
+    (org, user, key), (other, other_user, other_key) = _setup(), _setup()
+    second_key, _ = make_key(user, org=org, name="second")
+    for owner, k, model, cost in [(user, key, "m1", 1_000), (user, second_key, "m1", 2_000), (user, key, "m2", 7),
+                                  (other_user, other_key, "m1", 5_000), (other_user, other_key, "m2", 3)]:
+        _usage(org if owner is user else other, owner, k, model=model, cost=cost)
+    _usage(org, user, key, model="m1", status="error", when=utcnow() - dt.timedelta(days=2))
+    db.session.commit()
+    now = utcnow()
+    rollups.rebuild_range(db.session, now - dt.timedelta(days=3), now + dt.timedelta(hours=1))
+    db.session.commit()
+    query = usage.parse_query({"group_by": group_by[0], "then_by": group_by[1]})
+    expected = sorted(tuple(r) for r in db.session.execute(_on_usage_daily(query)))
+    assert sorted(tuple(r) for r in db.session.execute(usage.statement(query))) == expected
+    assert len(expected) >= 2
+
+
+def _on_usage_daily(query):
+    dims = [getattr(UsageDaily, usage.DIMENSIONS[g]).label(g) for g in query["group_by"]]
+    sums = [func.sum(getattr(UsageDaily, m)).label(m) for m in usage.METRICS]
+    return select(*dims, *sums).where(UsageDaily.day >= query["start"], UsageDaily.day <= query["end"]).group_by(*dims)
+
+
 def test_usage_page_names_a_bad_date_field(admin_client):
     response = admin_client.get("/admin/usage/?start=yesterday", follow_redirects=True)
     assert "Date range" in response.get_data(as_text=True)
@@ -158,3 +184,22 @@ def test_transactions_list_filters_by_wallet_id_in_the_url(finance_client):
     first, second = make_org("First", balance_usd="1"), make_org("Second", balance_usd="2")
     html = finance_client.get(f"/admin/transactions/list/?_flt_0_wallet={second.wallet.id}").get_data(as_text=True)
     assert "$2.00" in html and "$1.00" not in html
+
+
+@pytest.mark.embedded
+def test_org_metrics_in_one_pass_agree_with_the_totals_query(db):
+    org, user, key = _setup()
+    other_key, _ = make_key(user, org=org, name="second")
+    for k, model, cost in [(key, "cheap", 10), (key, "dear", 5_000), (other_key, "dear", 2_000), (other_key, "mid", 300)]:
+        _usage(org, user, k, model=model, cost=cost)
+    _usage(org, user, key, model="cheap", status="error", cost=1, when=utcnow() - dt.timedelta(days=3))
+    db.session.commit()
+    now = utcnow()
+    rollups.rebuild_range(db.session, now - dt.timedelta(days=4), now - dt.timedelta(hours=2))
+    db.session.commit()
+    figures = metrics.org_metrics(org.id, "7d", top=2)
+    assert figures["totals"] == metrics.totals("7d", org.id)
+    assert (figures["totals"]["requests"], figures["totals"]["errors"], figures["totals"]["total_cost"]) == (5, 1, 7_311)
+    assert [(m["model"], m["total_cost"], m["requests"]) for m in figures["top_models"]] == [("dear", 7_000, 2),
+                                                                                           ("mid", 300, 1)]
+    assert sum(p["total_cost"] for p in figures["projects"].values()) == 7_311
