@@ -1,7 +1,7 @@
 """rollups: usage per day, org and model for the Usage screen and the platform page
 
 Revision ID: d7e1a0c4b912
-Revises: c1c2d3e40011
+Revises: c1c2d3e40012
 Create Date: 2026-11-30 18:20:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd7e1a0c4b912'
-down_revision = 'c1c2d3e40011'
+down_revision = 'c1c2d3e40012'
 branch_labels = None
 depends_on = None
 
