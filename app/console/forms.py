@@ -8,10 +8,11 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from ..billing.units import usd_to_credits
 from ..events import EVENT_TYPES
+from ..labels import LABELS
 from ..models import OrgRole
 from ..signin.passwords import form_rule as password_rules
 
-ROLE_CHOICES = [(r.value, r.value) for r in (OrgRole.admin, OrgRole.member, OrgRole.viewer)]
+ROLE_CHOICES = [(r.value, LABELS[r.value]) for r in (OrgRole.admin, OrgRole.member, OrgRole.viewer)]
 MAX_THRESHOLD_CREDITS = 1_000_000 * 1_000_000
 LANGUAGES = [("en", "English"), ("zh", "简体中文")]
 

@@ -11,6 +11,7 @@ from .. import audit
 from ..billing.units import usd_cents, usd_to_credits
 from ..billing.units import usd_text as usd  # noqa: F401  (re-exported for the views)
 from ..extensions import db
+from ..labels import label
 
 
 def credits_usd(credits: int | None) -> Markup:
@@ -113,7 +114,7 @@ class AuditedModelView(ModelView):
 
 
 def enum_value(value) -> str:
-    return "" if value is None else getattr(value, "value", value)
+    return label(value)
 
 
 def checkbox(label) -> BooleanField:
