@@ -1,5 +1,6 @@
 """The console's forms; Flask-WTF adds the CSRF token to each."""
 from flask import abort
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField,
@@ -89,11 +90,12 @@ def _usd(form, field) -> None:
     try:
         credits = usd_to_credits(field.data.strip())
     except ValueError:
-        raise ValidationError(f"{field.data!r} is not a USD amount with at most 6 decimals") from None
+        raise ValidationError(_("%(value)s is not a USD amount with at most 6 decimals",
+                                value=repr(field.data))) from None
     if credits < 0:
-        raise ValidationError("must not be negative")
+        raise ValidationError(_("must not be negative"))
     if credits > MAX_THRESHOLD_CREDITS:
-        raise ValidationError("must be at most 1,000,000 USD")
+        raise ValidationError(_("must be at most 1,000,000 USD"))
     field.credits = credits
 
 

@@ -2,6 +2,7 @@
 import re
 
 from flask import g, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_appbuilder import ModelView
 from markupsafe import Markup, escape
@@ -33,18 +34,23 @@ def usd_input_to_credits(raw: str) -> int:
     return usd_to_credits(text.replace(",", "").replace("$", ""))
 
 
+def exact_credits(credits: int) -> str:
+    """The hover text beside a USD figure: the exact amount in credits."""
+    return _("%(credits)s credits", credits=f"{credits:,}")
+
+
 def money_cell(credits: int | None) -> Markup:
     """A balance or payment: two decimals, the exact credits on hover."""
     if credits is None:
         return Markup("—")
-    return Markup(f"<span title='{credits:,} credits'>{escape(usd_cents(credits))}</span>")
+    return Markup(f"<span title='{escape(exact_credits(credits))}'>{escape(usd_cents(credits))}</span>")
 
 
 def cost_cell(credits: int | None) -> Markup:
     """A per-request cost: up to six decimals, the exact credits on hover."""
     if credits is None:
         return Markup("—")
-    return Markup(f"<span title='{credits:,} credits'>{escape(usd(credits))}</span>")
+    return Markup(f"<span title='{escape(exact_credits(credits))}'>{escape(usd(credits))}</span>")
 
 
 def yes_no(value) -> Markup:
