@@ -38,3 +38,14 @@ def test_the_language_switch_never_leaves_the_site(admin_client, target):
 
 def test_unknown_languages_are_not_found(admin_client):
     assert admin_client.get("/language/xx?next=/admin/").status_code == 404
+
+
+def test_statuses_plans_and_transaction_types_read_in_chinese(admin_client):
+    org = make_org("Acme", balance_usd="10")
+    admin_client.get("/language/zh")
+    orgs = admin_client.get("/admin/orgs/list/").get_data(as_text=True)
+    assert "正常" in orgs and "All-time credits" not in orgs and ">active<" not in orgs
+    detail = admin_client.get(f"/admin/orgs/{org.id}/").get_data(as_text=True)
+    assert "管理员入账" in detail and "已完成" in detail and "admin credit" not in detail
+    transactions = admin_client.get("/admin/transactions/list/").get_data(as_text=True)
+    assert "管理员入账" in transactions and "Transactions" not in transactions.split("<body", 1)[1]
