@@ -114,11 +114,11 @@ def confirm_email_change(token: str):
         return render_template("console/message.html", title=_("Email not changed"), message=str(exc)), 400
     user = _still_at(user_id, old)
     if user is None:
-        return render_template("console/message.html", title="Email not changed",
+        return render_template("console/message.html", title=_("Email not changed"),
                                message=_("This link has already been used or is no longer valid.")), 400
     taken = find_by_email(new)
     if taken is not None and taken.id != user.id:
-        return render_template("console/message.html", title="Email not changed",
+        return render_template("console/message.html", title=_("Email not changed"),
                                message=_("Another account uses this address now.")), 400
     user.email, user.email_verified_at = new, utcnow()
     # Accounts made by sign-up sign in with their address: the login name follows it.
