@@ -14,7 +14,8 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 ZH_PO = ROOT / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = dict(DEFAULT_KEYWORDS, lazy_gettext=None, _l=None)  # the -k options of docs/admin.md
-PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]|\{(\w*)\}")
+# Placeholders and HTML tags must come through a translation unchanged.
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sdr]|%[sd]|\{(\w*)\}|</?[a-z][^>]*>")
 
 
 def source_msgids() -> set[str]:
