@@ -11,7 +11,7 @@ def create_app(config_class=None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(config_class)
 
-    from . import admin_api, extensions, headers, jobs, gateway, api, views, cli, console, rq_admin, signin, telemetry
+    from . import admin_api, extensions, headers, language, jobs, gateway, api, views, cli, console, rq_admin, signin, telemetry
 
     init_extensions(app)
     headers.init_app(app)
@@ -24,6 +24,7 @@ def create_app(config_class=None) -> Flask:
     with app.app_context():
         views.register_admin_views(extensions.appbuilder)
         admin_api.register_admin_api(extensions.appbuilder)
+    language.register_language(app)
     console.register_console(app)
     signin.register_signin(app)
     cli.register_cli(app)

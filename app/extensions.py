@@ -7,8 +7,19 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 
+
+class TollgateAppBuilder(AppBuilder):
+    def get_url_for_locale(self, lang: str) -> str:
+        # FAB's own /lang/<locale> returns to its page history, often not the page the user was on.
+        from flask import url_for
+
+        from .language import here
+
+        return url_for("language.switch", locale=lang, next=here())
+
+
 db = SQLA()
-appbuilder = AppBuilder(update_perms=False)
+appbuilder = TollgateAppBuilder(update_perms=False)
 migrate = Migrate()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)

@@ -20,7 +20,8 @@ from ..roles import PLATFORM_ROLES
 
 EVERY_ROLE = tuple(OrgRole)
 MANAGERS = (OrgRole.owner, OrgRole.admin)
-ORG_READERS = (OrgRole.owner, OrgRole.admin, OrgRole.viewer)  # who reads the org's usage (Usage page)
+# Who reads org-wide figures (usage, wallet); members see their own calls only.
+ORG_READERS = (OrgRole.owner, OrgRole.admin, OrgRole.viewer)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ auditing in app/security.py); these pages only create accounts and prove email a
 import smtplib
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import func, select
 
@@ -13,6 +14,7 @@ from .. import audit
 from ..accounts import add_member, create_user
 from ..extensions import appbuilder, db, limiter
 from ..billing import trial
+from ..labels import label
 from ..memberships import find_by_email
 from ..models import Membership, OrgInvite, OrgStatus, TollgateUser, Wallet, utcnow
 from . import links
@@ -44,7 +46,7 @@ def mail_or_warn(send, *args) -> bool:
         return True
     except (OSError, smtplib.SMTPException) as exc:
         current_app.logger.warning("console mail not sent: %s", exc)
-        flash("We could not send the email just now; try again in a few minutes.", "warning")
+        flash(_("We could not send the email just now; try again in a few minutes."), "warning")
         return False
 
 
@@ -67,14 +69,14 @@ def signup():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         if find_by_email(email) is not None:
-            form.email.errors.append("An account with this email already exists; sign in or reset its password.")
+            form.email.errors.append(_("An account with this email already exists; sign in or reset its password."))
         else:
             user = _new_account(email, form.password.data, verified=False)
             audit.record("console.signup", target=user, details={"email": email}, actor=user)
             db.session.commit()
             login_user(user)
             if mail_or_warn(links.send_verification, user):
-                flash(f"Welcome! We sent a confirmation link to {email}.", "info")
+                flash(_("Welcome! We sent a confirmation link to %(email)s.", email=email), "info")
             return redirect(url_for("console.home"))
     return render_template("console/signup.html", form=form), 400 if form.errors else 200
 
@@ -90,16 +92,16 @@ def verify_email(token: str):
     try:
         user_id, email = links.read_verify_token(token)
     except links.BadLink as exc:
-        return render_template("console/message.html", title="Email not confirmed", message=str(exc)), 400
+        return render_template("console/message.html", title=_("Email not confirmed"), message=str(exc)), 400
     user = _still_at(user_id, email)
     if user is None:
-        return render_template("console/message.html", title="Email not confirmed",
-                               message="This link is for an address the account no longer uses."), 400
+        return render_template("console/message.html", title=_("Email not confirmed"),
+                               message=_("This link is for an address the account no longer uses.")), 400
     if user.email_verified_at is None:
         _email_proven(user)
         audit.record("console.email_verified", target=user, details={"email": email}, actor=user)
         db.session.commit()
-    flash("Your email address is confirmed.", "success")
+    flash(_("Your email address is confirmed."), "success")
     return redirect(url_for("console.home"))
 
 
@@ -109,15 +111,15 @@ def confirm_email_change(token: str):
     try:
         user_id, old, new = links.read_change_token(token)
     except links.BadLink as exc:
-        return render_template("console/message.html", title="Email not changed", message=str(exc)), 400
+        return render_template("console/message.html", title=_("Email not changed"), message=str(exc)), 400
     user = _still_at(user_id, old)
     if user is None:
-        return render_template("console/message.html", title="Email not changed",
-                               message="This link has already been used or is no longer valid."), 400
+        return render_template("console/message.html", title=_("Email not changed"),
+                               message=_("This link has already been used or is no longer valid.")), 400
     taken = find_by_email(new)
     if taken is not None and taken.id != user.id:
-        return render_template("console/message.html", title="Email not changed",
-                               message="Another account uses this address now."), 400
+        return render_template("console/message.html", title=_("Email not changed"),
+                               message=_("Another account uses this address now.")), 400
     user.email, user.email_verified_at = new, utcnow()
     # Accounts made by sign-up sign in with their address: the login name follows it.
     if user.username.lower() == old.lower() and not db.session.scalar(
@@ -126,7 +128,7 @@ def confirm_email_change(token: str):
     audit.record("console.email_changed", target=user, details={"before": old, "after": new}, actor=user)
     db.session.commit()
     mail_or_warn(links.send_email_changed_notice, old, user)
-    flash(f"Your account now uses {new}.", "success")
+    flash(_("Your account now uses %(email)s.", email=new), "success")
     return redirect(url_for("console.profile"))
 
 
@@ -135,7 +137,7 @@ def confirm_email_change(token: str):
 @mail_sending
 def resend_verification():
     if current_user.email_verified_at is None and mail_or_warn(links.send_verification, current_user):
-        flash(f"We sent a new confirmation link to {current_user.email}.", "info")
+        flash(_("We sent a new confirmation link to %(email)s.", email=current_user.email), "info")
     return redirect(url_for("console.home"))
 
 
@@ -150,7 +152,7 @@ def forgot_password():
             audit.record("console.password_reset_requested", target=user, actor=user)
             db.session.commit()
             mail_or_warn(links.send_reset, user)
-        flash("If an account uses this address, a reset link is on its way.", "info")
+        flash(_("If an account uses this address, a reset link is on its way."), "info")
         return redirect(url_for(appbuilder.sm.auth_view.endpoint + ".login"))
     return render_template("console/forgot_password.html", form=form), 400 if form.errors else 200
 
@@ -160,7 +162,7 @@ def reset_password(token: str):
     try:
         user = links.read_reset_token(token, lambda uid: db.session.get(TollgateUser, uid))
     except links.BadLink as exc:
-        return render_template("console/message.html", title="Password not reset", message=str(exc)), 400
+        return render_template("console/message.html", title=_("Password not reset"), message=str(exc)), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
         set_password(user, form.password.data)
@@ -168,7 +170,7 @@ def reset_password(token: str):
         user.email_verified_at = user.email_verified_at or utcnow()
         audit.record("console.password_reset", target=user, actor=user)
         db.session.commit()
-        flash("Your password is changed; sign in with the new one.", "success")
+        flash(_("Your password is changed; sign in with the new one."), "success")
         return redirect(url_for(appbuilder.sm.auth_view.endpoint + ".login"))
     return render_template("console/reset_password.html", form=form), 400 if form.errors else 200
 
@@ -178,14 +180,14 @@ def accept_invite(token: str):
     try:
         invite = _open_invite(links.read_invite_token(token))
     except links.BadLink as exc:
-        return render_template("console/message.html", title="Invitation not accepted", message=str(exc)), 400
+        return render_template("console/message.html", title=_("Invitation not accepted"), message=str(exc)), 400
     org = invite.org
     form = NewPasswordForm()
     if current_user.is_authenticated:
         if (current_user.email or "").lower() != invite.email.lower():
-            return render_template("console/message.html", title="Invitation for another address",
-                                   message=f"This invitation is for {invite.email}. Sign out, then open the "
-                                           f"link again to accept it with that address."), 403
+            return render_template("console/message.html", title=_("Invitation for another address"),
+                                   message=_("This invitation is for %(email)s. Sign out, then open the link "
+                                             "again to accept it with that address.", email=invite.email)), 403
         join = ConfirmForm()
         if join.validate_on_submit():
             return _join(invite, current_user)
@@ -225,8 +227,8 @@ def _join(invite: OrgInvite, user: TollgateUser):
         audit.record("console.member_joined", target=org,
                      details={"user_id": user.id, "role": invite.role.value, "invite_id": invite.id,
                               "invited_by": invite.invited_by_id}, actor=user)
-        flash(f"You joined {org.name} as {invite.role.value}.", "success")
+        flash(_("You joined %(org)s as %(role)s.", org=org.name, role=label(invite.role)), "success")
     else:
-        flash(f"You are already a member of {org.name}.", "info")
+        flash(_("You are already a member of %(org)s.", org=org.name), "info")
     db.session.commit()
     return redirect(url_for("console.org_dashboard", org_id=org.id))

@@ -1,5 +1,6 @@
 """The console's money-in pages: the top-up form (to Stripe Checkout), receipts and the CSV statement."""
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -96,7 +97,7 @@ def _csv(wallet: Wallet):
     try:
         stmt = statement.query(wallet.id, request.args)
     except InputError as exc:
-        return render_template("console/message.html", title="Transactions", message=f"{exc.field}: {exc}"), 400
+        return render_template("console/message.html", title=_("Transactions"), message=f"{exc.field}: {exc}"), 400
     db.session.rollback()
     return statement.csv_stream(stmt)
 

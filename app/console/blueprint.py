@@ -1,9 +1,11 @@
 """The console's blueprint and what every console page shares: the layout's context and staff routing."""
 from flask import Blueprint, g, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import notices
 from ..extensions import appbuilder
+from ..labels import label
 from .access import is_staff, my_memberships
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -25,11 +27,11 @@ def _console_context() -> dict:
 @bp.errorhandler(403)
 def _role_too_low(_exc):
     scope = g.get("console_scope")
-    role = scope.role.value if scope else None
-    return render_template("console/message.html", title="Not available to your role",
-                           message=f"Your role in this organization ({role}) does not open this page; "
-                                   f"an owner or admin can change it." if role else
-                                   "Your account does not open this page."), 403
+    role = scope.role if scope else None
+    return render_template("console/message.html", title=_("Not available to your role"),
+                           message=_("Your role in this organization (%(role)s) does not open this page; "
+                                     "an owner or admin can change it.", role=label(role)) if role else
+                           _("Your account does not open this page.")), 403
 
 
 # The back office and FAB's own security views (users, roles, permissions) are for staff only.

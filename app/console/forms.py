@@ -1,5 +1,6 @@
 """The console's forms; Flask-WTF adds the CSRF token to each."""
 from flask import abort
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField,
@@ -8,10 +9,11 @@ from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length, Numb
 
 from ..billing.units import usd_to_credits
 from ..events import EVENT_TYPES
+from ..labels import LABELS
 from ..models import OrgRole
 from ..signin.passwords import form_rule as password_rules
 
-ROLE_CHOICES = [(r.value, r.value) for r in (OrgRole.admin, OrgRole.member, OrgRole.viewer)]
+ROLE_CHOICES = [(r.value, LABELS[r.value]) for r in (OrgRole.admin, OrgRole.member, OrgRole.viewer)]
 MAX_THRESHOLD_CREDITS = 1_000_000 * 1_000_000
 LANGUAGES = [("en", "English"), ("zh", "简体中文")]
 # Days an org's usage logs are kept (app/jobs/retention.py): the default, and extended archiving.
@@ -90,11 +92,12 @@ def _usd(form, field) -> None:
     try:
         credits = usd_to_credits(field.data.strip())
     except ValueError:
-        raise ValidationError(f"{field.data!r} is not a USD amount with at most 6 decimals") from None
+        raise ValidationError(_("%(value)s is not a USD amount with at most 6 decimals",
+                                value=repr(field.data))) from None
     if credits < 0:
-        raise ValidationError("must not be negative")
+        raise ValidationError(_("must not be negative"))
     if credits > MAX_THRESHOLD_CREDITS:
-        raise ValidationError("must be at most 1,000,000 USD")
+        raise ValidationError(_("must be at most 1,000,000 USD"))
     field.credits = credits
 
 

@@ -1,5 +1,6 @@
 """The Models page: what the signed-in user may call here, with their prices; filterable."""
 from flask import render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import actor as actors, price_list
@@ -21,7 +22,7 @@ def models(org_id: int | None):
     capability = (request.args.get("capability") or "")[:64]  # an unknown tag matches nothing
     sort = request.args.get("sort") or "name"
     if sort not in SORTS:
-        return render_template("console/message.html", title="Models",
+        return render_template("console/message.html", title=_("Models"),
                                message=f"sort: must be one of {', '.join(SORTS)}"), 400
     shown = [o for o in offers if (not q or q.lower() in o.public_id.lower() or q.lower() in o.display_name.lower())
              and (not capability or capability in o.capabilities)]

@@ -3,6 +3,7 @@
 The rule of who sees which notice is app/notices.py's, the one /api/v1/me/notifications uses.
 """
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import notices
@@ -26,7 +27,7 @@ def notifications():
     unread_only = request.args.get("unread") == "1"
     before = request.args.get("before")
     if before is not None and not (before.isascii() and before.isdigit() and len(before) <= 18):
-        return render_template("console/message.html", title="Notifications",
+        return render_template("console/message.html", title=_("Notifications"),
                                message="before: must be a notification id"), 400
     memberships = my_memberships()
     rows = notices.rows_where(my_notices(memberships), unread_only, int(before) if before else None, PAGE_SIZE)
@@ -51,7 +52,7 @@ def notifications_read_all():
     confirmed_or_400()
     count = notices.mark_all_read(my_notices())
     db.session.commit()
-    flash(f"{count} notification(s) marked read.", "success")
+    flash(_("%(count)d notification(s) marked read.", count=count), "success")
     return redirect(url_for("console.notifications", **_kept_filter()))
 
 

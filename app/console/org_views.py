@@ -2,6 +2,7 @@
 import datetime as dt
 
 from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -27,7 +28,7 @@ NEW_ORG_PLAN = "free"
 @login_required
 def new_org():
     if current_user.email_verified_at is None:
-        flash("Confirm your email address before creating an organization.", "warning")
+        flash(_("Confirm your email address before creating an organization."), "warning")
         return redirect(url_for("console.home"))
     form = OrgForm()
     if form.validate_on_submit():
@@ -36,7 +37,7 @@ def new_org():
         trial.grant_to_org(db.session, org, current_user.email, actor_id=current_user.id)
         audit.record("console.org_created", target=org, details={"name": org.name})
         db.session.commit()
-        flash(f"{org.name} is created; you are its owner.", "success")
+        flash(_("%(org)s is created; you are its owner.", org=org.name), "success")
         return redirect(url_for("console.org_dashboard", org_id=org.id))
     return render_template("console/org_new.html", form=form), 400 if form.errors else 200
 
@@ -80,9 +81,9 @@ def invite(org_id: int):
     db.session.commit()
     try:
         links.send_invite(invitation, scope.org.name, current_user.email)
-        flash(f"Invitation sent to {email}.", "success")
+        flash(_("Invitation sent to %(email)s.", email=email), "success")
     except OSError:
-        flash("The invitation could not be sent just now; try again in a few minutes.", "danger")
+        flash(_("The invitation could not be sent just now; try again in a few minutes."), "danger")
     return redirect(url_for("console.members", org_id=org_id))
 
 
@@ -98,7 +99,7 @@ def withdraw_invite(org_id: int, invite_id: int):
         audit.record("console.invite_withdrawn", target=scope.org, details={"invite_id": invitation.id,
                                                                             "email": invitation.email})
         db.session.commit()
-    flash(f"The invitation of {invitation.email} is withdrawn.", "success")
+    flash(_("The invitation of %(email)s is withdrawn.", email=invitation.email), "success")
     return redirect(url_for("console.members", org_id=org_id))
 
 
@@ -118,7 +119,7 @@ def change_role(org_id: int, membership_id: int):
     audit.record("console.member_role_changed", target=membership,
                  details={"user_id": membership.user_id, "before": before, "after": membership.role.value})
     db.session.commit()
-    flash("Role changed.", "success")
+    flash(_("Role changed."), "success")
     return redirect(url_for("console.members", org_id=org_id))
 
 
@@ -137,7 +138,7 @@ def remove_member(org_id: int, membership_id: int):
         return _members_page(scope, 400)
     audit.record("console.member_removed", target=scope.org, details={"user_id": user_id, "keys_revoked": revoked})
     db.session.commit()
-    flash(f"Member removed; {len(revoked)} key(s) revoked.", "success")
+    flash(_("Member removed; %(count)d key(s) revoked.", count=len(revoked)), "success")
     return redirect(url_for("console.members", org_id=org_id))
 
 
@@ -149,13 +150,13 @@ def transfer_ownership(org_id: int, membership_id: int):
     if not ConfirmForm().validate_on_submit():
         return _refused(scope, ConfirmForm())
     if membership.id == scope.membership.id:
-        flash("You already own this organization.", "info")
+        flash(_("You already own this organization."), "info")
         return redirect(url_for("console.members", org_id=org_id))
     membership.role, scope.membership.role = OrgRole.owner, OrgRole.admin
     audit.record("console.ownership_transferred", target=scope.org,
                  details={"from_user_id": current_user.id, "to_user_id": membership.user_id})
     db.session.commit()
-    flash("Ownership transferred; you are now an admin of this organization.", "success")
+    flash(_("Ownership transferred; you are now an admin of this organization."), "success")
     return redirect(url_for("console.members", org_id=org_id))
 
 
@@ -176,7 +177,7 @@ def org_settings(org_id: int):
         audit.record("console.org_settings_changed", target=org,
                      details=audit.changes(before, audit.snapshot(org, SETTINGS_AUDITED)))
         db.session.commit()
-        flash("Settings saved.", "success")
+        flash(_("Settings saved."), "success")
         return redirect(url_for("console.org_settings", org_id=org_id))
     if not form.is_submitted():
         form.low_balance_usd.data = _usd_text(org.low_balance_threshold)
@@ -205,10 +206,10 @@ def _auto_recharge_valid(form: OrgSettingsForm, scope) -> bool:
     threshold, amount = form.auto_recharge_threshold_usd, form.auto_recharge_amount_usd
     wanted = (getattr(threshold, "credits", None), getattr(amount, "credits", None))
     if wanted != (scope.org.auto_recharge_threshold, scope.org.auto_recharge_amount) and not scope.can(OrgRole.owner):
-        threshold.errors.append("only the organization's owner can change auto-recharge (it charges their card)")
+        threshold.errors.append(_("only the organization's owner can change auto-recharge (it charges their card)"))
         return False
     if (wanted[0] is None) != (wanted[1] is None):
-        (amount if wanted[1] is None else threshold).errors.append("set both auto-recharge fields, or neither")
+        (amount if wanted[1] is None else threshold).errors.append(_("set both auto-recharge fields, or neither"))
         return False
     if wanted[1] is not None:
         try:

@@ -2,6 +2,7 @@
 import datetime as dt
 
 from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -68,7 +69,7 @@ def _wallet_page(scope, wallet):
         abort(404)
     page = request.args.get("page", "1")
     if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 100_000:
-        return render_template("console/message.html", title="Wallet",
+        return render_template("console/message.html", title=_("Wallet"),
                                message="page: must be a whole number from 1 to 100000"), 400
     entries, more = ledger_page(wallet, int(page))
     if scope is None:
@@ -108,16 +109,17 @@ def profile():
         if email_form.validate_on_submit():
             new = email_form.email.data.strip().lower()
             if not password_matches(current_user, email_form.current.data):
-                email_form.current.errors.append("is not your current password")
+                email_form.current.errors.append(_("is not your current password"))
             elif new == (current_user.email or "").lower():
-                email_form.email.errors.append("is already your address")
+                email_form.email.errors.append(_("is already your address"))
             elif find_by_email(new) is not None:
-                email_form.email.errors.append("is used by another account")
+                email_form.email.errors.append(_("is used by another account"))
             else:
                 audit.record("console.email_change_requested", target=current_user, details={"to": new})
                 db.session.commit()
                 if mail_or_warn(links.send_email_change, current_user, new):
-                    flash(f"We sent a link to {new}. Your account keeps {current_user.email} until you open it.",
+                    flash(_("We sent a link to %(new)s. Your account keeps %(email)s until you open it.", new=new,
+                            email=current_user.email),
                           "info")
                 return redirect(url_for("console.profile"))
         status = 400
@@ -127,9 +129,9 @@ def profile():
                 set_password(current_user, password_form.password.data)
                 audit.record("console.password_changed", target=current_user)
                 db.session.commit()
-                flash("Your password is changed.", "success")
+                flash(_("Your password is changed."), "success")
                 return redirect(url_for("console.profile"))
-            password_form.current.errors.append("is not your current password")
+            password_form.current.errors.append(_("is not your current password"))
         status = 400
     elif request.method == "POST" and request.form.get("action") == "language":
         if language_form.validate_on_submit():
@@ -164,6 +166,6 @@ def _logs_page(scope, usage: UsageScope):
             abort(404)  # another member's or another org's key: as if it did not exist
         rows, next_cursor = call_log.page(usage, filters)
     except call_log.BadFilter as exc:
-        return render_template("console/message.html", title="Logs", message=str(exc)), 400
+        return render_template("console/message.html", title=_("Logs"), message=str(exc)), 400
     return render_template("console/logs.html", scope=scope, rows=rows, keys=keys, filters=filters,
                            next_cursor=next_cursor, key_names={k.id: f"{k.name} ({k.prefix})" for k in keys})

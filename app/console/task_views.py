@@ -9,6 +9,7 @@ import mimetypes
 import os
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -36,7 +37,7 @@ def logs_export(org_id: int | None):
     try:
         f = call_log.parse_filters(request.args)
     except call_log.BadFilter as exc:
-        return render_template("console/message.html", title="Logs", message=str(exc)), 400
+        return render_template("console/message.html", title=_("Logs"), message=str(exc)), 400
     if f.key_id is not None and f.key_id not in {k.id for k in call_log.visible_keys(usage)}:
         abort(404)
     filters = call_log.as_query(f)
@@ -52,7 +53,7 @@ def logs_export(org_id: int | None):
     audit.record("console.logs_exported", target=task, details={"org_id": org_id, "filters": f.echo})
     db.session.commit()
     enqueue_export(task.id, usage.org_id, usage.user_id, log_export.filters_to_job(filters))
-    flash("The export is large: it runs in the background; download it here when it is done.", "info")
+    flash(_("The export is large: it runs in the background; download it here when it is done."), "info")
     return redirect(url_for("console.tasks"))
 
 

@@ -5,6 +5,7 @@ sent) is app/webhooks/endpoints.py's, the one the JSON API uses; these views onl
 into its calls and its refusals into pages. Another owner's endpoint answers 404.
 """
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import actor as actors, audit
@@ -77,11 +78,11 @@ def webhook(org_id: int | None, endpoint_id: int):
         else:
             audit.record("console.webhook_changed", target=endpoint, details=form.fields())
             db.session.commit()
-            flash("Webhook endpoint saved.", "success")
+            flash(_("Webhook endpoint saved."), "success")
             return redirect(_here("webhook", org_id, endpoint_id=endpoint.id))
     before = request.args.get("before")
     if before is not None and not (before.isascii() and before.isdigit() and len(before) <= 18):
-        return render_template("console/message.html", title="Webhooks",
+        return render_template("console/message.html", title=_("Webhooks"),
                                message="before: must be a delivery id"), 400
     page, attempts, more = endpoints.deliveries(db.session, endpoint, int(before) if before else None,
                                                 DELIVERIES_PAGE)
@@ -102,12 +103,12 @@ def webhook_rotate(org_id: int | None, endpoint_id: int):
 
 @_route("/webhooks/<int:endpoint_id>/delete", methods=("POST",))
 def webhook_delete(org_id: int | None, endpoint_id: int):
-    _, endpoint = _endpoint(org_id, endpoint_id)
+    _scope, endpoint = _endpoint(org_id, endpoint_id)
     confirmed_or_400()
     audit.record("console.webhook_deleted", target=endpoint, details={"url": endpoint.url})
     db.session.delete(endpoint)
     db.session.commit()
-    flash("Webhook endpoint deleted.", "success")
+    flash(_("Webhook endpoint deleted."), "success")
     return redirect(_here("webhooks", org_id))
 
 
@@ -122,16 +123,17 @@ def webhook_replay(org_id: int | None, endpoint_id: int, delivery_id: int):
 
 
 def _send(org_id: int | None, endpoint_id: int, delivery_id: int | None):
-    _, endpoint = _endpoint(org_id, endpoint_id)
+    _scope, endpoint = _endpoint(org_id, endpoint_id)
     confirmed_or_400()
     try:
         delivery = endpoints.send(db.session, endpoint, delivery_id)
     except endpoints.NotFound:
         abort(404)
     except endpoints.Disabled:
-        flash("This endpoint is switched off; make it active first.", "danger")
+        flash(_("This endpoint is switched off; make it active first."), "danger")
         return redirect(_here("webhook", org_id, endpoint_id=endpoint_id))
-    flash(f"Delivery {delivery.id} of event {delivery.event_id} is on its way.", "success")
+    flash(_("Delivery %(delivery)s of event %(event)s is on its way.", delivery=delivery.id, event=delivery.event_id),
+          "success")
     return redirect(_here("webhook", org_id, endpoint_id=endpoint_id))
 
 

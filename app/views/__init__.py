@@ -3,6 +3,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from .. import roles
+from ..labels import label
 
 
 # Literal labels so Babel extracts them; the untranslated names are the permission names.
@@ -39,7 +40,8 @@ def register_admin_views(appbuilder) -> None:
     from .usage import UsageView
     from .users import UserView
 
-    current_app.jinja_env.filters.update(usd=usd, money=money_cell, cost=cost_cell, when=when, yes_no=yes_no)
+    current_app.jinja_env.filters.update(usd=usd, money=money_cell, cost=cost_cell, when=when, yes_no=yes_no,
+                                   label=label)
     current_app.register_error_handler(403, forbidden)
     current_app.add_url_rule("/favicon.ico", "favicon", lambda: current_app.send_static_file("favicon.ico"))
     _one_users_screen(appbuilder)

@@ -2,6 +2,7 @@
 import re
 
 from flask import g, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_appbuilder import ModelView
 from markupsafe import Markup, escape
@@ -11,6 +12,7 @@ from .. import audit
 from ..billing.units import usd_cents, usd_to_credits
 from ..billing.units import usd_text as usd  # noqa: F401  (re-exported for the views)
 from ..extensions import db
+from ..labels import label
 
 
 def credits_usd(credits: int | None) -> Markup:
@@ -32,18 +34,23 @@ def usd_input_to_credits(raw: str) -> int:
     return usd_to_credits(text.replace(",", "").replace("$", ""))
 
 
+def exact_credits(credits: int) -> str:
+    """The hover text beside a USD figure: the exact amount in credits."""
+    return _("%(credits)s credits", credits=f"{credits:,}")
+
+
 def money_cell(credits: int | None) -> Markup:
     """A balance or payment: two decimals, the exact credits on hover."""
     if credits is None:
         return Markup("—")
-    return Markup(f"<span title='{credits:,} credits'>{escape(usd_cents(credits))}</span>")
+    return Markup(f"<span title='{escape(exact_credits(credits))}'>{escape(usd_cents(credits))}</span>")
 
 
 def cost_cell(credits: int | None) -> Markup:
     """A per-request cost: up to six decimals, the exact credits on hover."""
     if credits is None:
         return Markup("—")
-    return Markup(f"<span title='{credits:,} credits'>{escape(usd(credits))}</span>")
+    return Markup(f"<span title='{escape(exact_credits(credits))}'>{escape(usd(credits))}</span>")
 
 
 def yes_no(value) -> Markup:
@@ -118,7 +125,7 @@ def or_dash(value):
 
 
 def enum_value(value) -> str:
-    return "" if value is None else getattr(value, "value", value)
+    return label(value)
 
 
 def checkbox(label) -> BooleanField:

@@ -3,6 +3,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import request
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 
@@ -49,7 +50,7 @@ def _apply(item: BonusTier) -> None:
     try:
         percent = Decimal(raw)
     except InvalidOperation:
-        raise ValueError(f"Bonus (%): {raw!r} is not a percent") from None
+        raise ValueError(_("Bonus (%%): %(value)s is not a percent", value=repr(raw))) from None
     if not 0 <= percent <= 100 or percent * 100 != int(percent * 100):
-        raise ValueError("Bonus (%): from 0 to 100, with at most 2 decimals")
+        raise ValueError(_("Bonus (%): from 0 to 100, with at most 2 decimals"))
     item.bonus_bps = int(percent * 100)

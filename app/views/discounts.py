@@ -3,6 +3,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import request
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_appbuilder.fieldwidgets import DateTimePickerWidget
 from wtforms import BooleanField, DateTimeField, SelectField, StringField
@@ -87,9 +88,9 @@ def _apply_value(item: DiscountCode) -> None:
     try:
         percent = Decimal(raw.strip())
     except InvalidOperation:
-        raise ValueError(f"Value: {raw!r} is not a percent") from None
+        raise ValueError(_("Value: %(value)s is not a percent", value=repr(raw))) from None
     if not 0 < percent <= 100 or percent * 100 != int(percent * 100):
-        raise ValueError("Value: a percent above 0 and at most 100, with at most 2 decimals")
+        raise ValueError(_("Value: a percent above 0 and at most 100, with at most 2 decimals"))
     item.kind, item.percent_bps, item.amount = "percent", int(percent * 100), None
     if item.usage_limit is not None and item.usage_limit < 0:
-        raise ValueError("Usage limit: must not be negative")
+        raise ValueError(_("Usage limit: must not be negative"))

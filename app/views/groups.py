@@ -1,5 +1,6 @@
 """Model groups: which models a group holds, its price multiplier and whether it is exclusive."""
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..models import ModelGroup
@@ -44,4 +45,4 @@ class ModelGroupView(AuditedModelView):
 
 def _check_multiplier(item: ModelGroup) -> None:
     if item.multiplier is None or item.multiplier <= 0:
-        raise ValueError("Multiplier: must be greater than zero")
+        raise ValueError(_("Multiplier: must be greater than zero"))

@@ -4,6 +4,7 @@ import json
 from flask import request
 from markupsafe import Markup
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import Optional
@@ -105,9 +106,9 @@ def _parse_tags_and_flags() -> tuple[list, dict]:
     try:
         flags = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"Feature flags: not valid JSON ({exc.msg})") from None
+        raise ValueError(_("Feature flags: not valid JSON (%(why)s)", why=exc.msg)) from None
     if not isinstance(flags, dict):
-        raise ValueError("Feature flags: must be a JSON object")
+        raise ValueError(_("Feature flags: must be a JSON object"))
     return tags, flags
 
 

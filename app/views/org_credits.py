@@ -7,6 +7,7 @@ from flask_login import current_user
 from .. import audit, gifts
 from ..billing import money
 from ..extensions import db
+from ..labels import label
 from ..models import Organization, TxType
 from .base import parse_usd, usd
 from .confirm_token import external_id, new_token, submitted_token
@@ -67,7 +68,7 @@ class CreditFormsMixin:
                                            "ledger_entry_id": entry.id, "balance_after": entry.balance_after})
                 db.session.commit()
                 flash(_("%(amount)s posted to %(org)s (%(type)s).", amount=usd(amount), org=org.name,
-                        type=tx_type.value), "success")
+                        type=label(tx_type)), "success")
                 return redirect(url_for("OrgView.detail", pk=org.id))
         if error:
             flash(error, "danger")

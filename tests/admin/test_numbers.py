@@ -141,7 +141,7 @@ def test_transactions_list_shows_money_movements_and_sums_usage_per_wallet_per_d
     db.session.commit()
     html = finance_client.get("/admin/transactions/list/").get_data(as_text=True)
     listed = html.split('id="usage-per-day"')[0]
-    assert "admin_credit" in listed and ">usage<" not in listed
+    assert "admin credit" in listed and ">usage<" not in listed
     summary = html.split('id="usage-per-day"')[1]
     assert "Busy Co" in summary and "<td>3</td>" in summary and "-$0.75" in summary
     every = finance_client.get("/admin/transactions/list/?rows=all").get_data(as_text=True)
@@ -155,7 +155,7 @@ def test_org_page_lists_money_movements_with_a_toggle_for_every_row(admin_client
     db.session.commit()
     html = admin_client.get(f"/admin/orgs/{org.id}/").get_data(as_text=True)
     table = html.split('id="org-transactions"')[1].split("</table>")[0]
-    assert "admin_credit" in table and "<td>usage</td>" not in table
+    assert "admin credit" in table and "<td>usage</td>" not in table
     assert 'id="usage-per-day"' in html
     table = admin_client.get(f"/admin/orgs/{org.id}/?tx_rows=all").get_data(as_text=True).split(
         'id="org-transactions"')[1].split("</table>")[0]
