@@ -53,9 +53,13 @@ def test_priority_plans_keep_their_share_when_everyone_calls_at_once(world, mock
         t.join()
     free_ok = sum(1 for status, *_ in free if status == 200)
     pro_ok = sum(1 for status, *_ in pro if status == 200)
-    assert free_ok + pro_ok == 10  # the provider's limit, all callers together
+    # Free is refused once 8 calls (80% of 10) are in the minute, whoever made them; Pro only at
+    # 10. So whatever the arrival order: at most 10 reach the provider, at least 8 (22 callers
+    # leave refusals, and a refusal means 8 were in), Free at most 8, and a Pro caller was
+    # refused only when all 10 were used.
+    assert 8 <= free_ok + pro_ok <= 10
     assert free_ok <= 8  # 20% (the default share) of 10 stayed out of reach of the Free plan
-    assert pro_ok >= 2
+    assert pro_ok >= 2 and (pro_ok == 8 or free_ok + pro_ok == 10)
     refusals = [body["error"] for status, body, _ in free + pro if status != 200]
     assert {r["code"] for r in refusals} <= {"priority_capacity_reserved", "provider_rate_limited"}
     assert all(status in (200, 429) for status, *_ in free + pro)

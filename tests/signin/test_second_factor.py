@@ -16,10 +16,11 @@ def _post_login(client, username, password=PASSWORD):
     return client.post("/login/", data={"username": username, "password": password})
 
 
-def _turn_on(client) -> tuple[str, list[str]]:
+def _turn_on(client, at: float | None = None) -> tuple[str, list[str]]:
+    """Turns TOTP on with the code of time ``at`` (now by default)."""
     page = client.get("/console/profile/second-factor").get_data(as_text=True)
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
-    response = client.post("/console/profile/second-factor", data={"code": pyotp.TOTP(secret).now(), "action": "enable"})
+    response = client.post("/console/profile/second-factor", data={"code": pyotp.TOTP(secret).at(at or time.time()), "action": "enable"})
     assert response.headers["Location"].endswith("/console/profile/second-factor/codes")
     codes = re.findall(r"<code>([0-9a-f]{8}-[0-9a-f]{8})</code>", client.get(response.headers["Location"]).get_data(as_text=True))
     return secret, codes
@@ -57,11 +58,12 @@ def test_a_customer_turns_totp_on_and_then_needs_a_code_after_the_password(app):
 
 def test_a_totp_code_is_accepted_once(app):
     verified_user("once")
-    secret, _codes = _turn_on(login(app, "once"))
+    enabled_at = time.time()
+    secret, _codes = _turn_on(login(app, "once"), at=enabled_at)
     first, second = app.test_client(), app.test_client()
     _post_login(first, "once"), _post_login(second, "once")
-    # The code that turned TOTP on is spent already.
-    assert first.post("/signin/second-factor", data={"code": pyotp.TOTP(secret).now()}).status_code == 400
+    # The code that turned TOTP on is spent already (that very code: the clock may have moved on).
+    assert first.post("/signin/second-factor", data={"code": pyotp.TOTP(secret).at(enabled_at)}).status_code == 400
     code = pyotp.TOTP(secret).at(time.time() + 30)
     assert first.post("/signin/second-factor", data={"code": code}).status_code == 302 and _signed_in(first)
     assert second.post("/signin/second-factor", data={"code": code}).status_code == 400
