@@ -63,14 +63,17 @@ def _refused(err: GatewayError, headers: dict) -> Response:
     return error_response(err, "openai", headers)
 
 
-def json_object() -> dict:
-    """The request body, which must be a JSON object."""
+def json_object(*known: str) -> dict:
+    """The request body, which must be a JSON object; with ``known``, a field outside it is a 400 naming it."""
     try:
         body = orjson.loads(request.get_data(cache=False) or b"null")
     except orjson.JSONDecodeError:
         raise InputError("body", "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise InputError("body", "the body must be a JSON object")
+    unknown = sorted(set(body) - set(known)) if known else []
+    if unknown:
+        raise InputError(unknown[0], f"unknown field '{unknown[0]}'; known fields: {', '.join(sorted(known))}")
     return body
 
 
