@@ -67,11 +67,11 @@ def check_services(app: Flask) -> None:
 
 def init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (registers every table on the shared metadata)
-    from .extensions import appbuilder, csrf, db, enforce_sqlite_foreign_keys, limiter, migrate, redis_conn
+    from .extensions import appbuilder, csrf, db, configure_sqlite, limiter, migrate, redis_conn
 
     with app.app_context():
         db.init_app(app)
-        enforce_sqlite_foreign_keys(db.engine)
+        configure_sqlite(db.engine)
         appbuilder.init_app(app, db.session)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
