@@ -81,14 +81,13 @@ def create_transcription():
 @bp.get("/models")
 def list_models():
     api = "anthropic" if request.headers.get("anthropic-version") else "openai"
-    call = Call(api=api, op="models")
-    try:
-        visible = catalog.current().callable_models(admission.authenticate(call))
-    except GatewayError as err:
-        return error_response(err, api, {"X-Request-Id": call.request_id})
-    except (holds.MeterUnavailable, SQLAlchemyError):
-        return error_response(unavailable(), api, {"X-Request-Id": call.request_id})
-    if api == "anthropic":
+    return _unmetered(Call(api=api, op="models"), _model_list)
+
+
+def _model_list(call: Call) -> Response:
+    key = admission.authenticate(call)  # before the catalog: a bad key costs nothing more
+    visible = catalog.current().callable_models(key)
+    if call.api == "anthropic":
         data = [{"type": "model", "id": m.public_id, "display_name": m.public_id,
                  "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(m.created))} for m in visible]
         body = {"data": data, "has_more": False, "first_id": data[0]["id"] if data else None,
@@ -96,7 +95,7 @@ def list_models():
     else:
         body = {"object": "list", "data": [{"id": m.public_id, "object": "model", "created": m.created,
                                             "owned_by": "tollgate"} for m in visible]}
-    return Response(orjson.dumps(body), mimetype="application/json", headers={"X-Request-Id": call.request_id})
+    return Response(orjson.dumps(body), mimetype="application/json")
 
 
 def _unmetered(call: Call, action) -> Response:

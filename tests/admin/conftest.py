@@ -1,10 +1,9 @@
 """One logged-in client per platform role, through FAB's real /login/ form."""
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.factories import make_user
+from tests.gateway.netservers import LiveServer
 
 PASSWORD = "role-password-123"
 CHROMIUM = "/usr/bin/chromium"
@@ -62,9 +61,6 @@ def anonymous_client(app, db):
 @pytest.fixture(scope="module")
 def live_server(app):
     """The app on a real socket for the headless-Chromium tests; one per module."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    server = LiveServer(app)
+    yield server.url
+    server.stop()

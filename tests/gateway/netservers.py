@@ -3,12 +3,20 @@ never speaks, a CONNECT proxy that counts tunnels."""
 import socket
 import threading
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log: it buried failures, and a line written after its test ended hit a closed stream."""
+
+    def log_request(self, code="-", size="-"):
+        pass
 
 
 class LiveServer:
     def __init__(self, wsgi_app, ssl_context=None):
-        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, ssl_context=ssl_context)
+        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, ssl_context=ssl_context,
+                                  request_handler=QuietHandler)
         scheme = "https" if ssl_context else "http"
         self.port = self.server.server_port
         self.url = f"{scheme}://127.0.0.1:{self.port}"
