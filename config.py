@@ -358,7 +358,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
-    SECRET_KEY = "test-secret"
+    SECRET_KEY = "test-secret-of-the-length-production-asks"
     WTF_CSRF_ENABLED = False
     SQLALCHEMY_DATABASE_URI = database_url(env_str("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/tollgate_test"))
     REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -390,6 +390,10 @@ class ProductionConfig(Config):
         for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
             if not env_str(name):
                 raise ConfigError(f"{name} is required in production (TOLLGATE_ENV=production)")
+        # It signs sessions, sign-in links and the admin API's HS256 tokens: a short one can be guessed offline.
+        if len(env_str("SECRET_KEY").encode()) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 bytes in production "
+                              "(python -c 'import secrets; print(secrets.token_urlsafe(48))' makes one)")
 
 
 CONFIGS = {

@@ -24,7 +24,7 @@ def main(n: int) -> None:
     with admin.connect() as conn:
         conn.execute(sa.text("DROP DATABASE IF EXISTS tollgate_profile WITH (FORCE)"))
         conn.execute(sa.text("CREATE DATABASE tollgate_profile"))
-    os.environ.update(TOLLGATE_ENV="production", SECRET_KEY="profile", DATABASE_URL=DB, REDIS_URL=REDIS,
+    os.environ.update(TOLLGATE_ENV="production", SECRET_KEY="profile-" * 8, DATABASE_URL=DB, REDIS_URL=REDIS,
                       TOLLGATE_ADMIN_PASSWORD="x")
     import redis
     redis.Redis.from_url(REDIS).flushdb()

@@ -19,7 +19,7 @@ def test_wsgi_entry_point_without_tollgate_env_refuses_to_start(module):
 @pytest.mark.parametrize("conf, wsgi", [("app.gunicorn_conf", "app.wsgi"),
                                         ("app.gunicorn_gateway_conf", "app.gateway.wsgi")])
 def test_gunicorn_stops_with_one_line_when_the_database_is_unreachable(conf, wsgi):
-    env = _env(TOLLGATE_ENV="production", SECRET_KEY="s", DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere",
+    env = _env(TOLLGATE_ENV="production", SECRET_KEY="s" * 32, DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere",
                REDIS_URL="redis://127.0.0.1:6379/0", TOLLGATE_WORKERS="1")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", f"python:{conf}",
                              "--bind", f"127.0.0.1:{_free_port()}", f"{wsgi}:application"],

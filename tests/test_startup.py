@@ -39,6 +39,15 @@ def test_production_without_secret_key_stops_with_one_line_naming_it():
         "tollgate: configuration error: SECRET_KEY is required in production (TOLLGATE_ENV=production)"]
 
 
+def test_production_with_a_short_secret_key_stops_with_one_line_naming_it():
+    result = _run(_env(TOLLGATE_ENV="production", SECRET_KEY="x" * 31, DATABASE_URL="postgresql://postgres@127.0.0.1/x",
+                       REDIS_URL="redis://127.0.0.1:6379/0"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "tollgate: configuration error: SECRET_KEY must be at least 32 bytes in production "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(48))' makes one)"]
+
+
 def test_a_malformed_login_limit_stops_with_one_line_naming_it():
     result = _run(_env(TOLLGATE_LOGIN_LIMIT_PER_IP="lots"))
     assert result.returncode == 2
@@ -62,7 +71,7 @@ def test_unreachable_database_stops_with_one_line_naming_database_url():
 
 
 def test_unreachable_redis_stops_the_gateway_process_with_one_line():
-    env = _env(TOLLGATE_ENV="production", SECRET_KEY="s", DATABASE_URL="postgresql://postgres@127.0.0.1/postgres",
+    env = _env(TOLLGATE_ENV="production", SECRET_KEY="s" * 32, DATABASE_URL="postgresql://postgres@127.0.0.1/postgres",
                REDIS_URL="redis://127.0.0.1:1/0")
     result = subprocess.run([sys.executable, "-c", "import app.gateway.wsgi"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)

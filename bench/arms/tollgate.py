@@ -39,7 +39,7 @@ print("demo org on the enterprise plan with benchmark credits")
 
 def tollgate_env(port: int) -> dict:
     return {
-        "TOLLGATE_ENV": "production", "SECRET_KEY": "bench", "FLASK_APP": "app:create_app",
+        "TOLLGATE_ENV": "production", "SECRET_KEY": "bench-" * 8, "FLASK_APP": "app:create_app",
         "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}", "REDIS_URL": REDIS_URL,
         "TOLLGATE_ADMIN_PASSWORD": "x", "TOLLGATE_WORKERS": "1", "TOLLGATE_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }

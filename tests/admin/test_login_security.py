@@ -67,7 +67,7 @@ print(json.dumps({"cookies": response.headers.getlist("Set-Cookie"),
 
 def test_production_session_cookie_is_secure_httponly_and_samesite_lax(app):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TOLLGATE_", "DATABASE_URL", "REDIS_URL"))}
-    env.update(TOLLGATE_ENV="production", SECRET_KEY="probe", DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+    env.update(TOLLGATE_ENV="production", SECRET_KEY="probe-" * 8, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
                REDIS_URL=app.config["REDIS_URL"] or "redis://127.0.0.1:6379/0")
     result = subprocess.run([sys.executable, "-c", _PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=60)
