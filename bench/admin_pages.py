@@ -1,10 +1,11 @@
 """Seed a scratch PostgreSQL database with 10,000 orgs and 1,000,000 usage rows, then time
 every back-office page (server time through the WSGI app, median of 5) and print a table.
-With --console, also 10,000 customer users and 100,000 API keys (bench/console_seed.py), and
-the console's pages timed as an org owner and a member.
+With --console, also 10,000 customer users, 100,000 API keys (5,000 of them in org 1, the busiest
+org), 20 projects and 2,000 notices (bench/console_seed.py), and the console's pages timed as
+org 1's owner and a member.
 
     .venv/bin/python bench/admin_pages.py [--db tollgate_bench] [--usage 1000000] [--orgs 10000]
-                                          [--console [--users 10000] [--keys 100000]]
+                                          [--console [--users 10000] [--keys 100000] [--org-keys 5000]]
 
 The database named by --db is dropped and recreated. Not part of the test suite.
 """
@@ -79,36 +80,31 @@ def seed(db, n_orgs: int, n_usage: int) -> None:
     db.session.commit()
 
 
-def time_pages(app, org_id: int) -> list[tuple[str, float, int]]:
-    client = app.test_client()
-    assert client.post("/login/", data={"username": "bench-admin", "password": PASSWORD}).status_code == 302
-    urls = ["/admin/", "/admin/platform/", "/admin/usage/", "/admin/usage/?group_by=org&then_by=model",
+def admin_urls(org_id: int) -> list[str]:
+    return ["/admin/", "/admin/platform/", "/admin/usage/", "/admin/usage/?group_by=org&then_by=model",
             "/admin/usage/?group_by=model&then_by=day", "/admin/orgs/list/",
             "/admin/orgs/list/?_oc_OrgView=credits&_od_OrgView=desc", "/admin/orgs/list/?_flt_0_name=Org%2009",
             f"/admin/orgs/{org_id}/", f"/admin/orgs/{org_id}/?window=365d", f"/admin/orgs/{org_id}/gift",
             "/admin/users/list/", "/admin/groups/list/", "/admin/models/list/", "/admin/providers/list/",
             "/admin/discounts/list/", "/admin/transactions/list/", "/admin/transactions/list/?_flt_0_type=credit_topup",
             "/admin/settings/?q=Org%2000", "/admin/audit/list/"]
-    return time_urls(client, urls)
 
 
-def time_urls(client, urls: list[str]) -> list[tuple[str, float, int]]:
-    """(url, median ms of 5 requests, last status) per url."""
+def time_urls(app, username: str, urls: list[str], label: str = "") -> list[tuple[str, float, int]]:
+    """(label + url, median ms of 5 requests, last status) per url, signed in as ``username``."""
+    client = app.test_client()
+    assert client.post("/login/", data={"username": username, "password": PASSWORD}).status_code == 302
     results = []
     for url in urls:
         samples, status = [], None
         for _ in range(5):
             t0 = time.perf_counter()
-            status = client.get(url).status_code
+            response = client.get(url)
+            response.get_data()  # a streamed CSV is generated here
+            status = response.status_code
             samples.append((time.perf_counter() - t0) * 1000)
-        results.append((url, statistics.median(samples), status))
+        results.append((label + url, statistics.median(samples), status))
     return results
-
-
-def _login(app, username: str):
-    client = app.test_client()
-    assert client.post("/login/", data={"username": username, "password": PASSWORD}).status_code == 302
-    return client
 
 
 def main() -> None:
@@ -119,10 +115,13 @@ def main() -> None:
     parser.add_argument("--console", action="store_true", help="seed customers and keys, time the console too")
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--keys", type=int, default=100_000)
+    parser.add_argument("--org-keys", type=int, default=5_000, help="how many of the keys are in org 1")
     args = parser.parse_args()
 
     class BenchConfig(TestingConfig):
         SQLALCHEMY_DATABASE_URI = recreate(args.db)
+
+    from flask import g, request_started
 
     from app import create_app
     from app.accounts import create_user
@@ -146,7 +145,7 @@ def main() -> None:
         t0 = time.perf_counter()
         seed(db, args.orgs, args.usage)
         if args.console:
-            console_seed.seed(db, copy, args.users, args.keys, args.orgs)
+            console_seed.seed(db, copy, args.users, args.keys, args.orgs, args.org_keys)
         seeded = time.perf_counter() - t0
         t0 = time.perf_counter()
         now = dt.datetime.utcnow()
@@ -156,9 +155,12 @@ def main() -> None:
         rolled = time.perf_counter() - t0
         counts = {t: db.session.scalar(sa.text(f"SELECT count(*) FROM {t}"))
                   for t in ("organizations", "ab_user", "api_keys", "usage_logs", "usage_hourly", "usage_daily", "usage_daily_org_model")}
-        results = time_pages(app, org_id=1)
+        results = time_urls(app, "bench-admin", admin_urls(org_id=1))
         if args.console:
-            results += console_seed.time_pages(app, lambda username: _login(app, username))
+            # One app context is held for the whole run: Flask-Login would keep the admin in g.
+            request_started.connect(lambda sender, **extra: g.pop("_login_user", None), app, weak=False)
+            for username, urls in console_seed.pages():
+                results += time_urls(app, username, urls, f"{username}: ")
     print(f"seeded in {seeded:.1f} s, rollups rebuilt in {rolled:.1f} s; rows: {counts}")
     print(f"{'page':<80} {'median ms':>10} {'status':>7}")
     for url, ms, status in results:
