@@ -1,11 +1,15 @@
 """Profile the gateway's own Python work per request (no HTTP server in front).
 
-    .venv/bin/python -m bench.profile_gateway [N]
+    .venv/bin/python -m bench.profile_gateway [N] [--db tollgate_profile] [--redis-db 10] [--port 9197]
 
-Starts the mock upstream in a subprocess, seeds a scratch PostgreSQL database with the
-demo data, then sends N non-streaming chat completions through the gateway app's WSGI
-interface under cProfile and prints where the time went.
+Starts the mock upstream on --port in a subprocess, seeds the scratch PostgreSQL database --db
+(dropped and recreated) with the demo data, empties Redis database --redis-db (never one of the
+tests' 12-15), then sends N (2,000) non-streaming chat completions through the gateway app's WSGI
+interface under cProfile and prints where the time went. PROFILE_SORT, PROFILE_CALLERS and
+PROFILE_FLUSHER=0 in the environment change the sort, print a function's callers, and leave
+the background settlement off.
 """
+import argparse
 import cProfile
 import os
 import pstats
@@ -15,20 +19,21 @@ import time
 
 import sqlalchemy as sa
 
-DB = "postgresql://postgres@127.0.0.1:5432/tollgate_profile"
-REDIS = "redis://127.0.0.1:6379/10"
+TEST_REDIS_DBS = range(12, 16)  # the test suite's; this script empties the one it uses
 
 
-def main(n: int) -> None:
+def main(n: int, db_name: str, redis_db: int, port: int) -> None:
     admin = sa.create_engine("postgresql+psycopg2://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS tollgate_profile WITH (FORCE)"))
-        conn.execute(sa.text("CREATE DATABASE tollgate_profile"))
-    os.environ.update(TOLLGATE_ENV="production", SECRET_KEY="profile-" * 8, DATABASE_URL=DB, REDIS_URL=REDIS,
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{db_name}"'))
+    redis_url = f"redis://127.0.0.1:6379/{redis_db}"
+    os.environ.update(TOLLGATE_ENV="production", SECRET_KEY="profile-" * 8,
+                      DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{db_name}", REDIS_URL=redis_url,
                       TOLLGATE_ADMIN_PASSWORD="x")
     import redis
-    redis.Redis.from_url(REDIS).flushdb()
-    mock = subprocess.Popen([sys.executable, "-m", "app.devtools.mock_upstream", "--port", "9197"],
+    redis.Redis.from_url(redis_url).flushdb()
+    mock = subprocess.Popen([sys.executable, "-m", "app.devtools.mock_upstream", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(1.5)
@@ -40,7 +45,7 @@ def main(n: int) -> None:
             migrate_schema()
             sync_roles()
             create_first_admin("admin", "a@x.test", "x")
-            key = seed_demo("http://127.0.0.1:9197").api_key
+            key = seed_demo(f"http://127.0.0.1:{port}").api_key
             from app.models import Organization, Plan
             from app.extensions import db
             org = db.session.scalar(sa.select(Organization))
@@ -74,5 +79,18 @@ def main(n: int) -> None:
         mock.terminate()
 
 
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Profile the gateway's Python work per request.")
+    parser.add_argument("n", type=int, nargs="?", default=2000, help="profiled requests (after 50 warm-up ones)")
+    parser.add_argument("--db", default="tollgate_profile", help="scratch PostgreSQL database, dropped and recreated")
+    parser.add_argument("--redis-db", type=int, default=10, help="Redis database index, emptied first")
+    parser.add_argument("--port", type=int, default=9197, help="port of the mock upstream")
+    args = parser.parse_args()
+    if args.redis_db in TEST_REDIS_DBS:
+        parser.error(f"--redis-db {args.redis_db}: indexes 12-15 are the test suite's")
+    return args
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    args = _args()
+    main(args.n, args.db, args.redis_db, args.port)
