@@ -77,31 +77,40 @@ def create_project(org_id: int):
 @bp.post("/orgs/<int:org_id>/projects/<int:project_id>/rename")
 @login_required
 def rename_project(org_id: int, project_id: int):
-    scope = org_scope(org_id, *MANAGERS)
-    project = get_in_org(Project, project_id, scope.org)
-    try:
+    def rename(scope, project):
         name = _name(request.form)
         _unique(scope, name, project.id)
-    except InputError as exc:
-        return _page(scope, 400, exc)
-    audit.record("console.project_renamed", target=project, details={"before": project.name, "after": name})
-    project.name = name
-    db.session.commit()
-    flash(_("Project renamed to %(name)s.", name=name), "success")
-    return redirect(url_for("console.projects", org_id=org_id))
+        audit.record("console.project_renamed", target=project, details={"before": project.name, "after": name})
+        project.name = name
+        return _("Project renamed to %(name)s.", name=name)
+
+    return _change(org_id, project_id, rename)
 
 
 @bp.post("/orgs/<int:org_id>/projects/<int:project_id>/archive")
 @login_required
 def archive_project(org_id: int, project_id: int):
     """Archive the project, or restore it when the form says ``restore``."""
+    def archive(_scope, project):
+        restore = request.form.get("restore") == "1"
+        project.archived_at = None if restore else (project.archived_at or utcnow())
+        audit.record("console.project_restored" if restore else "console.project_archived", target=project,
+                     details={"name": project.name})
+        return _("Project %(name)s is restored.", name=project.name) if restore else \
+            _("Project %(name)s is archived.", name=project.name)
+
+    return _change(org_id, project_id, archive)
+
+
+def _change(org_id: int, project_id: int, change):
+    """One project's form, for owners and admins: ``change(scope, project)`` checks the form before it
+    changes anything and returns the message to flash; an InputError shows the page again with it."""
     scope = org_scope(org_id, *MANAGERS)
     project = get_in_org(Project, project_id, scope.org)
-    restore = request.form.get("restore") == "1"
-    project.archived_at = None if restore else (project.archived_at or utcnow())
-    audit.record("console.project_restored" if restore else "console.project_archived", target=project,
-                 details={"name": project.name})
+    try:
+        message = change(scope, project)
+    except InputError as exc:
+        return _page(scope, 400, exc)
     db.session.commit()
-    flash(_("Project %(name)s is restored.", name=project.name) if restore else
-          _("Project %(name)s is archived.", name=project.name), "success")
+    flash(message, "success")
     return redirect(url_for("console.projects", org_id=org_id))
