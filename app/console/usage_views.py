@@ -1,5 +1,6 @@
 """Org usage (owners, admins, viewers): by member, project, model, key or day over a range, chart and CSV."""
 import datetime as dt
+import functools
 
 from flask import render_template, request
 from flask_babel import gettext as _
@@ -15,13 +16,25 @@ TABLE_ROWS = 500  # the page shows the costliest groups; the CSV has them all
 CHART_GROUPS = 10
 
 
+def _query(view):
+    """Run ``view(scope, span, today, rows)`` on the caller's scope (owners, admins, viewers), the range
+    asked for and its grouped rows; a range that does not parse answers 400 naming the field."""
+    @functools.wraps(view)
+    def run(org_id: int):
+        scope = org_scope(org_id, *ORG_READERS)
+        today = dt.date.today()
+        try:
+            span = org_usage.UsageRange.parse(request.args, today)
+        except InputError as exc:
+            return render_template("console/message.html", title=_("Usage"), message=f"{exc.field}: {exc}"), 400
+        return view(scope, span, today, org_usage.grouped(scope.org.id, span, today))
+    return run
+
+
 @bp.get("/orgs/<int:org_id>/usage")
 @login_required
-def org_usage_page(org_id: int):
-    try:
-        scope, span, today, rows = _query(org_id)
-    except InputError as exc:
-        return _bad(exc)
+@_query
+def org_usage_page(scope, span, today, rows):
     totals = {m: sum(r[m] for r in rows) for m in org_usage.METRICS}
     days = org_usage.daily_cost(scope.org.id, span, today) if span.by != "day" else \
         [(r["group"], r["total_cost"]) for r in rows]
@@ -34,27 +47,12 @@ def org_usage_page(org_id: int):
 
 @bp.get("/orgs/<int:org_id>/usage.csv")
 @login_required
-def org_usage_csv(org_id: int):
-    try:
-        _scope, span, _today, rows = _query(org_id)
-    except InputError as exc:
-        return _bad(exc)
+@_query
+def org_usage_csv(scope, span, _today, rows):
     header = [span.by, "label", *org_usage.METRICS[:-1], "total_cost_usd"]
     cells = [[inert(r["group"]), inert(r["label"]), *(r[m] for m in org_usage.METRICS[:-1]),
               format(credits_to_usd(r["total_cost"]), "f")] for r in rows]
-    return text_csv(header, cells, f"usage-{org_id}-{span.by}-{span.start}-{span.end}.csv")
-
-
-def _query(org_id: int):
-    """The caller's scope (owners, admins, viewers), the range asked for, and its grouped rows."""
-    scope = org_scope(org_id, *ORG_READERS)
-    today = dt.date.today()
-    span = org_usage.UsageRange.parse(request.args, today)
-    return scope, span, today, org_usage.grouped(scope.org.id, span, today)
-
-
-def _bad(exc: InputError):
-    return render_template("console/message.html", title=_("Usage"), message=f"{exc.field}: {exc}"), 400
+    return text_csv(header, cells, f"usage-{scope.org.id}-{span.by}-{span.start}-{span.end}.csv")
 
 
 def _usd(credits: int) -> float:
