@@ -16,6 +16,7 @@ import pstats
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import sqlalchemy as sa
 
@@ -60,15 +61,21 @@ def main(n: int, db_name: str, redis_db: int, port: int) -> None:
                 "max_tokens": 64}
         headers = {"Authorization": f"Bearer {key}"}
         for _ in range(50):
-            assert client.post("/v1/chat/completions", json=body, headers=headers).status_code == 200
+            with client.post("/v1/chat/completions", json=body, headers=headers) as answer:
+                assert answer.status_code == 200
         prof = cProfile.Profile()
         start = time.perf_counter()
         prof.enable()
+        statuses = Counter()
         for _ in range(n):
-            client.post("/v1/chat/completions", json=body, headers=headers)
+            # Closing the response runs what a WSGI server runs after the last byte (settlement).
+            with client.post("/v1/chat/completions", json=body, headers=headers) as answer:
+                statuses[answer.status_code] += 1
+                if answer.status_code != 200 and statuses[answer.status_code] == 1:
+                    print(f"first {answer.status_code}: {answer.get_data(as_text=True)[:300]}")
         prof.disable()
         elapsed = time.perf_counter() - start
-        print(f"{n} requests in {elapsed:.2f} s: {elapsed / n * 1000:.2f} ms each (profiled)")
+        print(f"{n} requests in {elapsed:.2f} s: {elapsed / n * 1000:.2f} ms each (profiled); statuses {dict(statuses)}")
         stats = pstats.Stats(prof).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
         stats.print_stats(45)
         if os.environ.get("PROFILE_CALLERS"):
