@@ -81,7 +81,7 @@ class Config:
     RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI") or env_str("REDIS_URL") or "memory://"
     # Off: flask-limiter would send Retry-After on every answer; Tollgate sends it on 429 and 503 only.
     RATELIMIT_HEADERS_ENABLED = False
-    # Calls a key may make to /api/v1/me/account (flask-limiter syntax).
+    # Calls a key may make to each /api/v1/me endpoint and to /v1/messages/count_tokens (flask-limiter syntax).
     ME_API_RATE_LIMIT = env_str("ME_API_RATE_LIMIT", "600/minute")
     RQ_ASYNC = env_bool("RQ_ASYNC", True)
     RQ_QUEUES = ["default", "webhooks", "billing"]

@@ -1,6 +1,6 @@
 """WSGI entry point of a gateway process: only /v1 and /api/v1/me, no back office.
 
-    gunicorn -c python:app.gunicorn_conf app.gateway.wsgi:application
+    gunicorn -c python:app.gunicorn_gateway_conf app.gateway.wsgi:application
 
 A gateway process holds no state of its own beyond short caches, so more of them can
 be added behind a load balancer at any time.
