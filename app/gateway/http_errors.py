@@ -41,7 +41,7 @@ def caller_api() -> str:
     path = request.path
     if path.startswith("/v1/messages"):
         return "anthropic"
-    if path.startswith(("/v1/chat/", "/v1/embeddings", "/v1/responses", "/api/")):
+    if path.startswith(("/v1/chat/", "/v1/embeddings", "/v1/responses", "/v1/images/", "/v1/audio/", "/api/")):
         return "openai"
     return "anthropic" if request.headers.get("anthropic-version") else "openai"
 

@@ -43,6 +43,14 @@ def test_wrong_path_or_method_under_messages_is_json_in_anthropic_format(client,
     assert resp.json["error"]["message"]
 
 
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/responses/resp_1/cancel", "/v1/images/generations",
+                                  "/v1/audio/speech", "/v1/audio/transcriptions"])
+def test_openai_only_paths_answer_in_openai_format_even_with_an_anthropic_version(client, path):
+    resp = client.put(path, headers={"anthropic-version": "2023-06-01"})
+    assert resp.status_code in (404, 405)
+    assert "type" not in resp.json and resp.json["error"]["message"]
+
+
 def test_405_still_says_which_methods_are_allowed(client):
     resp = client.get("/v1/chat/completions")
     assert resp.headers["Allow"].split(", ").count("POST") == 1
