@@ -3,7 +3,8 @@
 The secret is kept encrypted (``app.crypto``, keyed from the app's secret) in ``key_reveals``
 until the member reads it: reading deletes the row in the same transaction, so it is shown in
 one response only. A revoked key, or one whose row is older than CONSOLE_KEY_REVEAL_DAYS, is
-never shown; its row is dropped when found.
+never shown; its row is dropped when found, and by the hourly ``drop_unread`` job otherwise,
+so an encrypted secret nobody will ever read does not stay in the database.
 """
 import datetime as dt
 
@@ -49,3 +50,11 @@ def reveal(user_id: int, org_id: int | None, key_id: int) -> tuple[ApiKey, str] 
     if key.status != KeyStatus.active or row.created_at <= _oldest():
         return None
     return key, decrypt(row.secret_encrypted)
+
+
+def drop_unread() -> int:
+    """Delete the secrets that can no longer be shown (key not active, or past the window); the caller commits."""
+    inactive = select(ApiKey.id).where(ApiKey.status != KeyStatus.active)
+    result = db.session.execute(delete(KeyReveal).where(
+        (KeyReveal.created_at <= _oldest()) | KeyReveal.api_key_id.in_(inactive)))
+    return result.rowcount

@@ -1,10 +1,12 @@
 """Keys past their ``expires_at`` become ``expired``: status, a ``key.expired`` event, caches told.
+Secrets issued to members that can no longer be read are deleted.
 
 The gateway already refuses such a key on its own clock; this job makes the database, the
 console and webhook receivers agree within a minute.
 """
 from sqlalchemy import select
 
+from ..console import key_delivery
 from ..events import emitters
 from ..extensions import db
 from ..gateway import keycache
@@ -12,6 +14,7 @@ from ..models import ApiKey, KeyStatus, utcnow
 from . import app_context
 
 EXPIRE_EVERY_S = 30
+DROP_UNREAD_EVERY_S = 3600
 
 
 def expire_keys() -> int:
@@ -28,3 +31,11 @@ def expire_keys() -> int:
             keycache.announce_revocation(session)
         session.commit()
         return len(keys)
+
+
+def drop_unread_secrets() -> int:
+    """Delete issued secrets whose key is no longer active or whose reveal window has passed."""
+    with app_context():
+        dropped = key_delivery.drop_unread()
+        db.session.commit()
+        return dropped

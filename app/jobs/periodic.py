@@ -8,7 +8,7 @@ from .alerts import CHECK_EVERY_S, check_low_balances
 from .events import SWEEP_EVERY_S, sweep_events
 from .payments import (AUTO_RECHARGE_EVERY_S, RECONCILE_EVERY_S, SWEEP_EVERY_S as STRIPE_SWEEP_EVERY_S,
                        auto_recharge_due, reconcile_topups, sweep_stripe_events)
-from .expiry import EXPIRE_EVERY_S, expire_keys
+from .expiry import DROP_UNREAD_EVERY_S, EXPIRE_EVERY_S, drop_unread_secrets, expire_keys
 from .exports import PURGE_EVERY_S as EXPORTS_PURGE_EVERY_S, purge_exports
 from .retention import PURGE_EVERY_S, purge_usage
 from .reconcile import REPLAY_EVERY_S, replay_unsettled
@@ -23,6 +23,7 @@ PERIODIC = [
     (check_low_balances, "default", CHECK_EVERY_S),
     (replay_unsettled, "billing", REPLAY_EVERY_S),
     (expire_keys, "default", EXPIRE_EVERY_S),
+    (drop_unread_secrets, "default", DROP_UNREAD_EVERY_S),
     (sweep_events, "webhooks", SWEEP_EVERY_S),
     (purge_usage, "default", PURGE_EVERY_S),
     (end_lapsed_subscriptions, "billing", LAPSE_EVERY_S),

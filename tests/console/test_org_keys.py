@@ -122,3 +122,20 @@ def test_members_and_viewers_may_not_issue(role_client, team):
     for role in (M, V):
         assert _issue(role_client(role), team, [M]).status_code == 403
     assert _keys() == []
+
+
+def test_secrets_nobody_can_read_any_more_are_deleted_by_the_hourly_job(role_client, team):
+    from app.jobs.expiry import drop_unread_secrets
+    from app.jobs.periodic import PERIODIC
+
+    assert _issue(role_client(O), team, [M, A, O]).status_code == 302
+    keys = {k.user_id: k for k in _keys()}
+    db.session.get(ApiKey, keys[team["users"][A].id].id).status = KeyStatus.revoked
+    owner_reveal = db.session.scalar(select(KeyReveal).where(KeyReveal.user_id == team["users"][O].id))
+    owner_reveal.created_at -= __import__("datetime").timedelta(days=8)  # past CONSOLE_KEY_REVEAL_DAYS (7)
+    db.session.commit()
+    assert drop_unread_secrets() == 2
+    left = db.session.scalars(select(KeyReveal.user_id)).all()
+    assert left == [team["users"][M].id]  # the member's, still waiting, is kept
+    assert drop_unread_secrets() == 0
+    assert any(func is drop_unread_secrets and every == 3600 for func, _, every in PERIODIC)
