@@ -19,7 +19,7 @@ class TollgateAppBuilder(AppBuilder):
 
 
 db = SQLA()
-appbuilder = TollgateAppBuilder(update_perms=False)
+appbuilder = TollgateAppBuilder(update_perms=False, base_template="admin/layout.html")
 migrate = Migrate()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)

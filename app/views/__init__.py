@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import roles
 from ..labels import label
+from ..moments import when
 
 
 # Literal labels so Babel extracts them; the untranslated names are the permission names.
@@ -21,7 +22,7 @@ MENU_LABELS = {"Overview": _l("Overview"), "Platform metrics": _l("Platform metr
 
 def register_admin_views(appbuilder) -> None:
     from .audit_log import AuditLogView
-    from .base import cost_cell, money_cell, usd, when, yes_no
+    from .base import cost_cell, money_cell, usd, yes_no
     from .bonus_tiers import BonusTierView
     from .discounts import DiscountView
     from .errors import forbidden
@@ -75,3 +76,7 @@ def _one_users_screen(appbuilder) -> None:
     for item in appbuilder.menu.menu:
         if item.name == "Security":
             item.childs = [child for child in item.childs if child.name != "List Users"]
+    # FAB's list stays reachable; its times read like every other screen's, not as Python prints them.
+    fab_users = appbuilder.sm.user_view
+    fab_users.formatters_columns = {**fab_users.formatters_columns,
+                                    "created_on": when, "changed_on": when, "last_login": when}

@@ -13,6 +13,7 @@ from ..billing.units import usd_cents, usd_to_credits
 from ..billing.units import usd_text as usd  # noqa: F401  (re-exported for the views)
 from ..extensions import db
 from ..labels import label
+from ..moments import when  # noqa: F401  (re-exported for the views)
 
 
 def credits_usd(credits: int | None) -> Markup:
@@ -59,14 +60,6 @@ def yes_no(value) -> Markup:
         return Markup("—")
     label, css = (_l("yes"), "success") if value else (_l("no"), "default")
     return Markup(f"<span class='label label-{css}'>{escape(str(label))}</span>")
-
-
-def when(moment) -> Markup:
-    """A stored (naive UTC) time to the second, labelled UTC, the ISO form on hover."""
-    if moment is None:
-        return Markup("—")
-    return Markup(f"<time datetime='{moment.isoformat(timespec='seconds')}Z' "
-                  f"title='{moment.isoformat(timespec='seconds')} UTC'>{moment:%Y-%m-%d %H:%M:%S}</time>")
 
 
 def parse_usd(raw: str | None, field: str, positive: bool = True) -> int:

@@ -4,6 +4,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from ..models import StripeEvent
+from ..moments import when
 from ..roles import STRIPE_EVENTS
 
 
@@ -22,3 +23,4 @@ class StripeEventView(ModelView):
     label_columns = {"id": _l("Stripe event id"), "type": _l("Type"), "received_at": _l("Received"),
                      "processed_at": _l("Processed"), "outcome": _l("Outcome"), "detail": _l("Detail"),
                      "payload": _l("Payload")}
+    formatters_columns = {"received_at": when, "processed_at": when}
