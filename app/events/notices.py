@@ -2,7 +2,6 @@
 
 Only events a person must act on are announced this way; every event still reaches webhooks.
 """
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
@@ -12,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..billing.units import usd_text
+from ..mail import Render
 from ..models import Event, Organization, TollgateUser
 from . import emitters
 
@@ -21,7 +21,7 @@ class Notice:
     recipient: str | None
     # (title, body) in the current locale: the facts are gathered once, the words are written
     # once for the notification and again in the language of the one who is emailed.
-    render: Callable[[], tuple[str, str]]
+    render: Render
 
     def shared_text(self) -> tuple[str, str]:
         """The notification's words: every member reads the same row, so the platform's default language."""

@@ -3,11 +3,13 @@
 The checks use words the Chinese catalogue already holds (a subject, a role, a page name) and
 the Content-Language header, so they hold whatever the catalogue adds for the mails' own text.
 """
+from sqlalchemy import select
+
 from app.billing.units import usd_to_credits
 from app.events import emitters
 from app.extensions import db
 from app.jobs.alerts import check_low_balances
-from app.models import OrgRole
+from app.models import Notification, OrgRole
 from tests.console.conftest import PASSWORD, login
 from tests.factories import fund, make_org, make_user
 
@@ -87,6 +89,8 @@ def test_low_balance_alert_from_the_job_is_in_the_wallet_owners_chinese(db, inbo
     mail, body = _only(inbox, user.email)
     assert mail["Content-Language"] == "zh"
     assert "钱包" in body and "$4.00" in body and "$5.00" in body
+    [note] = db.session.scalars(select(Notification)).all()
+    assert note.title == "Low balance: $4.00 left"  # the in-app row: the platform's language
 
 
 def test_payment_mails_follow_the_billing_addresss_account(db, inbox, team):
