@@ -6,8 +6,10 @@ the current password hash: once the password changes, every earlier reset link i
 An invite token names an OrgInvite row, which is used once and can be withdrawn.
 """
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from ..labels import label
 from ..mail import send_mail
 
 _VERIFY, _RESET, _INVITE = "console-verify-email", "console-reset-password", "console-invite"
@@ -56,9 +58,12 @@ def read_verify_token(token: str) -> tuple[int, str]:
 
 def send_verification(user) -> None:
     link = _link("console.verify_email", verify_token(user))
-    send_mail(user.email, "Confirm your email address",
-              f"Hello {user.username},\n\nConfirm your email address for your Tollgate account by opening:\n\n"
-              f"{link}\n\nThe link works for {current_app.config['CONSOLE_VERIFY_LINK_HOURS']} hours.\n")
+    hours = current_app.config["CONSOLE_VERIFY_LINK_HOURS"]
+    send_mail(user.email, lambda: (
+        _("Confirm your email address"),
+        _("Hello %(name)s,\n\nConfirm your email address for your Tollgate account by opening:\n\n"
+          "%(link)s\n\nThe link works for %(hours)d hours.\n", name=user.username, link=link, hours=hours)),
+        reader=user)
 
 
 # Changing the email address ------------------------------------------------------------------
@@ -76,17 +81,22 @@ def read_change_token(token: str) -> tuple[int, str, str]:
 
 def send_email_change(user, new_email: str) -> None:
     link = _link("console.confirm_email_change", change_token(user, new_email))
-    send_mail(new_email, "Confirm your new email address",
-              f"Hello {user.username},\n\nTo use this address for your Tollgate account instead of "
-              f"{user.email}, open:\n\n{link}\n\nThe link works for "
-              f"{current_app.config['CONSOLE_VERIFY_LINK_HOURS']} hours. Until then your account keeps its "
-              f"current address. If you did not ask for this, ignore this message.\n")
+    hours = current_app.config["CONSOLE_VERIFY_LINK_HOURS"]
+    send_mail(new_email, lambda: (
+        _("Confirm your new email address"),
+        _("Hello %(name)s,\n\nTo use this address for your Tollgate account instead of %(old_email)s, "
+          "open:\n\n%(link)s\n\nThe link works for %(hours)d hours. Until then your account keeps its "
+          "current address. If you did not ask for this, ignore this message.\n",
+          name=user.username, old_email=user.email, link=link, hours=hours)),
+        reader=user)
 
 
 def send_email_changed_notice(old_email: str, user) -> None:
-    send_mail(old_email, "Your email address was changed",
-              f"Hello,\n\nThe Tollgate account that used {old_email} now uses {user.email}. If you did not "
-              f"do this, reset your password and contact support.\n")
+    send_mail(old_email, lambda: (
+        _("Your email address was changed"),
+        _("Hello,\n\nThe Tollgate account that used %(old_email)s now uses %(new_email)s. If you did not "
+          "do this, reset your password and contact support.\n", old_email=old_email, new_email=user.email)),
+        reader=user)
 
 
 # Password reset -----------------------------------------------------------------------------
@@ -110,11 +120,13 @@ def read_reset_token(token: str, load_user) -> object:
 
 def send_reset(user) -> None:
     link = _link("console.reset_password", reset_token(user))
-    send_mail(user.email, "Reset your password",
-              f"Hello {user.username},\n\nSomeone asked to reset the password of your Tollgate account. "
-              f"If it was you, choose a new password here:\n\n{link}\n\n"
-              f"The link works for {current_app.config['CONSOLE_RESET_LINK_HOURS']} hours and only once. "
-              f"If it was not you, ignore this message.\n")
+    hours = current_app.config["CONSOLE_RESET_LINK_HOURS"]
+    send_mail(user.email, lambda: (
+        _("Reset your password"),
+        _("Hello %(name)s,\n\nSomeone asked to reset the password of your Tollgate account. If it was you, "
+          "choose a new password here:\n\n%(link)s\n\nThe link works for %(hours)d hours and only once. "
+          "If it was not you, ignore this message.\n", name=user.username, link=link, hours=hours)),
+        reader=user)
 
 
 # Org invites --------------------------------------------------------------------------------
@@ -129,10 +141,14 @@ def read_invite_token(token: str) -> int:
     return int(data["invite"])
 
 
-def send_invite(invite, org_name: str, inviter_name: str) -> None:
+def send_invite(invite, org_name: str, inviter) -> None:
+    """Mailed in the language of the account at the invited address, else in the inviter's."""
     link = _link("console.accept_invite", invite_token(invite))
-    send_mail(invite.email, f"You are invited to {org_name} on Tollgate",
-              f"Hello,\n\n{inviter_name} invites you to join the organization {org_name!r} on Tollgate "
-              f"as {invite.role.value}.\n\nAccept the invitation (create an account or sign in with an "
-              f"existing one for this address):\n\n{link}\n\n"
-              f"The link works once, for {current_app.config['CONSOLE_INVITE_LINK_DAYS']} days.\n")
+    days = current_app.config["CONSOLE_INVITE_LINK_DAYS"]
+    send_mail(invite.email, lambda: (
+        _("You are invited to %(org)s on Tollgate", org=org_name),
+        _("Hello,\n\n%(inviter)s invites you to join the organization \"%(org)s\" on Tollgate as %(role)s.\n\n"
+          "Accept the invitation (create an account or sign in with an existing one for this address):\n\n"
+          "%(link)s\n\nThe link works once, for %(days)d days.\n",
+          inviter=inviter.email, org=org_name, role=label(invite.role), link=link, days=days)),
+        fallback=inviter.locale)

@@ -80,7 +80,7 @@ def invite(org_id: int):
     emitters.member_invited(db.session, org_id, email, form.role.data, invited_by=current_user.id)
     db.session.commit()
     try:
-        links.send_invite(invitation, scope.org.name, current_user.email)
+        links.send_invite(invitation, scope.org.name, current_user)
         flash(_("Invitation sent to %(email)s.", email=email), "success")
     except OSError:
         flash(_("The invitation could not be sent just now; try again in a few minutes."), "danger")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..jobs import app_context
-from ..mail import send_mail
+from ..mail import Render, send_mail
 from ..models import Event, Notification, WebhookDelivery, WebhookEndpoint, utcnow
 from . import notices
 from .bus import enqueue_delivery
@@ -30,8 +30,9 @@ def dispatch_event(event_id: str) -> int:
             return 0  # already dispatched, or its change was rolled back
         notice = notices.compose(session, event)
         if notice is not None:
+            title, body = notice.shared_text()
             session.add(Notification(org_id=event.org_id, user_id=event.user_id, event=event.type,
-                                     title=notice.title, body=notice.body, data=event.data))
+                                     title=title, body=body, data=event.data))
         deliveries = [WebhookDelivery(endpoint_id=endpoint_id, event_id=event.id, event=event.type,
                                       payload=payload(event), next_attempt_at=event.created_at)
                       for endpoint_id in subscribers(session, event)]
@@ -39,7 +40,7 @@ def dispatch_event(event_id: str) -> int:
         session.commit()
         ids = [d.id for d in deliveries]
     if notice is not None and notice.recipient:
-        email(notice.recipient, notice.title, notice.body)
+        email(notice.recipient, notice.render)
     for delivery_id in ids:
         enqueue_delivery(delivery_id)
     return len(ids)
@@ -64,9 +65,10 @@ def subscribers(session: Session, event: Event) -> list[int]:
     return [eid for eid, types in endpoints if not types or event.type in types]
 
 
-def email(to: str, subject: str, body: str) -> None:
+def email(to: str, render: Render) -> None:
+    """Mail ``render``'s (subject, body) in the language of the account at ``to`` (mail.send_mail)."""
     try:
-        send_mail(to, subject, body)
+        send_mail(to, render)
     except (OSError, smtplib.SMTPException) as exc:
         # The notification is committed; an email is not worth re-running the dispatch for.
         log.warning("email to %s failed: %s", to, exc)

@@ -4,19 +4,29 @@ Only events a person must act on are announced this way; every event still reach
 """
 from dataclasses import dataclass
 
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..billing.units import usd_text
+from ..mail import Render
 from ..models import Event, Organization, TollgateUser
 from . import emitters
 
 
 @dataclass(frozen=True)
 class Notice:
-    title: str
-    body: str
     recipient: str | None
+    # (title, body) in the current locale: the facts are gathered once, the words are written
+    # once for the notification and again in the language of the one who is emailed.
+    render: Render
+
+    def shared_text(self) -> tuple[str, str]:
+        """The notification's words: every member reads the same row, so the platform's default language."""
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            return self.render()
 
 
 def compose(session: Session, event: Event) -> Notice | None:
@@ -35,45 +45,47 @@ _PAYMENT_REASONS = ("renewal_failed", "renewal_failed_downgraded")
 
 def _subscription_payment(session: Session, event: Event) -> Notice:
     owner, recipient = owner_and_email(session, event.org_id, event.user_id)
-    if event.data["reason"] == "renewal_failed":
-        return Notice(
-            title="Subscription renewal payment failed",
-            body=(f"The renewal payment of {owner}'s {event.data['plan']} plan failed. The plan stays "
-                  f"until {event.data.get('grace_until') or 'the end of the grace period'}; update the "
-                  f"payment method before then to keep it."),
-            recipient=recipient)
-    return Notice(
-        title="Your plan was moved to Free",
-        body=(f"The renewal of {owner}'s {event.data['previous_plan']} plan was not paid within the grace "
-              f"period, so the organization is now on the Free plan. Its credits stay in its wallet; "
-              f"subscribe again to get the plan back."),
-        recipient=recipient)
+    data = event.data
+    if data["reason"] == "renewal_failed":
+        return Notice(recipient, lambda: (
+            _("Subscription renewal payment failed"),
+            _("The renewal payment of %(owner)s's %(plan)s plan failed. The plan stays until %(until)s; "
+              "update the payment method before then to keep it.", owner=owner, plan=data["plan"],
+              until=data.get("grace_until") or _("the end of the grace period"))))
+    return Notice(recipient, lambda: (
+        _("Your plan was moved to Free"),
+        _("The renewal of %(owner)s's %(plan)s plan was not paid within the grace period, so the "
+          "organization is now on the Free plan. Its credits stay in its wallet; subscribe again to get "
+          "the plan back.", owner=owner, plan=data["previous_plan"])))
 
 
 def _payment(session: Session, event: Event) -> Notice:
     """A top-up's outcome, told to the wallet's billing address: credits in, or why not."""
     owner, recipient = owner_and_email(session, event.org_id, event.user_id)
     credits = usd_text(event.data["amount_credits"])
+    # The page is named as the console's menu names it, in the same language.
     if event.type == emitters.PAYMENT_RECEIVED:
-        return Notice(title=f"Payment received: {credits} of credits added",
-                      body=f"{credits} of credits were added to the Tollgate wallet of {owner}. The receipt is "
-                           "on the console's Wallet page.", recipient=recipient)
-    return Notice(title=f"Top-up failed: {credits} not added",
-                  body=f"A top-up of {credits} for the Tollgate wallet of {owner} did not go through "
-                       f"({event.data['reason']}). Nothing was charged; you can try again from the console's "
-                       "Wallet page.", recipient=recipient)
+        return Notice(recipient, lambda: (
+            _("Payment received: %(credits)s of credits added", credits=credits),
+            _("%(credits)s of credits were added to the Tollgate wallet of %(owner)s. The receipt is on "
+              "the console's %(page)s page.", credits=credits, owner=owner, page=_("Wallet"))))
+    reason = event.data["reason"]
+    return Notice(recipient, lambda: (
+        _("Top-up failed: %(credits)s not added", credits=credits),
+        _("A top-up of %(credits)s for the Tollgate wallet of %(owner)s did not go through (%(reason)s). "
+          "Nothing was charged; you can try again from the console's %(page)s page.",
+          credits=credits, owner=owner, reason=reason, page=_("Wallet"))))
 
 
 def _low_balance(session: Session, event: Event) -> Notice:
     owner, recipient = owner_and_email(session, event.org_id, event.user_id, alert_email=True)
     balance, threshold = usd_text(event.data["balance_credits"]), usd_text(event.data["threshold_credits"])
-    return Notice(
-        title=f"Low balance: {balance} left",
-        body=(f"The Tollgate wallet of {owner} holds {balance}, at or below its alert "
-              f"threshold of {threshold}. Add credits to keep API calls going; you will not be "
-              f"alerted again until the balance has been back above {threshold}."),
-        recipient=recipient,
-    )
+    return Notice(recipient, lambda: (
+        _("Low balance: %(balance)s left", balance=balance),
+        _("The Tollgate wallet of %(owner)s holds %(balance)s, at or below its alert threshold of "
+          "%(threshold)s. Add credits on the console's %(page)s page to keep API calls going; you will "
+          "not be alerted again until the balance has been back above %(threshold)s.",
+          owner=owner, balance=balance, threshold=threshold, page=_("Wallet"))))
 
 
 def owner_and_email(session: Session, org_id: int | None, user_id: int | None,

@@ -146,6 +146,6 @@ def _member_op(org: Organization, op: str) -> str:
 
 def _send(invitation, org) -> None:
     try:
-        links.send_invite(invitation, org.name, current_user.email)
+        links.send_invite(invitation, org.name, current_user)
     except OSError:
         flash(_("The invitation is saved but its email could not be sent just now."), "warning")

@@ -13,12 +13,13 @@ import random
 import time
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..events.bus import enqueue_delivery
 from ..events.dispatch import email
-from ..events.notices import owner_and_email
+from ..events.notices import Notice, owner_and_email
 from ..extensions import db
 from ..jobs import app_context
 from ..models import Notification, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
@@ -63,8 +64,8 @@ def deliver(delivery_id: int) -> str:
         session.commit()
     if retry_in is not None:
         enqueue_delivery(delivery_id, retry_in)
-    if disabled is not None and disabled[0]:
-        email(*disabled)
+    if disabled is not None and disabled.recipient:
+        email(disabled.recipient, disabled.render)
     return status
 
 
@@ -96,17 +97,20 @@ def backoff(attempts: int) -> float:
     return max(0.0, schedule()[attempts - 1] * (1 + random.uniform(-jitter, jitter)))
 
 
-def disable(session: Session, endpoint: WebhookEndpoint, now: dt.datetime) -> tuple[str | None, str, str]:
+def disable(session: Session, endpoint: WebhookEndpoint, now: dt.datetime) -> Notice:
     """Stop an endpoint that failed a whole retry schedule; its owner gets a notification and an email."""
     endpoint.enabled, endpoint.disabled_at = False, now
     session.execute(update(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id,
                                                   WebhookDelivery.status == "pending")
                     .values(status="failed", last_error="endpoint disabled", next_attempt_at=None))
-    _, recipient = owner_and_email(session, endpoint.org_id, endpoint.user_id)
-    title = f"Webhook endpoint disabled: {endpoint.url}"[:256]
-    body = (f"Tollgate could not deliver events to {endpoint.url} for a whole day of retries and has "
-            f"disabled it. Fix the receiver, then enable the endpoint again and replay the deliveries "
-            f"you need from its delivery log.")
+    recipient = owner_and_email(session, endpoint.org_id, endpoint.user_id)[1]
+    url = endpoint.url
+    notice = Notice(recipient, lambda: (
+        _("Webhook endpoint disabled: %(url)s", url=url)[:256],
+        _("Tollgate could not deliver events to %(url)s for a whole day of retries and has disabled it. "
+          "Fix the receiver, then enable the endpoint again and replay the deliveries you need from its "
+          "delivery log.", url=url)))
+    title, body = notice.shared_text()
     session.add(Notification(org_id=endpoint.org_id, user_id=None if endpoint.org_id else endpoint.user_id,
                              event=DISABLED_EVENT, title=title, body=body, data={"endpoint_id": endpoint.id}))
-    return recipient, title, body
+    return notice
