@@ -209,11 +209,11 @@ def accept_invite(token: str):
 def _open_invite(invite_id: int) -> OrgInvite:
     invite = db.session.get(OrgInvite, invite_id)
     if invite is None or invite.withdrawn_at is not None:
-        raise links.BadLink("This invitation was withdrawn; ask for a new one.")
+        raise links.BadLink(_("This invitation was withdrawn; ask for a new one."))
     if invite.accepted_at is not None:
-        raise links.BadLink("This invitation has already been used.")
+        raise links.BadLink(_("This invitation has already been used."))
     if invite.org.status == OrgStatus.deleted:
-        raise links.BadLink("This organization no longer exists.")
+        raise links.BadLink(_("This organization no longer exists."))
     return invite
 
 

@@ -28,11 +28,11 @@ def _load(salt: str, token: str, max_age_s: int) -> dict:
     try:
         data = _serializer(salt).loads(token, max_age=max_age_s)
     except SignatureExpired:
-        raise BadLink("This link has expired; ask for a new one.") from None
+        raise BadLink(_("This link has expired; ask for a new one.")) from None
     except BadSignature:
-        raise BadLink("This link is not valid.") from None
+        raise BadLink(_("This link is not valid.")) from None
     if not isinstance(data, dict):
-        raise BadLink("This link is not valid.")
+        raise BadLink(_("This link is not valid."))
     return data
 
 
@@ -114,7 +114,7 @@ def read_reset_token(token: str, load_user) -> object:
     data = _load(_RESET, token, _hours("CONSOLE_RESET_LINK_HOURS"))
     user = load_user(int(data["uid"]))
     if user is None or not user.is_active or data.get("pw") != _password_stamp(user):
-        raise BadLink("This link has already been used or is no longer valid; ask for a new one.")
+        raise BadLink(_("This link has already been used or is no longer valid; ask for a new one."))
     return user
 
 
