@@ -1,0 +1,86 @@
+"""Odd input on the newer endpoints (/v1/responses, the /me API, the admin API): a 400 in the caller's
+format naming what is wrong, never a 500, and nothing written by a refused request."""
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import ApiKey, Organization, WebhookEndpoint
+from tests.admin_api.conftest import admin_headers, login, token_for  # noqa: F401 - shared fixtures
+
+ITEM = {"type": "message", "role": "user"}
+
+
+@pytest.mark.parametrize("model", ["gpt-test", "claude-test"])
+@pytest.mark.parametrize("extra, param", [
+    ({"input": [{**ITEM, "content": 5}]}, "input[0].content"),
+    ({"input": [{**ITEM, "content": [5]}]}, "input[0].content[0]"),
+    ({"input": [{**ITEM, "content": [{"type": "input_text", "text": 5}]}]}, "input[0].content[0].text"),
+    ({"input": [{"type": "function_call_output", "call_id": "c1", "output": 5}]}, "input[0].output"),
+    ({"input": "hi", "stream_options": 5}, "stream_options"),
+    ({"input": "hi", "previous_response_id": "resp_\x00"}, "previous_response_id"),
+])
+def test_responses_malformed_fields_are_400_naming_the_field(client, world, model, extra, param):
+    resp = client.post("/v1/responses", json={"model": model, **extra}, headers=world.headers)
+    assert resp.status_code == 400, resp.get_data(as_text=True)
+    assert resp.json["error"]["param"] == param
+
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/v1/responses/resp_%00"), ("DELETE", "/v1/responses/resp_%00"),
+    ("GET", "/v1/responses/resp_%00/input_items"),
+    ("GET", "/api/v1/me/tasks/%00"), ("GET", "/api/v1/me/usage?model=%00"),
+    ("GET", "/api/v1/me/billing/topups/quote?amount_usd=10&discount_code=%00"),
+])
+def test_a_nul_character_in_the_url_is_a_400_in_openai_shape(client, world, method, path):
+    resp = client.open(path, method=method, headers=world.headers)
+    assert resp.status_code == 400, resp.get_data(as_text=True)
+    assert "NUL" in resp.json["error"]["message"]
+
+
+@pytest.mark.parametrize("method, path, body, param", [
+    ("POST", "/api/v1/me/keys", {"name": "a\x00b"}, "name"),
+    ("POST", "/api/v1/me/webhooks", {"url": "https://example.com/h", "description": "\x00"}, "description"),
+    ("POST", "/api/v1/me/webhooks", {"url": "https://[::1/h"}, "url"),
+    ("POST", "/api/v1/me/billing/topups", {"amount_usd": "10", "discount_code": "\x00"}, "discount_code"),
+    ("POST", "/api/v1/me/billing/subscription", {"plan": "\x00"}, "plan"),
+])
+def test_me_api_odd_text_is_400_naming_the_field_and_writes_nothing(client, world, method, path, body, param):
+    before = (db.session.scalar(select(func.count(ApiKey.id))), db.session.scalar(select(func.count(WebhookEndpoint.id))))
+    resp = client.open(path, method=method, json=body, headers=world.headers)
+    assert resp.status_code == 400, resp.get_data(as_text=True)
+    assert resp.json["error"]["param"] == param
+    db.session.rollback()
+    assert (db.session.scalar(select(func.count(ApiKey.id))),
+            db.session.scalar(select(func.count(WebhookEndpoint.id)))) == before
+
+
+def test_me_api_patch_with_nul_leaves_the_key_as_it_was(client, world):
+    resp = client.patch(f"/api/v1/me/keys/{world.key.id}", json={"name": "x\x00"}, headers=world.headers)
+    assert resp.status_code == 400 and resp.json["error"]["param"] == "name"
+    assert client.get(f"/api/v1/me/keys/{world.key.id}", headers=world.headers).json["name"] == world.key.name
+
+
+@pytest.mark.parametrize("resource, query", [
+    *[(r, q) for r in ("orgs", "users", "projects") for q in ("(page:-1)", "(page:100000000000000000000)")],
+    ("orgs", "(filters:!((col:name,opr:ct,value:!(a,b))))"),
+    ("projects", "(filters:!((col:name,opr:ct,value:!(a,b))))"),
+])
+def test_admin_list_odd_paging_and_filters_are_400(client, admin_headers, resource, query):
+    resp = client.get(f"/api/v1/admin/{resource}/", query_string={"q": query}, headers=admin_headers)
+    assert resp.status_code == 400, resp.get_data(as_text=True)
+    assert resp.is_json and resp.json["message"]
+
+
+def test_admin_write_with_nul_is_400_naming_the_field_and_changes_nothing(client, admin_headers, world):
+    resp = client.put(f"/api/v1/admin/orgs/{world.org.id}", json={"name": "Bad\x00Name"}, headers=admin_headers)
+    assert resp.status_code == 400, resp.get_data(as_text=True)
+    assert "name" in resp.json["message"]
+    db.session.rollback()
+    assert db.session.get(Organization, world.org.id).name == "Acme"
+    created = client.post("/api/v1/admin/orgs/", json={"name": "New\x00Org", "plan": "pro"}, headers=admin_headers)
+    assert created.status_code == 400 and "name" in created.json["message"]
+
+
+def test_admin_token_login_with_nul_is_400(client, db):
+    resp = login(client, "someone\x00", "pw")
+    assert resp.status_code == 400 and "username" in resp.json["message"]
