@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ApiKey, Organization, WebhookEndpoint
+from tests.factories import make_model
 from tests.admin_api.conftest import admin_headers, login, token_for  # noqa: F401 - shared fixtures
 
 ITEM = {"type": "message", "role": "user"}
@@ -84,3 +85,28 @@ def test_admin_write_with_nul_is_400_naming_the_field_and_changes_nothing(client
 def test_admin_token_login_with_nul_is_400(client, db):
     resp = login(client, "someone\x00", "pw")
     assert resp.status_code == 400 and "username" in resp.json["message"]
+
+
+@pytest.mark.parametrize("model", ["gpt-test", "claude-test"])
+@pytest.mark.parametrize("path, extra", [("/v1/chat/completions", {}), ("/v1/messages", {"max_tokens": 20}),
+                                         ("/v1/responses", {})])
+@pytest.mark.parametrize("part_type", [[], {}])
+def test_a_content_part_whose_type_is_not_a_string_is_answered_not_500(client, world, model, path, extra, part_type):
+    turns = [{"role": "user", "content": [{"type": part_type, "text": "hi"}]}]
+    body = {"model": model, "input" if path == "/v1/responses" else "messages": turns, **extra}
+    resp = client.post(path, json=body, headers=world.headers)
+    assert resp.status_code < 500, resp.get_data(as_text=True)
+    if resp.status_code >= 400:
+        error = resp.json["error"]
+        assert isinstance(error["message"], str) and "internal" not in error["type"]
+
+
+@pytest.mark.parametrize("field", ["size", "quality"])
+@pytest.mark.parametrize("value", [[None], {"a": 1}])
+def test_images_size_or_quality_of_the_wrong_type_is_400_naming_it(client, world, field, value):
+    make_model("image-test", [world.openai_provider], [world.public], kind="image", upstream_name="image-up",
+               image_prices={"1024x1024": {"standard": 40_000}}, input_price=0, output_price=0, cached_input_price=0)
+    resp = client.post("/v1/images/generations", json={"model": "image-test", "prompt": "a fox", field: value},
+                       headers=world.headers)
+    assert resp.status_code == 400, resp.get_data(as_text=True)
+    assert resp.json["error"]["param"] == field
