@@ -2,6 +2,7 @@
 from flask import g, request
 from flask_appbuilder.api import ModelRestApi
 from marshmallow import ValidationError
+from sqlalchemy.exc import DataError, DBAPIError, ProgrammingError, StatementError
 from werkzeug.exceptions import BadRequest
 
 from .. import audit
@@ -49,16 +50,35 @@ class AdminRestApi(ModelRestApi):
             raise BadRequest("q.page must be an integer from 0 (the first page) up")
         return page, page_size
 
+    def get_list_headless(self, **kwargs):
+        try:
+            return super().get_list_headless(**kwargs)
+        except StatementError as exc:
+            # FAB puts a filter's value into SQL as sent: a number for a text column or a word outside
+            # an enum is refused by SQLAlchemy or PostgreSQL. That is the caller's mistake; a lost
+            # connection or the like is not, and stays a server error.
+            if isinstance(exc, DBAPIError) and not isinstance(exc, (DataError, ProgrammingError)):
+                raise
+            db.session.rollback()
+            why = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+            return self.response_400(message=f"q.filters: a value does not fit its column: {why}")
+
     def _handle_filters_args(self, rison_args):
         # An array fits only the operators that take several values; elsewhere it reached SQL as a 500.
         for i, item in enumerate(rison_args.get("filters") or ()):
-            if isinstance(item.get("value"), list) and item.get("opr") not in _LIST_OPERATORS:
-                raise BadRequest(f"q.filters[{i}].value: operator {item.get('opr')!r} takes one value, not an "
+            value, opr = item.get("value"), item.get("opr")
+            if isinstance(value, list) and opr not in _LIST_OPERATORS:
+                raise BadRequest(f"q.filters[{i}].value: operator {opr!r} takes one value, not an "
                                  f"array (arrays go with {', '.join(_LIST_OPERATORS)})")
+            if opr in _LIST_OPERATORS and not isinstance(value, list):
+                raise BadRequest(f"q.filters[{i}].value: operator {opr!r} takes an array: !(a,b)")
+            if opr in _TEXT_OPERATORS and not isinstance(value, str):  # FAB adds '%' to it: a number was a 500
+                raise BadRequest(f"q.filters[{i}].value: operator {opr!r} matches text; quote the value ('...')")
         return super()._handle_filters_args(rison_args)
 
 
 _LIST_OPERATORS = ("in", "not_in")
+_TEXT_OPERATORS = ("sw", "nsw", "ew", "new", "ct", "nct")
 
 
 class AuditedRestApi(AdminRestApi):

@@ -65,6 +65,10 @@ def test_me_api_patch_with_nul_leaves_the_key_as_it_was(client, world):
     *[(r, q) for r in ("orgs", "users", "projects") for q in ("(page:-1)", "(page:100000000000000000000)")],
     ("orgs", "(filters:!((col:name,opr:ct,value:!(a,b))))"),
     ("projects", "(filters:!((col:name,opr:ct,value:!(a,b))))"),
+    ("users", "(filters:!((col:username,opr:ct,value:0)))"),  # a number where text is matched
+    ("orgs", "(filters:!((col:name,opr:eq,value:0)))"),  # a number for a text column
+    ("orgs", "(filters:!((col:status,opr:eq,value:nosuchstatus)))"),  # a word outside an enum
+    ("orgs", "(filters:!((col:id,opr:in,value:0)))"),  # one value where an array is taken
 ])
 def test_admin_list_odd_paging_and_filters_are_400(client, admin_headers, resource, query):
     resp = client.get(f"/api/v1/admin/{resource}/", query_string={"q": query}, headers=admin_headers)
