@@ -13,6 +13,7 @@ from flask_appbuilder.security.schemas import login_post
 from flask_jwt_extended import create_access_token, create_refresh_token
 from marshmallow import ValidationError
 
+from ..inputs import nul_field
 from ..signin import flow, org_sso, totp
 
 METHOD = "api token"
@@ -71,6 +72,9 @@ class TokenLoginApi(SecurityApi):
             return self.response_400(message=error.messages)
         if payload["provider"] != API_SECURITY_PROVIDER_DB:
             return self.response_400(message={"provider": ["only db"]})
+        where = nul_field(payload)
+        if where:  # no account's name or password holds one; PostgreSQL would fail on the lookup
+            return self.response_400(message={where: ["contains a NUL character (\\u0000)"]})
         user = self.appbuilder.sm.auth_user_db(payload["username"], payload["password"])
         if not user:
             return self.response_401()

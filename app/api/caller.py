@@ -16,7 +16,7 @@ from ..extensions import db, limiter
 from ..gateway import admission
 from ..gateway.admission import key_bucket
 from ..gateway.errors import GatewayError, error_response, invalid, unavailable
-from ..inputs import InputError
+from ..inputs import InputError, nul_field
 from ..key_admin import KeyForbidden, KeyNotFound
 
 
@@ -71,6 +71,9 @@ def json_object(*known: str) -> dict:
         raise InputError("body", "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise InputError("body", "the body must be a JSON object")
+    where = nul_field(body)
+    if where:
+        raise InputError(where, f"'{where}' contains a NUL character (\\u0000)")
     unknown = sorted(set(body) - set(known)) if known else []
     if unknown:
         raise InputError(unknown[0], f"unknown field '{unknown[0]}'; known fields: {', '.join(sorted(known))}")

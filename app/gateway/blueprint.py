@@ -118,7 +118,8 @@ def handle(call: Call) -> Response:
         model = admission.resolve_model(call, validate.require_model(body))
         requested, bound = _check_body(call, body, model.max_output_tokens)
         call.stream = bool(body.get("stream")) and call.op != "embeddings"
-        call.include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        options = body.get("stream_options")  # checked where the API has it; ignored where it has not
+        call.include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
         admission.size_request(call, requested, bound)
         routes = catalog.ordered_routes(model)
         if call.op == "embeddings":

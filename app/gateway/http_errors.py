@@ -33,6 +33,22 @@ _TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_
 def register_json_errors(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, _unexpected)
+    app.before_request(_refuse_nul_in_url)
+
+
+def _refuse_nul_in_url():
+    """A NUL character in the path or the query is refused up front: PostgreSQL text cannot hold
+    one, so an id or a filter with it would otherwise fail deep inside a query."""
+    if not _is_json_path():
+        return None
+    where = "the path" if "\x00" in request.path else next(
+        (f"query parameter '{name}'" for name, value in request.args.items(multi=True)
+         if "\x00" in name or "\x00" in value), None)
+    if where is None:
+        return None
+    err = GatewayError(400, "invalid_request_error", f"{where} contains a NUL character (%00)",
+                       code="invalid_request")
+    return error_response(err, caller_api(), {"X-Request-Id": new_request_id()})
 
 
 def caller_api() -> str:

@@ -87,12 +87,12 @@ def price(call: Call) -> None:
         if type(n) is not int or not 1 <= n <= MAX_IMAGES:
             raise invalid(f"'n' must be an integer from 1 to {MAX_IMAGES}", "n")
         size = fields.get("size") or _default(model.image_prices, "1024x1024")
-        if size not in model.image_prices:
+        if not isinstance(size, str) or size not in model.image_prices:
             raise invalid(f"'size' {size!r} is not offered by model '{call.model_name}'; "
                           f"sizes: {', '.join(model.image_prices) or 'none'}", "size")
         qualities = model.image_prices[size]
         quality = fields.get("quality") or _default(qualities, "standard")
-        req.unit_price = media_price.image_price(model, size, quality)
+        req.unit_price = media_price.image_price(model, size, quality) if isinstance(quality, str) else None
         if req.unit_price is None:
             raise invalid(f"'quality' {quality!r} is not offered at size {size}; "
                           f"qualities: {', '.join(qualities)}", "quality")

@@ -113,7 +113,8 @@ def _content_bytes(node, max_bytes: int | None = None) -> int:
     if isinstance(node, list):
         return sum(_content_bytes(n, max_bytes) for n in node)
     if isinstance(node, dict):
-        if node.get("type") in _ATTACHMENT_TYPES:
+        if isinstance(node.get("type"), str) and node["type"] in _ATTACHMENT_TYPES:  # a set: the caller's
+            # "type" may be any JSON, and a list or object there is unhashable
             return attachment_tokens(node, max_bytes)
         return sum(_content_bytes(v, max_bytes) for k, v in node.items()
                    if k not in ("type", "role", "id", "tool_call_id"))

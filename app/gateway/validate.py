@@ -199,6 +199,9 @@ def responses(body: dict, max_output: int) -> int | None:
     for i, item in enumerate(given if isinstance(given, list) else ()):
         if not isinstance(item, dict):
             raise invalid(f"'input[{i}]' must be an object", f"input[{i}]")
+        _input_content(item.get("content"), f"input[{i}].content")
+        if item.get("type") == "function_call_output":
+            _input_content(item.get("output"), f"input[{i}].output")
     for name, why in _RESPONSES_UNSUPPORTED.items():
         if body.get(name):
             raise invalid(why, name)
@@ -207,9 +210,13 @@ def responses(body: dict, max_output: int) -> int | None:
             raise invalid(f"built-in tool '{tool.get('type')}' is not supported: Tollgate forwards function tools "
                           f"only", f"tools[{i}].type")
     for name, kind, what in (("instructions", str, "a string"), ("previous_response_id", str, "a string"),
-                             ("metadata", dict, "an object"), ("text", dict, "an object")):
+                             ("metadata", dict, "an object"), ("text", dict, "an object"),
+                             ("stream_options", dict, "an object")):
         if body.get(name) is not None and not isinstance(body[name], kind):
             raise invalid(f"'{name}' must be {what}", name)
+    if "\x00" in (body.get("previous_response_id") or ""):
+        # PostgreSQL text cannot hold it, so no stored response has such an id.
+        raise invalid("'previous_response_id' must not contain a NUL character", "previous_response_id")
     fmt = (body.get("text") or {}).get("format")
     if fmt is not None and (not isinstance(fmt, dict) or fmt.get("type") not in ("text", "json_schema",
                                                                                  "json_object")):
@@ -224,3 +231,17 @@ def responses(body: dict, max_output: int) -> int | None:
         raise invalid(f"'max_output_tokens' must be at least {RESPONSES_MIN_OUTPUT}, as in OpenAI's Responses API",
                       "max_output_tokens")
     return limit
+
+
+def _input_content(content, where: str) -> None:
+    """An input item's content: a string, or content parts (objects) whose text, if any, is a string."""
+    if content is None or isinstance(content, str):
+        return
+    if not isinstance(content, list):
+        raise invalid(f"'{where}' must be a string or an array of content parts", where)
+    for j, part in enumerate(content):
+        if not isinstance(part, dict):
+            raise invalid(f"'{where}[{j}]' must be an object", f"{where}[{j}]")
+        for name in ("text", "refusal"):
+            if part.get(name) is not None and not isinstance(part[name], str):
+                raise invalid(f"'{where}[{j}].{name}' must be a string", f"{where}[{j}].{name}")

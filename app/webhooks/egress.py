@@ -20,7 +20,10 @@ class Refused(ValueError):
 
 def check_url(url: str) -> None:
     """What can be known without resolving: refuse other schemes and URLs without a host."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed "[" of an IPv6 host, for one
+        raise Refused("the URL cannot be parsed") from None
     if parts.scheme not in ("http", "https"):
         raise Refused("only http and https URLs are allowed")
     if not parts.hostname:
