@@ -67,7 +67,8 @@ def check_services(app: Flask) -> None:
 
 def init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (registers every table on the shared metadata)
-    from .extensions import appbuilder, csrf, db, configure_sqlite, limiter, migrate, redis_conn
+    from .extensions import appbuilder, csrf, db, limiter, migrate, redis_conn
+    from .sqlite_parity import configure_sqlite
 
     with app.app_context():
         db.init_app(app)

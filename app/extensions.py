@@ -69,32 +69,3 @@ def _embedded_server():
 
 
 redis_conn = RedisConnection()
-
-
-def configure_sqlite(engine) -> None:
-    """Make the embedded SQLite database keep the promises PostgreSQL keeps; nothing on PostgreSQL.
-
-    SQLite ignores foreign keys unless each connection turns them on, and it has no row
-    locks: ``SELECT ... FOR UPDATE`` compiles to a plain SELECT. Every place that locks a
-    row (money.py, refunds, webhooks, gifts...) relies on the lock to run check-then-write
-    one at a time, so on SQLite such a SELECT first takes the database's write lock
-    (``BEGIN IMMEDIATE``) until the transaction ends: coarser than a row lock, but the same
-    promise. A transaction that already wrote holds that lock already.
-    """
-    if engine.dialect.name != "sqlite":
-        return
-    from sqlalchemy import event
-
-    @event.listens_for(engine, "connect")
-    def _foreign_keys_on(dbapi_connection, _record):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(engine, "before_execute")
-    def _write_lock_for_update(conn, clauseelement, _multiparams, _params, _options):
-        if getattr(clauseelement, "_for_update_arg", None) is None:
-            return
-        dbapi_connection = conn.connection.dbapi_connection
-        if not dbapi_connection.in_transaction:
-            dbapi_connection.execute("BEGIN IMMEDIATE")

@@ -24,7 +24,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from flask import Flask, current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -207,8 +207,8 @@ def write_records(envelopes: list[dict]) -> None:
     for key_id in sorted(last_used):
         session.execute(update(ApiKey).where(ApiKey.id == key_id).values(
             spent=ApiKey.spent + key_spend.get(key_id, 0),
-            last_used_at=func.coalesce(func.greatest(ApiKey.last_used_at, last_used[key_id]), last_used[key_id])
-            if session.get_bind().dialect.name == "postgresql" else last_used[key_id],
+            # Batches can settle out of order; the later use wins (CASE, not greatest(): SQLite lacks it).
+            last_used_at=case((ApiKey.last_used_at > last_used[key_id], ApiKey.last_used_at), else_=last_used[key_id]),
         ).execution_options(synchronize_session=False))
     if model_spend:
         _upsert_model_spend(session, model_spend)

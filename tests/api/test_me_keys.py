@@ -21,6 +21,7 @@ def key_rows() -> list[ApiKey]:
     return list(db.session.scalars(select(ApiKey).order_by(ApiKey.id)))
 
 
+@pytest.mark.embedded
 def test_created_key_returns_its_secret_once_and_calls_the_gateway(client, world):
     project = Project(org_id=world.org.id, name="web")
     db.session.add(project)

@@ -1,6 +1,8 @@
 """The reconciler books parked usage exactly once, or writes it off, and clears its phantom spend."""
 import json
 
+import pytest
+
 from sqlalchemy import func, select
 
 from app.billing import holds, mirror, parking, reconcile, settlement
@@ -59,6 +61,7 @@ def test_writing_off_a_parked_record_charges_nothing_and_clears_its_phantom_spen
     assert db.session.scalar(select(UnsettledUsage.note)) == "provider deleted, refunded by agreement"
 
 
+@pytest.mark.embedded
 def test_a_record_with_a_nul_is_replayed_with_its_text_made_storable(app, db, meter):
     holds.log_only({**meter.record("req_nul", status="error"), "model": "gpt\x00test"})
     settlement.flush_all(app)

@@ -1,6 +1,8 @@
 """Settlement: exact charges after flush_all, idempotency, release, sweep, crash recovery."""
+import datetime as dt
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from app.billing import holds, mirror, money, settlement
@@ -171,3 +173,14 @@ def test_a_batch_whose_database_connection_died_is_retried_at_once(app, db, mete
     # Not 60 s later: the very next flush books it.
     assert settlement.flush_all(app) == 1
     assert _state(db, meter)[0] == 10_000_000 - 2_000
+
+
+@pytest.mark.embedded
+def test_a_key_keeps_its_latest_use_when_an_older_record_settles_later(app, db, meter):
+    for created_at in ("2027-01-15T09:00:00", "2027-01-15T08:00:00"):
+        req = meter.hold(1_000)
+        holds.reserve(req, now_ms=T0)
+        holds.settle(req.request_id, 100, 10, {**meter.record(req.request_id, 100), "created_at": created_at}, now_ms=T0)
+        assert settlement.flush_all(app) == 1
+    db.session.expire_all()
+    assert db.session.get(ApiKey, meter.key_id).last_used_at == dt.datetime(2027, 1, 15, 9)

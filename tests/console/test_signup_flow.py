@@ -18,6 +18,7 @@ def _user(email) -> TollgateUser:
     return db.session.scalar(select(TollgateUser).where(TollgateUser.email == email))
 
 
+@pytest.mark.embedded
 def test_signup_verify_create_org_invite_and_accept(app, inbox):
     owner = app.test_client()
     assert _signup(owner, "Founder@Example.com").status_code == 302
