@@ -1,4 +1,5 @@
-"""The embedded default (SQLite) enforces foreign keys, so financial records refuse a raw delete there too."""
+"""The embedded default (SQLite) enforces foreign keys, in the web and the gateway app, so financial records refuse
+a raw delete there too."""
 import json
 import os
 import subprocess
@@ -43,6 +44,11 @@ with app.app_context():
             db.session.rollback()
             result[name] = "refused"
     result["ledger_rows"] = db.session.execute(sa.text("SELECT count(*) FROM ledger_entries")).scalar()
+import os
+os.environ.update(TOLLGATE_ENV="development", DATABASE_URL=Config.SQLALCHEMY_DATABASE_URI)
+from app.gateway.wsgi import application  # a gateway process on the same file keeps the rules too
+with application.app_context():
+    result["gateway_foreign_keys"] = db.session.execute(sa.text("PRAGMA foreign_keys")).scalar()
 print("RESULT " + json.dumps(result))
 """
 
@@ -54,4 +60,5 @@ def test_sqlite_app_runs_with_foreign_keys_on_and_refuses_deleting_a_wallet_or_u
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.split("RESULT ", 1)[1])
-    assert result == {"foreign_keys": 1, "wallet": "refused", "user": "refused", "ledger_rows": 1}
+    assert result == {"foreign_keys": 1, "wallet": "refused", "user": "refused", "ledger_rows": 1,
+                      "gateway_foreign_keys": 1}

@@ -17,9 +17,12 @@ def create_gateway_app(config_class=None) -> Flask:
 
     from .. import api, jobs, models, telemetry  # noqa: F401  (models registers the tables)
     from ..extensions import csrf, db, limiter, redis_conn
+    from ..sqlite_parity import configure_sqlite
     from . import register_gateway, register_json_errors
 
     db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)  # a gateway on the embedded SQLite keeps PostgreSQL's rules too
     redis_conn.init_app(app)
     limiter.init_app(app)
     csrf.init_app(app)
