@@ -24,7 +24,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from flask import Flask, current_app
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import case, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -234,16 +234,12 @@ def _insert_usage(session, rows: list[dict]) -> set[str]:
     if not rows:
         return set()
     unique = list({r["request_id"]: r for r in rows}.values())
-    if session.get_bind().dialect.name == "postgresql":
-        # executemany ("insertmanyvalues"): a multi-VALUES statement would be compiled afresh per batch.
-        stmt = postgresql.insert(UsageLog.__table__).on_conflict_do_nothing(index_elements=["request_id"])
-        return set(session.connection().execute(stmt.returning(UsageLog.__table__.c.request_id), unique).scalars())
-    present = set(session.scalars(select(UsageLog.request_id).where(
-        UsageLog.request_id.in_([r["request_id"] for r in unique]))))
-    fresh = [r for r in unique if r["request_id"] not in present]
-    if fresh:
-        session.execute(insert(UsageLog), fresh)
-    return {r["request_id"] for r in fresh}
+    # One statement on both databases (SQLite has ON CONFLICT ... RETURNING since 3.35): a row
+    # another flusher wrote meanwhile is skipped, never an error. executemany
+    # ("insertmanyvalues"): a multi-VALUES statement would be compiled afresh per batch.
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(UsageLog.__table__).on_conflict_do_nothing(index_elements=["request_id"])
+    return set(session.connection().execute(stmt.returning(UsageLog.__table__.c.request_id), unique).scalars())
 
 
 def _upsert_model_spend(session, spend: dict[tuple[int, str], int]) -> None:
