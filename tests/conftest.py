@@ -50,7 +50,12 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    if not config.getoption("--embedded") or config.getoption("--embedded-all"):
+    if not config.getoption("--embedded"):
+        # The embedded pass is one test running about 60 others in a subprocess for minutes:
+        # handed out first (xdist follows this order), it overlaps the suite instead of trailing it.
+        items.sort(key=lambda item: not item.nodeid.startswith("tests/test_embedded.py::"))
+        return
+    if config.getoption("--embedded-all"):
         return
     kept = [item for item in items if item.get_closest_marker("embedded")]
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
