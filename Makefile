@@ -16,4 +16,4 @@ run: install
 	$(PY) run.py
 
 test: install
-	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile
+	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile --no-loadscope-reorder

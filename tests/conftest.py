@@ -9,6 +9,7 @@ instead: a SQLite file and the in-process Redis stand-in (tests/test_embedded.py
 inside every full run).
 """
 import os
+from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
@@ -51,9 +52,12 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     if not config.getoption("--embedded"):
-        # The embedded pass is one test running about 60 others in a subprocess for minutes:
-        # handed out first (xdist follows this order), it overlaps the suite instead of trailing it.
-        items.sort(key=lambda item: not item.nodeid.startswith("tests/test_embedded.py::"))
+        # xdist hands out files in this order (make test turns its own reordering off): the
+        # embedded pass, one test running about 60 others in a subprocess for minutes, first so
+        # it overlaps the suite instead of trailing it; then the files with most tests first.
+        sizes = Counter(item.nodeid.split("::")[0] for item in items)
+        items.sort(key=lambda item: (not item.nodeid.startswith("tests/test_embedded.py::"),
+                                     -sizes[item.nodeid.split("::")[0]]))
         return
     if config.getoption("--embedded-all"):
         return
