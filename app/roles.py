@@ -44,7 +44,6 @@ MENU = {
     TRANSACTIONS: "Transactions", SETTINGS: "Settings", AUDIT: "Audit log",
     UNSETTLED: "Unsettled usage", GIFT_REQUESTS: "Gift requests", REQUEST_LOGS: "Request logs",
 }
-CATEGORY_MENUS = ["Dashboards", "Customers", "Catalog", "Billing", "Platform"]
 # The menu category each view sits in: a role sees a category only when it opens one of its views.
 CATEGORY = {
     OVERVIEW: "Dashboards", PLATFORM: "Dashboards", USAGE: "Dashboards", REQUEST_LOGS: "Dashboards", ORGS: "Customers", USERS: "Customers",

@@ -12,8 +12,9 @@ bp = Blueprint("me_tasks_api", __name__, url_prefix="/api/v1/me")
 
 
 def _owned(actor, task_id: str) -> AsyncTask:
-    """The caller's own task; another user's is as absent as one that never existed."""
-    task = db.session.scalar(select(AsyncTask).where(AsyncTask.job_id == task_id,
+    """The caller's own media task; another user's, or a log export (a console task), is as absent as
+    one that never existed."""
+    task = db.session.scalar(select(AsyncTask).where(AsyncTask.job_id == task_id, AsyncTask.request_id.is_not(None),
                                                      AsyncTask.user_id == actor.user_id))
     if task is None:
         raise GatewayError(404, "not_found_error", f"no task with id {task_id}", code="task_not_found", param="id")

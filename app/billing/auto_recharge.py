@@ -71,7 +71,7 @@ def recharge(engine, org_id: int) -> str:
         # Nothing is known to be charged: fail it; should Stripe have charged after all, its
         # payment_intent.succeeded (metadata topup_id) completes this top-up anyway.
         reason = f"Stripe did not answer: {exc.user_message or exc}"
-        return _settle(engine, topup_id, lambda s, t: payments.fail(s, t, reason))
+        return _settle(engine, topup_id, lambda s, t: payments.fail(s, t, reason, keep_auto_recharge=True))
     return _settle(engine, topup_id, lambda s, t: payments.complete(s, t, intent.amount_received, intent.currency,
                                                                     intent.id)
                    if intent.status == "succeeded" else payments.Outcome("ignored", intent.status))

@@ -84,14 +84,17 @@ def complete(session: Session, topup: Topup, paid_cents: int, currency: str, int
     return Outcome("applied", f"top-up {topup.id} credited {entry.amount} credits")
 
 
-def fail(session: Session, topup: Topup, reason: str, intent_id: str | None = None) -> Outcome:
+def fail(session: Session, topup: Topup, reason: str, intent_id: str | None = None, *,
+         keep_auto_recharge: bool = False) -> Outcome:
+    """The top-up failed; an automatic one also turns auto-recharge off (a declined card), unless
+    ``keep_auto_recharge`` (Stripe did not answer: the card may be fine, the next run tries again)."""
     entry = _lock(session, topup)
     _note(topup, intent_id)
     if entry.status != TxStatus.pending:
         return Outcome("ignored", f"top-up {topup.id} is already {entry.status.value}")
     money.fail_pending(session, entry.id, reason)
     discounts.release(session, entry.id)
-    if (entry.details or {}).get("auto_recharge"):
+    if (entry.details or {}).get("auto_recharge") and not keep_auto_recharge:
         _turn_off_auto_recharge(session, topup.wallet_id)
     wallet = session.get(Wallet, topup.wallet_id)
     emitters.payment_failed(session, wallet.id, entry.amount, reason, org_id=wallet.org_id, user_id=wallet.user_id,

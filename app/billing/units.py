@@ -20,6 +20,13 @@ def usd_to_credits(value) -> int:
         raise ValueError(f"not a USD amount: {value!r}") from None
     if not amount.is_finite():
         raise ValueError(f"not a USD amount: {value!r}")
+    # Refused before any arithmetic: "1e999999" would overflow the context or, a bit smaller,
+    # cost seconds of CPU to turn into an int, and "1e-999999999" would underflow to zero.
+    # No wallet holds 10^12 USD (10^18 credits, near 2^63).
+    if amount and amount.adjusted() > 11:
+        raise ValueError(f"USD amount too large: {value!r}")
+    if amount and amount.adjusted() < -6:
+        raise ValueError(f"USD amount has more than 6 decimal places: {value!r}")
     credits = amount * CREDITS_PER_USD
     if credits != credits.to_integral_value():
         raise ValueError(f"USD amount has more than 6 decimal places: {value!r}")

@@ -19,7 +19,7 @@ from ..memberships import find_by_email
 from ..models import Membership, OrgInvite, OrgStatus, TollgateUser, Wallet, utcnow
 from . import links
 from .access import login_required
-from .blueprint import bp
+from .blueprint import bp, message_page
 from .credentials import set_password
 from .forms import ConfirmForm, EmailForm, NewPasswordForm, SignupForm
 
@@ -92,11 +92,10 @@ def verify_email(token: str):
     try:
         user_id, email = links.read_verify_token(token)
     except links.BadLink as exc:
-        return render_template("console/message.html", title=_("Email not confirmed"), message=str(exc)), 400
+        return message_page(_("Email not confirmed"), str(exc))
     user = _still_at(user_id, email)
     if user is None:
-        return render_template("console/message.html", title=_("Email not confirmed"),
-                               message=_("This link is for an address the account no longer uses.")), 400
+        return message_page(_("Email not confirmed"), _("This link is for an address the account no longer uses."))
     if user.email_verified_at is None:
         _email_proven(user)
         audit.record("console.email_verified", target=user, details={"email": email}, actor=user)
@@ -111,15 +110,13 @@ def confirm_email_change(token: str):
     try:
         user_id, old, new = links.read_change_token(token)
     except links.BadLink as exc:
-        return render_template("console/message.html", title=_("Email not changed"), message=str(exc)), 400
+        return message_page(_("Email not changed"), str(exc))
     user = _still_at(user_id, old)
     if user is None:
-        return render_template("console/message.html", title=_("Email not changed"),
-                               message=_("This link has already been used or is no longer valid.")), 400
+        return message_page(_("Email not changed"), _("This link has already been used or is no longer valid."))
     taken = find_by_email(new)
     if taken is not None and taken.id != user.id:
-        return render_template("console/message.html", title=_("Email not changed"),
-                               message=_("Another account uses this address now.")), 400
+        return message_page(_("Email not changed"), _("Another account uses this address now."))
     user.email, user.email_verified_at = new, utcnow()
     # Accounts made by sign-up sign in with their address: the login name follows it.
     if user.username.lower() == old.lower() and not db.session.scalar(
@@ -162,7 +159,7 @@ def reset_password(token: str):
     try:
         user = links.read_reset_token(token, lambda uid: db.session.get(TollgateUser, uid))
     except links.BadLink as exc:
-        return render_template("console/message.html", title=_("Password not reset"), message=str(exc)), 400
+        return message_page(_("Password not reset"), str(exc))
     form = NewPasswordForm()
     if form.validate_on_submit():
         set_password(user, form.password.data)
@@ -180,14 +177,14 @@ def accept_invite(token: str):
     try:
         invite = _open_invite(links.read_invite_token(token))
     except links.BadLink as exc:
-        return render_template("console/message.html", title=_("Invitation not accepted"), message=str(exc)), 400
+        return message_page(_("Invitation not accepted"), str(exc))
     org = invite.org
     form = NewPasswordForm()
     if current_user.is_authenticated:
         if (current_user.email or "").lower() != invite.email.lower():
-            return render_template("console/message.html", title=_("Invitation for another address"),
-                                   message=_("This invitation is for %(email)s. Sign out, then open the link "
-                                             "again to accept it with that address.", email=invite.email)), 403
+            return message_page(_("Invitation for another address"),
+                                _("This invitation is for %(email)s. Sign out, then open the link "
+                                  "again to accept it with that address.", email=invite.email), 403)
         join = ConfirmForm()
         if join.validate_on_submit():
             return _join(invite, current_user)

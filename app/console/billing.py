@@ -11,7 +11,7 @@ from ..extensions import db
 from ..inputs import InputError
 from ..models import LedgerEntry, OrgRole, Plan, Topup, TxStatus, Wallet
 from .access import MANAGERS, login_required, org_scope
-from .blueprint import bp
+from .blueprint import bp, input_refused
 from .figures import org_wallet, user_wallet
 
 
@@ -97,7 +97,7 @@ def _csv(wallet: Wallet):
     try:
         stmt = statement.query(wallet.id, request.args)
     except InputError as exc:
-        return render_template("console/message.html", title=_("Transactions"), message=f"{exc.field}: {exc}"), 400
+        return input_refused(_("Transactions"), exc)
     db.session.rollback()
     return statement.csv_stream(stmt)
 

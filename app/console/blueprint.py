@@ -28,10 +28,20 @@ def _console_context() -> dict:
 def _role_too_low(_exc):
     scope = g.get("console_scope")
     role = scope.role if scope else None
-    return render_template("console/message.html", title=_("Not available to your role"),
-                           message=_("Your role in this organization (%(role)s) does not open this page; "
-                                     "an owner or admin can change it.", role=label(role)) if role else
-                           _("Your account does not open this page.")), 403
+    return message_page(_("Not available to your role"),
+                        _("Your role in this organization (%(role)s) does not open this page; "
+                          "an owner or admin can change it.", role=label(role)) if role else
+                        _("Your account does not open this page."), 403)
+
+
+def message_page(title: str, message: str, status: int = 400):
+    """A page that only says why a request was refused (a bad link, a filter, a role)."""
+    return render_template("console/message.html", title=title, message=message), status
+
+
+def input_refused(title: str, exc):
+    """The page for an ``InputError``: the field it names, then what is wrong with it."""
+    return message_page(title, f"{exc.field}: {exc}")
 
 
 # The back office and FAB's own security views (users, roles, permissions) are for staff only.

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from .. import actor as actors, price_list
 from .access import login_required, org_scope
-from .blueprint import bp
+from .blueprint import bp, message_page
 
 SORTS = {"name": lambda o: o.public_id, "input": lambda o: (o.input_usd, o.public_id),
          "output": lambda o: (o.output_usd, o.public_id), "context": lambda o: (-o.context_length, o.public_id)}
@@ -22,8 +22,7 @@ def models(org_id: int | None):
     capability = (request.args.get("capability") or "")[:64]  # an unknown tag matches nothing
     sort = request.args.get("sort") or "name"
     if sort not in SORTS:
-        return render_template("console/message.html", title=_("Models"),
-                               message=f"sort: must be one of {', '.join(SORTS)}"), 400
+        return message_page(_("Models"), f"sort: must be one of {', '.join(SORTS)}")
     shown = [o for o in offers if (not q or q.lower() in o.public_id.lower() or q.lower() in o.display_name.lower())
              and (not capability or capability in o.capabilities)]
     return render_template("console/models.html", scope=scope, org_id=org_id, offers=sorted(shown, key=SORTS[sort]),

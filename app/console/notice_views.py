@@ -9,7 +9,7 @@ from flask_login import current_user
 from .. import notices
 from ..extensions import db
 from .access import login_required, my_memberships
-from .blueprint import bp
+from .blueprint import bp, message_page
 from .forms import ConfirmForm, confirmed_or_400
 
 PAGE_SIZE = 50
@@ -27,8 +27,7 @@ def notifications():
     unread_only = request.args.get("unread") == "1"
     before = request.args.get("before")
     if before is not None and not (before.isascii() and before.isdigit() and len(before) <= 18):
-        return render_template("console/message.html", title=_("Notifications"),
-                               message="before: must be a notification id"), 400
+        return message_page(_("Notifications"), "before: must be a notification id")
     memberships = my_memberships()
     rows = notices.rows_where(my_notices(memberships), unread_only, int(before) if before else None, PAGE_SIZE)
     return render_template("console/notifications.html", rows=rows, unread_only=unread_only, confirm=ConfirmForm(),

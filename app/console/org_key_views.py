@@ -18,7 +18,7 @@ from ..inputs import InputError
 from ..models import Membership, OrgRole, TollgateUser
 from . import key_delivery, key_form
 from .access import MANAGERS, login_required, org_scope
-from .blueprint import bp
+from .blueprint import bp, input_refused
 from .key_pages import MAX_EXPORT, KeyFilters, audit_keys, inert, key_rows, keys_csv, projects_of, text_csv
 
 DELIVERIES = ("csv", "reveal")
@@ -36,7 +36,7 @@ def _page(org_id: int, status: int = 200, problem: InputError | None = None, ent
     try:
         filters = KeyFilters.parse(request.args, scope)
     except InputError as exc:
-        return render_template("console/message.html", title=_("Org keys"), message=f"{exc.field}: {exc}"), 400
+        return input_refused(_("Org keys"), exc)
     keys = key_admin.listing(actor, filters.status, filters.after, filters.page_size + 1, user_id=filters.user_id,
                              project_id=filters.project_id, search=filters.search)
     more = len(keys) > filters.page_size
@@ -106,7 +106,7 @@ def export_org_keys(org_id: int):
     try:
         filters = KeyFilters.parse(request.args, scope)
     except InputError as exc:
-        return render_template("console/message.html", title=_("Org keys"), message=f"{exc.field}: {exc}"), 400
+        return input_refused(_("Org keys"), exc)
     actor = for_user(current_user.id, org_id)
     return keys_csv(key_admin.listing(actor, filters.status, None, MAX_EXPORT, user_id=filters.user_id,
                                       project_id=filters.project_id, search=filters.search),

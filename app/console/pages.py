@@ -17,7 +17,7 @@ from ..call_log import UsageScope
 from .access import MANAGERS, login_required, org_scope, usage_scope
 from . import call_log, links
 from .account_views import find_by_email, mail_limit, mail_or_warn
-from .blueprint import bp
+from .blueprint import bp, message_page
 from .credentials import password_matches, set_password
 from .figures import (daily_costs, ledger_page, low_balance, month_totals, org_wallet, recent_calls,
                       user_wallet)
@@ -69,8 +69,7 @@ def _wallet_page(scope, wallet):
         abort(404)
     page = request.args.get("page", "1")
     if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 100_000:
-        return render_template("console/message.html", title=_("Wallet"),
-                               message="page: must be a whole number from 1 to 100000"), 400
+        return message_page(_("Wallet"), "page: must be a whole number from 1 to 100000")
     entries, more = ledger_page(wallet, int(page))
     if scope is None:
         links = {"topup_url": url_for("console.topup"), "csv_url": url_for("console.transactions_csv"),
@@ -166,6 +165,6 @@ def _logs_page(scope, usage: UsageScope):
             abort(404)  # another member's or another org's key: as if it did not exist
         rows, next_cursor = call_log.page(usage, filters)
     except call_log.BadFilter as exc:
-        return render_template("console/message.html", title=_("Logs"), message=str(exc)), 400
+        return message_page(_("Logs"), str(exc))
     return render_template("console/logs.html", scope=scope, rows=rows, keys=keys, filters=filters,
                            next_cursor=next_cursor, key_names={k.id: f"{k.name} ({k.prefix})" for k in keys})

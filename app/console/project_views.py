@@ -15,7 +15,7 @@ from ..inputs import InputError
 from ..models import ApiKey, KeyStatus, Project, utcnow
 from . import org_usage
 from .access import MANAGERS, get_in_org, login_required, org_scope
-from .blueprint import bp
+from .blueprint import bp, input_refused
 
 
 @bp.get("/orgs/<int:org_id>/projects")
@@ -29,7 +29,7 @@ def _page(scope, status: int = 200, problem: InputError | None = None):
     try:
         span = org_usage.UsageRange.parse({**request.args, "by": "project"}, today)
     except InputError as exc:
-        return render_template("console/message.html", title=_("Projects"), message=f"{exc.field}: {exc}"), 400
+        return input_refused(_("Projects"), exc)
     rows = db.session.scalars(select(Project).where(Project.org_id == scope.org.id)
                               .order_by(Project.archived_at.is_not(None), Project.name)).all()
     keys = dict(db.session.execute(

@@ -20,7 +20,7 @@ from ..jobs.exports import EXPORT_TASK, enqueue_export
 from ..models import AsyncTask, utcnow
 from . import call_log
 from .access import login_required, org_scope, usage_scope
-from .blueprint import bp
+from .blueprint import bp, message_page
 
 TASKS_PAGE = 50
 # Speech formats the stdlib's table may not know (it has audio/x-wav, not audio/wav).
@@ -37,7 +37,7 @@ def logs_export(org_id: int | None):
     try:
         f = call_log.parse_filters(request.args)
     except call_log.BadFilter as exc:
-        return render_template("console/message.html", title=_("Logs"), message=str(exc)), 400
+        return message_page(_("Logs"), str(exc))
     if f.key_id is not None and f.key_id not in {k.id for k in call_log.visible_keys(usage)}:
         abort(404)
     filters = call_log.as_query(f)

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..inputs import InputError
 from . import key_delivery, key_form
 from .access import login_required
-from .blueprint import bp
+from .blueprint import bp, input_refused
 from .key_pages import (MAX_EXPORT, KeyFilters, actor_and_scope, audit_keys, key_rows, keys_csv, projects_of, selected_ids,
                         tokens_url)
 
@@ -204,4 +204,4 @@ def _back(scope, target: str | None = None) -> str:
 
 
 def _bad(exc: InputError):
-    return render_template("console/message.html", title=_("Tokens"), message=f"{exc.field}: {exc}"), 400
+    return input_refused(_("Tokens"), exc)

@@ -9,7 +9,7 @@ from ..billing.units import credits_to_usd
 from ..inputs import InputError
 from . import org_usage
 from .access import ORG_READERS, login_required, org_scope
-from .blueprint import bp
+from .blueprint import bp, input_refused
 from .key_pages import inert, text_csv
 
 TABLE_ROWS = 500  # the page shows the costliest groups; the CSV has them all
@@ -26,7 +26,7 @@ def _query(view):
         try:
             span = org_usage.UsageRange.parse(request.args, today)
         except InputError as exc:
-            return render_template("console/message.html", title=_("Usage"), message=f"{exc.field}: {exc}"), 400
+            return input_refused(_("Usage"), exc)
         return view(scope, span, today, org_usage.grouped(scope.org.id, span, today))
     return run
 

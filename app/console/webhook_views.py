@@ -12,7 +12,7 @@ from .. import actor as actors, audit
 from ..extensions import db
 from ..webhooks import endpoints
 from .access import MANAGERS, login_required, org_scope
-from .blueprint import bp
+from .blueprint import bp, message_page
 from .forms import ConfirmForm, confirmed_or_400, WebhookForm
 
 DELIVERIES_PAGE = 20
@@ -82,8 +82,7 @@ def webhook(org_id: int | None, endpoint_id: int):
             return redirect(_here("webhook", org_id, endpoint_id=endpoint.id))
     before = request.args.get("before")
     if before is not None and not (before.isascii() and before.isdigit() and len(before) <= 18):
-        return render_template("console/message.html", title=_("Webhooks"),
-                               message="before: must be a delivery id"), 400
+        return message_page(_("Webhooks"), "before: must be a delivery id")
     page, attempts, more = endpoints.deliveries(db.session, endpoint, int(before) if before else None,
                                                 DELIVERIES_PAGE)
     return render_template("console/webhook.html", scope=scope, org_id=org_id, endpoint=endpoint, form=form,

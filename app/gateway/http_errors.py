@@ -9,7 +9,7 @@ import logging
 import time
 import traceback
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from limits.errors import StorageError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -24,6 +24,7 @@ from .errors import GatewayError, error_response, unavailable
 log = logging.getLogger(__name__)
 
 _JSON_ROOTS = ("/v1", "/api")
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # Raised when Redis or PostgreSQL cannot be reached: the caller may retry, so 503, not 500.
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, StorageError, MeterUnavailable, OperationalError)
 _TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
@@ -37,19 +38,26 @@ def register_json_errors(app: Flask) -> None:
 
 
 def _refuse_nul_in_url():
-    """A NUL character in the path or the query is refused up front: PostgreSQL text cannot hold
-    one, so an id or a filter with it would otherwise fail deep inside a query."""
+    """A NUL character in the path, the query or (pages) a form is refused up front: PostgreSQL text
+    cannot hold one, so an id, a filter or a field with it would otherwise fail deep inside a query."""
     environ = request.environ  # raw WSGI strings first: every request passes here
     query = environ.get("QUERY_STRING", "")
-    if "\x00" not in environ.get("PATH_INFO", "") and "%00" not in query and "\x00" not in query:
+    in_url = "\x00" in environ.get("PATH_INFO", "") or "%00" in query or "\x00" in query
+    if not in_url and not environ.get("CONTENT_TYPE", "").startswith(_FORM_TYPES):
         return None
-    if not _is_json_path():
-        return None
-    where = "the path" if "\x00" in request.path else next(
-        (f"query parameter '{name}'" for name, value in request.args.items(multi=True)
-         if "\x00" in name or "\x00" in value), None)
+    json_path = _is_json_path()
+    where = None
+    if in_url:
+        where = "the path" if "\x00" in request.path else next(
+            (f"query parameter '{name}'" for name, value in request.args.items(multi=True)
+             if "\x00" in name or "\x00" in value), None)
+    if where is None and not json_path:  # the console's and the back office's forms
+        where = next((f"form field '{name}'" for name, value in request.form.items(multi=True)
+                      if "\x00" in name or "\x00" in value), None)
     if where is None:
         return None
+    if not json_path:
+        abort(400, description=f"{where} contains a NUL character")
     err = GatewayError(400, "invalid_request_error", f"{where} contains a NUL character (%00)",
                        code="invalid_request")
     return error_response(err, caller_api(), {"X-Request-Id": new_request_id()})

@@ -61,11 +61,6 @@ def org_top_models(org_id: int, window: str, limit: int = 5) -> list[dict]:
     return org_metrics(org_id, window, top=limit)["top_models"]
 
 
-def org_projects(org_id: int, window: str) -> dict[int | None, dict]:
-    """Per-project totals, keyed by project id (None = keys outside any project)."""
-    return org_metrics(org_id, window)["projects"]
-
-
 def totals(window: str, org_id: int | None = None) -> dict:
     """Requests, tokens, cost and error rate over the window: one org's, or the platform's."""
     src = usage_source(window_start(window))

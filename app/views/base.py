@@ -62,6 +62,11 @@ def yes_no(value) -> Markup:
     return Markup(f"<span class='label label-{css}'>{escape(str(label))}</span>")
 
 
+def is_email(value: str) -> bool:
+    """Looks like one address, and fits the 320-character email columns."""
+    return "@" in value and " " not in value and len(value) <= 320
+
+
 def parse_usd(raw: str | None, field: str, positive: bool = True) -> int:
     """A USD form value as credits, or ValueError naming the field."""
     raw = (raw or "").strip()

@@ -51,6 +51,6 @@ def _apply(item: BonusTier) -> None:
         percent = Decimal(raw)
     except InvalidOperation:
         raise ValueError(_("Bonus (%%): %(value)s is not a percent", value=repr(raw))) from None
-    if not 0 <= percent <= 100 or percent * 100 != int(percent * 100):
+    if not percent.is_finite() or not 0 <= percent <= 100 or percent * 100 != int(percent * 100):
         raise ValueError(_("Bonus (%): from 0 to 100, with at most 2 decimals"))
     item.bonus_bps = int(percent * 100)

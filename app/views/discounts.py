@@ -89,7 +89,7 @@ def _apply_value(item: DiscountCode) -> None:
         percent = Decimal(raw.strip())
     except InvalidOperation:
         raise ValueError(_("Value: %(value)s is not a percent", value=repr(raw))) from None
-    if not 0 < percent <= 100 or percent * 100 != int(percent * 100):
+    if not percent.is_finite() or not 0 < percent <= 100 or percent * 100 != int(percent * 100):
         raise ValueError(_("Value: a percent above 0 and at most 100, with at most 2 decimals"))
     item.kind, item.percent_bps, item.amount = "percent", int(percent * 100), None
     if item.usage_limit is not None and item.usage_limit < 0:

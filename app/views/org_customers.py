@@ -14,6 +14,7 @@ from ..actor import on_behalf_of
 from ..console import links
 from ..extensions import db
 from ..models import Membership, Organization, OrgRole, Plan, UserTier
+from .base import is_email
 
 MEMBER_ROLES = [r.value for r in (OrgRole.admin, OrgRole.member, OrgRole.viewer)]
 
@@ -86,10 +87,12 @@ class OrgCustomersMixin:
 def _create_org(form: dict, plan_codes: set[str]) -> tuple[Organization, str]:
     if not form["name"]:
         raise ValueError(_("Name: required"))
+    if len(form["name"]) > 128:
+        raise ValueError(_("Name: at most %(n)d characters", n=128))
     if form["plan"] not in plan_codes:
         raise ValueError(_("Plan: choose one of %(plans)s", plans=", ".join(sorted(plan_codes))))
     for field in ("billing_email", "owner_email"):
-        if "@" not in form[field] or " " in form[field]:
+        if not is_email(form[field]):
             raise ValueError(_("%(field)s: %(value)r is not an email address",
                                field=field.replace("_", " ").capitalize(), value=form[field]))
     org = accounts.create_org(form["name"], plan_code=form["plan"], billing_email=form["billing_email"].lower())
@@ -112,7 +115,7 @@ def _member_op(org: Organization, op: str) -> str:
         raise ValueError(_("Role: choose one of %(roles)s", roles=", ".join(MEMBER_ROLES)))
     if op in ("add", "create_user"):
         email = request.form.get("email", "").strip().lower()
-        if "@" not in email or " " in email:
+        if not is_email(email):
             raise ValueError(_("Email: %(value)r is not an email address", value=email))
         user = memberships.find_by_email(email)
         if op == "create_user":

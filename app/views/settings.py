@@ -11,7 +11,7 @@ from ..models import Organization, PlatformSetting
 from .. import platform_settings
 from ..platform_settings import LIMITED_ROLES, LOW_BALANCE_KEY, gift_limits, platform_default
 from ..roles import SETTINGS
-from .base import parse_usd
+from .base import is_email, parse_usd
 
 class SettingsView(BaseView):
     route_base = "/admin/settings"
@@ -87,7 +87,7 @@ def _threshold(raw: str | None, field: str | None = None) -> int | None:
 
 def _email(raw: str | None) -> str | None:
     email = (raw or "").strip()
-    if email and ("@" not in email or " " in email or len(email) > 320):
+    if email and not is_email(email):
         raise ValueError(_("Recipient email: %(email)s is not an email address", email=email))
     return email or None
 

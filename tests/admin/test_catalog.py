@@ -89,6 +89,16 @@ def test_discount_created_from_a_percent_and_a_usd_amount(admin_client):
     assert len(_audit("discount.create")) == 2
 
 
+def test_a_percent_that_is_not_a_number_is_named_and_saves_nothing(admin_client):
+    page = admin_client.post("/admin/discounts/add", data={"code": "NAN", "kind_choice": "percent", "value": "NaN",
+                                                           "active": "y"}, follow_redirects=True)
+    assert "a percent above 0 and at most 100" in page.get_data(as_text=True)
+    page = admin_client.post("/admin/bonus-ladder/add", data={"min_amount_usd": "5000", "bonus_percent": "NaN"},
+                             follow_redirects=True)
+    assert "Bonus (%): from 0 to 100" in page.get_data(as_text=True)
+    assert db.session.scalar(select(DiscountCode).where(DiscountCode.code == "NAN")) is None
+
+
 def test_provider_proxy_and_ca_bundle_are_checked_saved_and_reach_the_gateway_snapshot(app, admin_client):
     import trustme
 

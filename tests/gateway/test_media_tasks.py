@@ -118,3 +118,13 @@ def test_a_task_whose_hold_expired_before_it_ran_fails_and_charges_nothing(oai, 
     error = requests.get(f"{live_tollgate.url}{shown['result_url']}", headers=world.headers).json()["error"]
     assert error["code"] == "task_expired"
     assert balance(world.org.wallet.id) == START and usage_charges() == []
+
+
+def test_a_log_export_is_not_a_media_task_of_the_api(world, client):
+    """Console log exports share the tasks table; the API's tasks are media tasks only."""
+    db.session.add(AsyncTask(job_id="export-1", name="log_export", user_id=world.owner.id, status="finished",
+                             result={"file": "usage-1.csv"}))
+    db.session.commit()
+    for path in ("", "/content"):
+        resp = client.get(f"{TASKS}/export-1{path}", headers=world.headers)
+        assert resp.status_code == 404 and resp.json["error"]["code"] == "task_not_found"

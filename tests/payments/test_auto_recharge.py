@@ -88,3 +88,20 @@ def test_only_the_owner_sets_auto_recharge_and_both_fields_go_together(app, db):
     saved = db.session.get(Organization, org.id)
     assert (saved.auto_recharge_threshold, saved.auto_recharge_amount) == (10_000_000, 50_000_000)
     assert db.session.scalar(select(func.count(LedgerEntry.id))) == 0
+
+
+def test_stripe_not_answering_fails_the_topup_but_keeps_auto_recharge_on(app, client, buyer, standin):
+    org = funded_with_saved_card(client, buyer, standin)
+    base = app.config["STRIPE_API_BASE"]
+    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"  # nothing listens there
+    try:
+        assert auto_recharge_due() == 1
+    finally:
+        app.config["STRIPE_API_BASE"] = base
+    db.session.expire_all()
+    failed = db.session.scalar(select(LedgerEntry).where(LedgerEntry.status == TxStatus.failed))
+    assert failed.details["auto_recharge"] is True and charges(standin) == 0
+    assert db.session.get(Organization, org.id).auto_recharge_threshold == 10_000_000  # the card may be fine
+    assert auto_recharge_due() == 1 and charges(standin) == 1  # the next run charges it
+    db.session.expire_all()
+    assert db.session.get(Wallet, buyer.wallet_id).balance == 27_000_000  # $6 + $20 with the plan's 5%

@@ -40,6 +40,23 @@ def test_responses_malformed_fields_are_400_naming_the_field(client, world):
     assert failures([(m, b, p) for m in ("gpt-test", "claude-test") for b, p in bodies], check) == []
 
 
+def test_a_tool_choice_that_is_neither_a_string_nor_an_object_is_400_when_translated(client, world):
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    msg = [{"role": "user", "content": "hi"}]
+
+    def check(path, body):
+        resp = client.post(path, json=body, headers={**world.headers, "anthropic-version": "2023-06-01"})
+        assert resp.status_code == 400, resp.get_data(as_text=True)
+
+    cases = [("/v1/responses", {"model": "claude-test", "input": "hi", "tool_choice": odd,
+                                "tools": [{"type": "function", "name": "f"}]}) for odd in ([1], 5)]
+    cases += [("/v1/chat/completions", {"model": "claude-test", "messages": msg, "tools": [tool],
+                                        "tool_choice": odd}) for odd in ([1], {"function": [1]})]
+    cases += [("/v1/messages", {"model": "gpt-test", "max_tokens": 16, "messages": msg, "tool_choice": odd,
+                                "tools": [{"name": "f", "input_schema": {"type": "object"}}]}) for odd in ([1], "any")]
+    assert failures(cases, check) == []
+
+
 def test_a_nul_character_in_the_url_is_a_400_in_openai_shape(client, world):
     def check(method, path):
         resp = client.open(path, method=method, headers=world.headers)
@@ -50,6 +67,18 @@ def test_a_nul_character_in_the_url_is_a_400_in_openai_shape(client, world):
                      ("GET", "/v1/responses/resp_%00/input_items"), ("GET", "/api/v1/me/tasks/%00"),
                      ("GET", "/api/v1/me/usage?model=%00"),
                      ("GET", "/api/v1/me/billing/topups/quote?amount_usd=10&discount_code=%00")], check) == []
+
+
+def test_a_nul_character_on_a_page_is_a_400_page_and_a_lone_percent_00_is_not(client, world):
+    # Pages (console, sign-in) reach PostgreSQL with a path id or a form field too.
+    for method, path, data in (("GET", "/console/tasks/%00/content", None),
+                               ("POST", "/login/", {"username": "a\x00b", "password": "x"}),
+                               ("POST", "/console/signup", {"email": "a\x00@b.test", "password": "x" * 12})):
+        resp = client.open(path, method=method, data=data)
+        assert resp.status_code == 400 and "NUL character" in resp.get_data(as_text=True), (method, path)
+    # "%2500" is a percent sign and two zeros, not a NUL: answered as usual.
+    resp = client.get("/api/v1/me/usage?model=%2500", headers=world.headers)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
 
 
 def _counts():

@@ -197,6 +197,8 @@ def _convert_tool(tool: JSON) -> JSON:
 def _apply_tool_choice(out: JSON, choice: JSON | None) -> None:
     if not choice:
         return
+    if not isinstance(choice, dict):
+        raise TranslationError("tool_choice must be an object")
     kind = choice.get("type")
     if kind == "tool":
         out["tool_choice"] = {"type": "function", "function": {"name": _field(choice, "name", "tool_choice")}}

@@ -259,7 +259,8 @@ def _convert_tool_choice(choice: Any, parallel: bool | None) -> JSON | None:
             raise TranslationError(f"unsupported tool_choice {choice!r}")
         result = dict(_TOOL_CHOICE[choice])
     else:
-        name = (choice.get("function") or {}).get("name")
+        function = choice.get("function") if isinstance(choice, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
         if not name:
             raise TranslationError("tool_choice needs function.name")
         result = {"type": "tool", "name": name}

@@ -131,6 +131,8 @@ def _chat_tool(tool: JSON, i: int) -> JSON:
 def _chat_tool_choice(choice: Any) -> Any:
     if isinstance(choice, str):
         return choice
+    if not isinstance(choice, dict):
+        raise TranslationError("tool_choice must be a string or an object", "tool_choice")
     if choice.get("type") == "function" and choice.get("name"):
         return {"type": "function", "function": {"name": choice["name"]}}
     raise TranslationError(f"tool_choice of type {choice.get('type')!r} is not supported", "tool_choice")
